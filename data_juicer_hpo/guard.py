@@ -1,0 +1,64 @@
+"""No package installs at run time.
+
+Data-Juicer 1.6.1's ``LazyLoader`` runs ``uv pip install`` / ``pip install`` whenever a lazily imported module is
+missing: for ``ray`` when ``data_juicer.core`` is imported, and for ``torch`` after every filter, because
+``data_juicer.utils.model_utils.free_models`` calls ``torch.cuda.empty_cache()`` (a multi-GB CUDA download on a
+fresh machine). Our runs must be fast and offline, so the installer is replaced by a clear ``ImportError`` naming
+the package, and ``free_models`` skips the CUDA cache when torch is not installed (text recipes need no torch).
+"""
+
+import importlib.util
+
+__all__ = ["RuntimeInstallBlocked", "install_guard", "uninstall_guard"]
+
+_saved = {}
+
+
+class RuntimeInstallBlocked(ImportError):
+    """A module is missing and Data-Juicer tried to install it while running."""
+
+
+def _blocked_install(cls, package_spec, pip_args=None):
+    raise RuntimeInstallBlocked(
+        f"data-juicer-hpo: package {package_spec!r} is not installed and installing packages at run time is disabled;"
+        f" install it before the run: pip install {package_spec}"
+    )
+
+
+def _torch_installed() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def install_guard() -> None:
+    """Patch Data-Juicer's LazyLoader and free_models (idempotent)."""
+    if _saved:
+        return
+    from data_juicer.ops import base_op
+    from data_juicer.utils import lazy_loader, model_utils
+
+    original_free_models = model_utils.free_models
+
+    def free_models(clear_model_zoo=True):
+        if _torch_installed():
+            return original_free_models(clear_model_zoo)
+        # without torch no model can hold CUDA memory; only drop the cached models
+        if clear_model_zoo:
+            model_utils.MODEL_ZOO.clear()
+
+    _saved["install"] = lazy_loader.LazyLoader.__dict__["_install_package"]
+    _saved["free_models"] = (model_utils, base_op, original_free_models)
+    lazy_loader.LazyLoader._install_package = classmethod(_blocked_install)
+    model_utils.free_models = free_models
+    base_op.free_models = free_models
+
+
+def uninstall_guard() -> None:
+    """Undo :func:`install_guard` (for tests)."""
+    if not _saved:
+        return
+    from data_juicer.utils import lazy_loader
+
+    lazy_loader.LazyLoader._install_package = _saved.pop("install")
+    model_utils, base_op, original = _saved.pop("free_models")
+    model_utils.free_models = original
+    base_op.free_models = original

@@ -1,0 +1,77 @@
+"""Recipe files and edits: load, copy-then-edit, and atomic writes. Never modifies the user's input."""
+
+import copy
+import json
+import os
+import tempfile
+from typing import Dict, Iterable, Optional, Tuple
+
+import yaml
+
+__all__ = ["load_recipe_file", "recipe_path", "refined_recipe", "write_atomic", "dump_recipe", "set_process_arg"]
+
+SECTION = "auto_hpo"
+
+
+def recipe_path(cfg) -> Optional[str]:
+    """The path of the ``--config`` recipe a Data-Juicer config was parsed from."""
+    config = cfg.get("config") if hasattr(cfg, "get") else None
+    if not config:
+        return None
+    first = config[0] if isinstance(config, (list, tuple)) else config
+    return str(getattr(first, "absolute", None) or first)
+
+
+def load_recipe_file(path: str) -> dict:
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)  # YAML is a superset of JSON
+    return data if isinstance(data, dict) else {}
+
+
+def set_process_arg(process: list, index: int, arg: str, value) -> None:
+    """Set ``arg`` of the op at ``index`` of a ``process`` list (``[{op_name: {args}}]``) in place."""
+    entry = process[index]
+    op_name = next(iter(entry))
+    if entry[op_name] is None:
+        entry[op_name] = {}
+    entry[op_name][arg] = value
+
+
+def refined_recipe(original: dict, changes: Dict[Tuple[int, str], object], overrides: Iterable = ()) -> dict:
+    """A copy of ``original`` with ``changes[(op_index, arg)] = value`` applied and the ``auto_hpo`` block removed.
+
+    ``overrides`` are ``(key, value)`` pairs of top-level keys set on the command line, so that the refined recipe
+    reproduces the effective run.
+    """
+    out = copy.deepcopy(original)
+    out.pop(SECTION, None)
+    for key, value in overrides:
+        out[key] = copy.deepcopy(value)
+    process = out.setdefault("process", [])
+    for (index, arg), value in sorted(changes.items()):
+        set_process_arg(process, index, arg, value)
+    return out
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temp file in the same directory and ``os.replace``: never half-written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def dump_recipe(recipe: dict, path: str) -> None:
+    """Write a recipe as YAML (``.yaml``/``.yml``) or JSON (``.json``), atomically."""
+    if path.lower().endswith(".json"):
+        text = json.dumps(recipe, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = yaml.safe_dump(recipe, sort_keys=False, allow_unicode=True)
+    write_atomic(path, text)

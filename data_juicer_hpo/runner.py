@@ -1,0 +1,43 @@
+"""The executor hook: when a recipe has an ``auto_hpo`` mode, that mode's runner takes over ``Executor.run``.
+
+Modes are a registry of ``"module:function"`` names, imported only when a mode runs (the entry point stays
+light). A runner is called as ``runner(executor, original_run, **run_kwargs)`` and returns what ``run`` returns.
+"""
+
+import functools
+import importlib
+
+from .errors import reported
+from .section import section_of
+
+__all__ = ["MODE_RUNNERS", "register_mode", "wrap_run"]
+
+MODE_RUNNERS = {
+    "3sigma": "data_juicer_hpo.three_sigma:run_three_sigma",
+    "wandb": "data_juicer_hpo.sweep_mode:run_sweep_mode",
+}
+
+
+def register_mode(name: str, target: str) -> None:
+    """Register a runner (``"package.module:function"``) for ``auto_hpo.mode: name``."""
+    MODE_RUNNERS[name] = target
+
+
+def _resolve(target: str):
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def wrap_run(original_run):
+    """Wrap an executor's ``run`` so that the configured ``auto_hpo`` mode runs instead (and calls it back)."""
+
+    @functools.wraps(original_run)
+    def run(self, *args, **kwargs):
+        mode = section_of(self.cfg)["mode"]
+        if mode is None or getattr(self, "_dj_hpo_inner", False):
+            return original_run(self, *args, **kwargs)
+        with reported():
+            return _resolve(MODE_RUNNERS[mode])(self, original_run, *args, **kwargs)
+
+    run._dj_hpo_original = original_run
+    return run

@@ -1,0 +1,123 @@
+"""The ``auto_hpo`` section of a Data-Juicer recipe: its keys, their types and docs, and their validation.
+
+The keys are added to Data-Juicer's own parser (see :mod:`data_juicer_hpo.hooks`), so they are typed, listed by
+``dj-process --help`` and settable from YAML (``auto_hpo: {mode: 3sigma}``) or flags (``--auto_hpo.k 2.5``).
+Semantic checks live here, as a pure function that collects every problem before any work starts.
+"""
+
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any, List, Optional
+
+__all__ = ["SECTION", "MODES", "BACKENDS", "add_section_arguments", "section_of", "validate_section"]
+
+SECTION = "auto_hpo"
+MODES = ("3sigma", "wandb")
+BACKENDS = ("auto", "wandb", "local")
+RECIPE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class _Key:
+    name: str
+    type: Any
+    default: Any
+    help: str
+
+
+KEYS = (
+    _Key("mode", Optional[str], None, f"Auto-HPO mode, one of {', '.join(MODES)}; unset = the plugin does nothing."),
+    _Key("k", float, 3.0, "3sigma: bounds are mean +/- k * std of each filter's statistic (k > 0)."),
+    _Key(
+        "path_3sigma_recipe",
+        Optional[str],
+        None,
+        "3sigma: where to write the refined recipe (.yaml, .yml or .json); it runs with plain dj-process.",
+    ),
+    _Key("plot", bool, False, "3sigma: draw one histogram PNG per tuned statistic next to the refined recipe."),
+    _Key("hpo_config", Optional[str], None, "wandb: path of the W&B sweep configuration (YAML)."),
+    _Key("backend", str, "auto", f"wandb: sweep backend, one of {', '.join(BACKENDS)}."),
+    _Key("storage", Optional[str], None, "wandb/local: SQLAlchemy URL of the sweep storage (default: SQLite file)."),
+    _Key("objective", Optional[str], None, "wandb: objective name or 'package.module:function' (default: metric)."),
+    _Key("reference", Optional[str], None, "wandb: reference set of good text (.jsonl/.jsonl.gz) for objectives."),
+    _Key("synergy", Optional[dict], None, "wandb: weights {objective: weight} of the synergy objective."),
+    _Key("output_dir", Optional[str], None, "wandb: where trials.csv, best_recipe.yaml and plots go."),
+    _Key("process_best", bool, True, "wandb: after the sweep, process the full data once with the best recipe."),
+    _Key("n_workers", int, 1, "wandb/local: number of local sweep worker processes."),
+    _Key("fail_fast", bool, False, "wandb: stop the sweep at the first failed trial instead of going on."),
+    _Key("seed", int, 0, "wandb/local: random seed of the samplers."),
+)
+
+
+def add_section_arguments(parser) -> None:
+    """Add every ``auto_hpo.*`` key to a jsonargparse parser, as one documented group."""
+    group = parser.add_argument_group(
+        "auto_hpo (data-juicer-hpo)",
+        "Automatic hyper-parameter optimisation of this recipe. See the data-juicer-hpo README.",
+    )
+    for key in KEYS:
+        group.add_argument(f"--{SECTION}.{key.name}", type=key.type, default=key.default, help=key.help)
+
+
+def section_of(cfg) -> dict:
+    """The ``auto_hpo`` section of a parsed config as a plain dict with every key (defaults filled in)."""
+    raw = cfg.get(SECTION) if hasattr(cfg, "get") else getattr(cfg, SECTION, None)
+    if raw is None:
+        raw = {}
+    elif not isinstance(raw, dict):
+        raw = {k: getattr(raw, k) for k in vars(raw)}
+    return {key.name: raw.get(key.name, key.default) for key in KEYS}
+
+
+def _nearest_existing_dir(path: str) -> str:
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(parent):
+        up = os.path.dirname(parent)
+        if up == parent:
+            break
+        parent = up
+    return parent
+
+
+def writable_path_problem(key: str, path: str, suffixes=None) -> Optional[str]:
+    """A problem line when ``path`` cannot be written as a file (wrong suffix, a directory, no permission)."""
+    if suffixes and not path.lower().endswith(suffixes):
+        return f"{key}: must end with one of {', '.join(suffixes)} (got {path!r})"
+    if os.path.isdir(path):
+        return f"{key}: is a directory, expected a file path (got {path!r})"
+    parent = _nearest_existing_dir(path)
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"{key}: file exists and is not writable (got {path!r})"
+    try:  # permission bits lie (root, read-only mounts, /proc): try to create a file where ours will go
+        fd, probe = tempfile.mkstemp(prefix=".dj-hpo-probe-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        return f"{key}: cannot write there, {parent!r} is not a writable directory ({e.strerror}; got {path!r})"
+    return None
+
+
+def validate_section(section: dict) -> List[str]:
+    """Every problem of the section's values, one line each naming the key (empty when all is well)."""
+    problems = []
+    mode = section["mode"]
+    if mode is None:
+        return problems
+    if mode not in MODES:
+        problems.append(f"{SECTION}.mode: unknown mode {mode!r} (valid: {', '.join(MODES)})")
+    k = section["k"]
+    if not isinstance(k, (int, float)) or isinstance(k, bool) or not k > 0 or k != k or k == float("inf"):
+        problems.append(f"{SECTION}.k: must be a finite number > 0 (got {k!r})")
+    path = section["path_3sigma_recipe"]
+    if path is not None:
+        problem = writable_path_problem(f"{SECTION}.path_3sigma_recipe", str(path), RECIPE_SUFFIXES)
+        if problem:
+            problems.append(problem)
+    if section["backend"] not in BACKENDS:
+        problems.append(f"{SECTION}.backend: unknown backend {section['backend']!r} (valid: {', '.join(BACKENDS)})")
+    if not isinstance(section["n_workers"], int) or section["n_workers"] < 1:
+        problems.append(f"{SECTION}.n_workers: must be an integer >= 1 (got {section['n_workers']!r})")
+    if mode == "wandb" and not section["hpo_config"]:
+        problems.append(f"{SECTION}.hpo_config: required when {SECTION}.mode is 'wandb' (the sweep configuration)")
+    return problems

@@ -1,0 +1,214 @@
+"""One pass over the data that computes every filter's statistic as that filter would see it.
+
+Ops are walked in recipe order up to the last statistic-producing filter: mappers (and other non-filter ops) are
+applied, filters only compute their statistics -- no sample is removed by an earlier filter. The statistics land
+in Data-Juicer's ``__dj__stats__`` column, which the later processing reuses (a filter skips a statistic that is
+already present).
+"""
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+import pyarrow as pa
+from loguru import logger
+
+__all__ = ["StatsPass", "run_stats_pass", "is_stats_filter", "use_prepared_ops"]
+
+
+def is_stats_filter(op) -> bool:
+    from data_juicer.ops import NON_STATS_FILTERS, Filter
+
+    return isinstance(op, Filter) and op._name not in NON_STATS_FILTERS.modules
+
+
+@dataclass
+class StatsPass:
+    dataset: object  # the population after the applied prefix, with the statistics column
+    stat_keys: Dict[int, List[str]]  # op position -> statistics it produces
+    values: Dict[int, Dict[str, np.ndarray]]  # op position -> stat key -> values as that op saw them
+    prefix_len: int  # how many ops of the recipe the pass walked
+    aligned: bool  # every applied op kept one output sample per input sample
+    notes: List[str] = field(default_factory=list)
+
+
+def _probe_stat_keys(op, sample: dict) -> List[str]:
+    """The statistics ``op`` writes, found by computing them on one sample with an empty stats dict."""
+    from data_juicer.utils.constant import Fields
+
+    probe = dict(sample)
+    probe[Fields.stats] = {}
+    if op.is_batched_op():
+        batch = {key: [value] for key, value in probe.items()}
+        out = op.compute_stats(batch)
+        stats = out[Fields.stats][0]
+    else:
+        stats = op.compute_stats(probe)[Fields.stats]
+    return sorted(stats.keys()) if isinstance(stats, dict) else []
+
+
+def stats_rows(dataset) -> list:
+    """The ``__dj__stats__`` dicts of every sample, read straight from Arrow (stored as JSON text or structs)."""
+    from data_juicer.utils.constant import Fields
+
+    column = dataset.data.column(Fields.stats)
+    rows = []
+    for chunk in column.chunks:
+        storage = getattr(chunk, "storage", chunk)  # extension arrays (datasets' Json) wrap their storage
+        if pa.types.is_string(storage.type) or pa.types.is_large_string(storage.type):
+            rows.extend({} if s is None else json.loads(s) for s in storage.to_pylist())
+        else:
+            rows.extend(storage.to_pylist())
+    return rows
+
+
+def _values(rows: list, key: str) -> list:
+    return [row.get(key) if isinstance(row, dict) else None for row in rows]
+
+
+def _segments(ops, last: int):
+    """Runs of consecutive stats filters (computed together in one pass) and single other ops, up to ``last``."""
+    segment = []
+    for i, op in enumerate(ops[: last + 1]):
+        if is_stats_filter(op):
+            segment.append(i)
+            continue
+        if segment:
+            yield segment
+            segment = []
+        yield [i]
+    if segment:
+        yield segment
+
+
+def _compute_together(dataset, ops):
+    """One ``map`` that computes the statistics of several filters, in recipe order, batch by batch."""
+    from data_juicer.core.data import add_same_content_to_new_column
+    from data_juicer.utils.constant import Fields
+
+    if Fields.stats not in dataset.features:
+        dataset = dataset.map(
+            add_same_content_to_new_column,
+            fn_kwargs={"new_column_name": Fields.stats, "initial_value": {}},
+            num_proc=ops[0].runtime_np(),
+            desc="Adding new column for stats",
+        )
+
+    def compute(samples):
+        keys = list(samples.keys())
+        for op in ops:
+            # the unwrapped methods: an error must not silently drop a sample and misalign the statistics
+            if op.is_batched_op():
+                samples = op.compute_stats_batched(samples)
+            else:
+                stats = samples[Fields.stats]
+                for j in range(len(stats)):
+                    stats[j] = op.compute_stats_single({key: samples[key][j] for key in keys})[Fields.stats]
+        return samples
+
+    names = ",".join(op._name for op in ops)
+    return dataset.map(
+        compute,
+        batched=True,
+        batch_size=min(op.batch_size for op in ops),
+        num_proc=min(op.runtime_np() for op in ops),
+        desc=f"auto_hpo statistics [{names}]",
+    )
+
+
+def _first_sample(dataset) -> dict:
+    from data_juicer.utils.constant import Fields
+
+    return {key: value for key, value in dataset[0].items() if key != Fields.stats} if len(dataset) else {}
+
+
+def run_stats_pass(dataset, ops) -> StatsPass:
+    """Compute the statistics of every stats filter in ``ops`` on the whole ``dataset`` (see module doc).
+
+    Consecutive stats filters are computed together in one pass over the data (one rewrite of the dataset
+    instead of one per filter).
+    """
+    from data_juicer.core.data import NestedDataset
+
+    if not isinstance(dataset, NestedDataset):
+        dataset = NestedDataset(dataset)
+    positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
+    result = StatsPass(dataset, {}, {}, 0, True)
+    if not positions:
+        return result
+    sample = _first_sample(dataset)
+    for segment in _segments(ops, positions[-1]):
+        first = ops[segment[0]]
+        if is_stats_filter(first):
+            for i in segment:
+                result.stat_keys[i] = _probe_stat_keys(ops[i], sample)
+            dataset = _compute_together(dataset, [ops[i] for i in segment])
+            rows = stats_rows(dataset)
+            for i in segment:
+                result.values[i] = {key: _values(rows, key) for key in result.stat_keys[i]}
+        elif hasattr(first, "compute_stats"):
+            result.notes.append(f"{first._name} (#{segment[0]}): produces no statistic, not applied while estimating")
+        else:
+            before = len(dataset)
+            dataset = first.run(dataset)
+            if len(dataset) != before:
+                result.aligned = False
+                result.notes.append(f"{first._name} (#{segment[0]}): changed the sample count {before} -> {len(dataset)}")
+            sample = _first_sample(dataset) or sample
+    result.dataset = dataset
+    result.prefix_len = positions[-1] + 1
+    return result
+
+
+def reuse_statistics(op) -> None:
+    """Make a stats filter whose statistics are already in the data filter directly, without the per-op
+    ``compute_stats`` pass (a no-op per sample, but a full rewrite of the dataset in Data-Juicer)."""
+    original_run = op.run
+
+    def run(dataset, *, exporter=None, tracer=None, reduce=True):
+        if tracer is not None or not reduce or getattr(op, "stats_export_path", None) is not None:
+            return original_run(dataset, exporter=exporter, tracer=tracer, reduce=reduce)
+        from data_juicer.core.data import NestedDataset
+
+        if not isinstance(dataset, NestedDataset):
+            dataset = NestedDataset(dataset)
+        return dataset.filter(op.process, num_proc=op.runtime_np(), batch_size=op.batch_size, desc=op._name + "_process")
+
+    op.run = run
+
+
+@contextlib.contextmanager
+def use_prepared_ops(module, ops):
+    """Make ``module.load_ops`` hand out ``ops`` (the live, tuned instances) once, inside the executor's run."""
+    original = module.load_ops
+    handed = {"done": False}
+
+    def load_ops(process_list, *args, **kwargs):
+        if handed["done"]:
+            return original(process_list, *args, **kwargs)
+        handed["done"] = True
+        return ops
+
+    module.load_ops = load_ops
+    try:
+        yield
+    finally:
+        module.load_ops = original
+        if not handed["done"]:
+            logger.warning("auto_hpo: the executor did not load its ops; the tuned op list was not used")
+
+
+def prepared_pipeline(stats: StatsPass, ops) -> Optional[list]:
+    """The op list that processes ``stats.dataset``: filters of the walked prefix (their statistics are present)
+    followed by the rest of the recipe. ``None`` when the prefix cannot be skipped (samples were not aligned)."""
+    if not stats.aligned:
+        return None
+    from data_juicer.ops import Filter
+
+    prefix = [op for op in ops[: stats.prefix_len] if isinstance(op, Filter)]
+    for op in prefix:
+        if is_stats_filter(op):
+            reuse_statistics(op)
+    return prefix + list(ops[stats.prefix_len :])

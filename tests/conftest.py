@@ -1,0 +1,98 @@
+"""Shared fixtures: small JSON Lines data made by the tests, the real corpora, and subprocess runners."""
+
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+BIN = Path(sys.executable).parent
+
+
+def write_jsonl(path: Path, texts, extra=None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for i, text in enumerate(texts):
+            row = {"text": text, "meta": {"id": str(i)}}
+            if extra:
+                row.update(extra(i))
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_jsonl(path: Path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_yaml(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def varied_texts(n=400, seed=7):
+    """Sentences of varied length with a handful of extreme outliers (3-sigma has something to cut)."""
+    rng = random.Random(seed)
+    words = "data juicer filters text by length ratio and repetition of characters in documents".split()
+    texts = []
+    for i in range(n):
+        k = max(1, int(rng.gauss(40, 12)))
+        line = " ".join(rng.choice(words) for _ in range(k))
+        if i % 97 == 3:
+            line = line * 30  # very long, repetitive
+        if i % 89 == 5:
+            line = "#$%^&*()!" * 20  # special characters
+        texts.append(line)
+    return texts
+
+
+def run(cmd, cwd, env=None, timeout=900):
+    full_env = dict(os.environ)
+    full_env.setdefault("WANDB_SILENT", "true")
+    full_env["PATH"] = f"{BIN}{os.pathsep}{full_env.get('PATH', '')}"
+    if env:
+        full_env.update(env)
+    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def dj_process(tmp_path):
+    def _run(*args, env=None):
+        return run([str(BIN / "dj-process"), *map(str, args)], cwd=tmp_path, env=env)
+
+    return _run
+
+
+@pytest.fixture
+def script(tmp_path):
+    def _run(name, *args, env=None):
+        return run([sys.executable, str(ROOT / name), *map(str, args)], cwd=tmp_path, env=env)
+
+    return _run
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """``../shared/data``: skipped where absent, but CI must have it (a skip there would hide a red test)."""
+    if not (SHARED_DATA / "bench-corpus.jsonl.gz").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the corpus tests, but {SHARED_DATA} is missing")
+        pytest.skip(f"{SHARED_DATA} is absent")
+    return SHARED_DATA
+
+
+def decompress(src: Path, dst: Path, limit=None) -> Path:
+    with gzip.open(src, "rt", encoding="utf-8") as fin, open(dst, "w", encoding="utf-8") as fout:
+        for i, line in enumerate(fin):
+            if limit is not None and i >= limit:
+                break
+            fout.write(line)
+    return dst

@@ -1,0 +1,201 @@
+"""3sigma end to end: the real dj-process and script in a subprocess, checked against independent numbers."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import BIN, read_jsonl, run, varied_texts, write_jsonl, write_yaml
+
+pytestmark = pytest.mark.e2e
+
+
+def _recipe(tmp_path, data, process, **auto_hpo):
+    body = {
+        "project_name": "t",
+        "dataset_path": str(data),
+        "export_path": str(tmp_path / "out" / "processed.jsonl"),
+        "np": 1,
+        "process": process,
+    }
+    if auto_hpo:
+        body["auto_hpo"] = auto_hpo
+    return write_yaml(tmp_path / "recipe.yaml", body)
+
+
+def _k_sigma(values, k=3.0):
+    arr = np.asarray(values, dtype=float)
+    return arr.mean() - k * arr.std(ddof=1), arr.mean() + k * arr.std(ddof=1)
+
+
+def _texts(path):
+    return [row["text"] for row in read_jsonl(path)]
+
+
+def test_dj_process_tunes_writes_and_processes(tmp_path, dj_process):
+    texts = varied_texts()
+    data = write_jsonl(tmp_path / "d.jsonl", texts)
+    process = [
+        {"text_length_filter": {"min_len": 10, "max_len": 100000, "min_closed_interval": True}},
+        {"character_repetition_filter": {"rep_len": 10, "min_ratio": 0.0, "max_ratio": 0.5}},
+        {"alphanumeric_filter": {"min_ratio": 0.1, "max_ratio": 1.0}},
+    ]
+    refined_path = tmp_path / "refined" / "recipe.yaml"
+    recipe = _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(refined_path), plot=True)
+    before = recipe.read_text()
+    res = dj_process("--config", recipe)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert recipe.read_text() == before  # the input recipe is never touched
+
+    lo, hi = _k_sigma([len(t) for t in texts])
+    expected_min, expected_max = max(0, math.ceil(lo)), math.floor(hi)
+    assert f"text_length_filter.max_len: 100000 -> {expected_max}" in res.stderr
+    assert "remove [" in res.stderr
+
+    refined = yaml.safe_load(refined_path.read_text())
+    assert "auto_hpo" not in refined
+    tl = refined["process"][0]["text_length_filter"]
+    assert (tl["min_len"], tl["max_len"]) == (expected_min, expected_max)
+    assert type(tl["max_len"]) is int and tl["min_closed_interval"] is True
+    cr = refined["process"][1]["character_repetition_filter"]
+    assert type(cr["max_ratio"]) is float and cr["rep_len"] == 10 and 0.0 <= cr["min_ratio"] <= cr["max_ratio"] <= 1.0
+
+    kept = _texts(tmp_path / "out" / "processed.jsonl")
+    assert all(expected_min <= len(t) <= expected_max for t in kept)
+    assert len(kept) < len(texts)
+    pngs = sorted(p.name for p in refined_path.parent.glob("*.png"))
+    assert len(pngs) == 3 and all((refined_path.parent / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+    # plain dj-process runs the refined recipe unchanged and keeps the same samples
+    refined["export_path"] = str(tmp_path / "plain" / "processed.jsonl")
+    plain_recipe = write_yaml(tmp_path / "plain.yaml", refined)
+    res = dj_process("--config", plain_recipe)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert _texts(tmp_path / "plain" / "processed.jsonl") == kept
+
+
+def test_statistics_are_estimated_after_the_preceding_mapper(tmp_path, dj_process):
+    # the mapper deletes every 'x': lengths before and after it differ a lot
+    texts = [("x" * (i % 7) * 40) + " word" * (5 + i % 11) for i in range(300)]
+    data = write_jsonl(tmp_path / "d.jsonl", texts)
+    process = [{"remove_specific_chars_mapper": {"chars_to_remove": "x"}}, {"text_length_filter": {"max_len": 99999}}]
+    out = tmp_path / "r.json"
+    res = dj_process("--config", _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(out), k=1.0))
+    assert res.returncode == 0, res.stderr[-3000:]
+    lo, hi = _k_sigma([len(t.replace("x", "")) for t in texts], k=1.0)
+    args = json.loads(out.read_text())["process"][1]["text_length_filter"]
+    assert (args["min_len"], args["max_len"]) == (max(0, math.ceil(lo)), math.floor(hi))
+    kept = _texts(tmp_path / "out" / "processed.jsonl")
+    assert kept and all("x" not in t and math.ceil(lo) <= len(t) <= math.floor(hi) for t in kept)
+
+
+def test_repeated_op_constant_statistic_and_untunable_ops(tmp_path, dj_process):
+    texts = ["abcde fghij " * 4] * 50  # every text has the same length: constant statistic
+    texts += [t for t in varied_texts(60)]
+    data = write_jsonl(tmp_path / "d.jsonl", texts)
+    process = [
+        {"text_length_filter": {"min_len": 1, "max_len": 100000}},
+        {"suffix_filter": {}},
+        {"text_length_filter": {"min_len": 2, "max_len": 90000}},
+    ]
+    out = tmp_path / "r.yaml"
+    res = dj_process("--config", _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(out)))
+    assert res.returncode == 0, res.stderr[-3000:]
+    refined = yaml.safe_load(out.read_text())["process"]
+    first, second = refined[0]["text_length_filter"], refined[2]["text_length_filter"]
+    assert first == second and first["max_len"] < 90000  # each instance tuned, by position
+    assert refined[1] == {"suffix_filter": {}}
+    assert "text_length_filter.max_len: 100000 ->" in res.stderr and "text_length_filter.max_len: 90000 ->" in res.stderr
+
+
+def test_constant_statistic_is_left_unchanged_with_a_reason(tmp_path, dj_process):
+    data = write_jsonl(tmp_path / "d.jsonl", ["same length!"] * 20)
+    out = tmp_path / "r.yaml"
+    process = [{"text_length_filter": {"min_len": 3, "max_len": 500}}]
+    res = dj_process("--config", _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(out)))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "text_length_filter (#0) unchanged" in res.stderr and "constant" in res.stderr
+    assert yaml.safe_load(out.read_text())["process"][0]["text_length_filter"] == {"min_len": 3, "max_len": 500}
+
+
+@pytest.mark.parametrize("flag, suffix", [("--path_3sigma_recipe", "yaml"), ("--path_k_sigma_recipe", "json")])
+def test_script_keeps_the_seed_flags(tmp_path, script, flag, suffix):
+    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(200))
+    recipe = _recipe(tmp_path, data, [{"text_length_filter": {"min_len": 10, "max_len": 10000}}])
+    out = tmp_path / f"refined.{suffix}"
+    res = script("execute_hpo_3sigma.py", "--config", recipe, flag, out, "--auto_hpo.k", "2")
+    assert res.returncode == 0, res.stderr[-3000:]
+    refined = yaml.safe_load(out.read_text())
+    lo, hi = _k_sigma([len(t) for t in varied_texts(200)], k=2.0)
+    assert refined["process"][0]["text_length_filter"]["max_len"] == math.floor(hi)
+    assert (tmp_path / "out" / "processed.jsonl").exists()
+
+
+def test_script_without_dump_just_processes(tmp_path, script):
+    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(200))
+    recipe = _recipe(tmp_path, data, [{"text_length_filter": {"min_len": 10, "max_len": 10000}}])
+    res = script("execute_hpo_3sigma.py", "--config", recipe)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "text_length_filter.max_len: 10000 ->" in res.stderr
+    assert len(_texts(tmp_path / "out" / "processed.jsonl")) < 200
+
+
+BAD_INPUTS = [
+    ({"mode": "5sigma"}, [], "auto_hpo.mode: unknown mode '5sigma'"),
+    ({"mode": "3sigma", "k": -1}, [], "auto_hpo.k: must be a finite number > 0"),
+    ({"mode": "3sigma"}, ["--auto_hpo.k", "abc"], "auto_hpo.k: Expected a float"),
+    ({"mode": "3sigma", "path_3sigma_recipe": "refined.txt"}, [], "auto_hpo.path_3sigma_recipe: must end with"),
+    ({"mode": "3sigma", "path_3sigma_recipe": "/proc/refined.yaml"}, [], "not a writable directory"),
+    ({"mode": "3sigma", "path_3sigma_recipe": "r.yaml"}, ["--one-sample"], "needs at least 2 to estimate a std"),
+]
+
+
+@pytest.mark.parametrize("section, extra, message", BAD_INPUTS)
+def test_bad_input_is_one_line_no_traceback_nothing_written(tmp_path, dj_process, section, extra, message):
+    one_sample = "--one-sample" in extra
+    extra = [e for e in extra if e != "--one-sample"]
+    data = write_jsonl(tmp_path / "d.jsonl", ["only one"] if one_sample else varied_texts(50))
+    recipe = _recipe(tmp_path, data, [{"text_length_filter": {"min_len": 1}}], **section)
+    res = dj_process("--config", recipe, *extra)
+    output = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "Traceback" not in output
+    lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0], output[-2000:]
+    assert not (tmp_path / "out" / "processed.jsonl").exists()
+    assert not list(tmp_path.glob("refined*")) and not (tmp_path / "r.yaml").exists()
+
+
+def test_recipe_without_the_block_runs_as_without_the_plugin(tmp_path, dj_process):
+    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(150))
+    recipe = _recipe(tmp_path, data, [{"text_length_filter": {"min_len": 30, "max_len": 400}}])
+    res = dj_process("--config", recipe)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Discovered 1 operator plugin" in res.stderr
+    with_plugin = _texts(tmp_path / "out" / "processed.jsonl")
+
+    # the same run with the entry point hidden from Data-Juicer. Bare Data-Juicer 1.6.1 would install torch
+    # (GBs) from free_models() after the filter: the driver forbids any subprocess install and makes
+    # free_models() (which only empties the CUDA cache when no model is loaded) a no-op.
+    body = yaml.safe_load(recipe.read_text())
+    body["export_path"] = str(tmp_path / "bare" / "processed.jsonl")
+    bare = write_yaml(tmp_path / "bare.yaml", body)
+    code = (
+        "import importlib.metadata as m, subprocess, sys\n"
+        "def refuse(*a, **k): raise RuntimeError('install attempted: %r' % (a,))\n"
+        "subprocess.check_call = refuse  # the LazyLoader installs through check_call only\n"
+        "real = m.entry_points\n"
+        "m.entry_points = lambda **kw: [] if kw.get('group') == 'data_juicer.ops' else real(**kw)\n"
+        "import data_juicer.ops.base_op as base_op\n"
+        "base_op.free_models = lambda *a, **k: None\n"
+        "from data_juicer.tools.process_data import main\n"
+        f"sys.argv = ['dj-process', '--config', {str(bare)!r}]\n"
+        "main()\n"
+        "import data_juicer_hpo.hooks as h; print('PLUGIN', h.is_installed())\n"
+    )
+    res = run([str(BIN / "python"), "-c", code], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "PLUGIN False" in res.stdout + res.stderr
+    assert _texts(tmp_path / "bare" / "processed.jsonl") == with_plugin
