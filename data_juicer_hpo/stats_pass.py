@@ -124,11 +124,11 @@ def _first_sample(dataset) -> dict:
     return {key: value for key, value in dataset[0].items() if key != Fields.stats} if len(dataset) else {}
 
 
-def run_stats_pass(dataset, ops) -> StatsPass:
+def run_stats_pass(dataset, ops, through_end: bool = False) -> StatsPass:
     """Compute the statistics of every stats filter in ``ops`` on the whole ``dataset`` (see module doc).
 
     Consecutive stats filters are computed together in one pass over the data (one rewrite of the dataset
-    instead of one per filter).
+    instead of one per filter). ``through_end`` walks the whole recipe (sweeps score the final documents).
     """
     from data_juicer.core.data import NestedDataset
 
@@ -136,10 +136,11 @@ def run_stats_pass(dataset, ops) -> StatsPass:
         dataset = NestedDataset(dataset)
     positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
     result = StatsPass(dataset, {}, {}, 0, True)
-    if not positions:
+    if not positions and not through_end:
         return result
+    last = len(ops) - 1 if through_end else positions[-1]
     sample = _first_sample(dataset)
-    for segment in _segments(ops, positions[-1]):
+    for segment in _segments(ops, last):
         first = ops[segment[0]]
         if is_stats_filter(first):
             for i in segment:
@@ -158,7 +159,7 @@ def run_stats_pass(dataset, ops) -> StatsPass:
                 result.notes.append(f"{first._name} (#{segment[0]}): changed the sample count {before} -> {len(dataset)}")
             sample = _first_sample(dataset) or sample
     result.dataset = dataset
-    result.prefix_len = positions[-1] + 1
+    result.prefix_len = last + 1
     return result
 
 

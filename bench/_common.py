@@ -1,0 +1,96 @@
+"""Helpers of the benchmark scripts: the bench corpus, six-filter recipes, timed runs with peak memory."""
+
+import gzip
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+BIN = Path(sys.executable).parent
+
+SIX_FILTERS = [
+    {"text_length_filter": {"min_len": 10, "max_len": 100000}},
+    {"average_line_length_filter": {"min_len": 5, "max_len": 10000}},
+    {"maximum_line_length_filter": {"min_len": 5, "max_len": 100000}},
+    {"alphanumeric_filter": {"min_ratio": 0.25, "max_ratio": 1.0}},
+    {"character_repetition_filter": {"rep_len": 10, "min_ratio": 0.0, "max_ratio": 0.5}},
+    {"special_characters_filter": {"min_ratio": 0.0, "max_ratio": 0.25}},
+]
+
+
+def corpus(workdir: Path, scale: int = 1, limit=None) -> Path:
+    """The bench corpus, decompressed (and concatenated ``scale`` times) into ``workdir``."""
+    path = workdir / f"bench-x{scale}{'' if limit is None else f'-{limit}'}.jsonl"
+    if path.exists():
+        return path
+    with gzip.open(SHARED / "bench-corpus.jsonl.gz", "rt", encoding="utf-8") as f:
+        lines = [line for i, line in enumerate(f) if limit is None or i < limit]
+    with open(path, "w", encoding="utf-8") as out:
+        for _ in range(scale):
+            out.writelines(lines)
+    return path
+
+
+def write_recipe(path: Path, data: Path, export: Path, process=SIX_FILTERS, np_=2, **extra) -> Path:
+    body = {"project_name": "bench", "dataset_path": str(data), "export_path": str(export), "np": np_}
+    body["process"] = process
+    body.update(extra)
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
+    return path
+
+
+def timed(cmd, cwd, env=None):
+    """Run ``cmd``; return (wall seconds, peak RSS of the whole process tree in MiB, exit code)."""
+    full_env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {}))
+    log = open(Path(cwd) / "last-run.log", "w")  # a file, not a pipe: a full pipe would stall the run
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    parent = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [parent] + parent.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    log.close()
+    if proc.returncode != 0:
+        sys.stderr.write((Path(cwd) / "last-run.log").read_text()[-3000:])
+    return wall, peak / 2**20, proc.returncode
+
+
+def interleave(variants: dict, repeats: int, cwd: Path, prepare=None):
+    """Run each variant's command ``repeats`` times, interleaved (A B A B ...); return per-variant samples."""
+    samples = {name: [] for name in variants}
+    for r in range(repeats):
+        for name, cmd in variants.items():
+            if prepare:
+                prepare(name)
+            wall, peak, code = timed(cmd, cwd)
+            if code != 0:
+                raise SystemExit(f"{name}: exit code {code}")
+            samples[name].append((wall, peak))
+            print(f"  run {r + 1}/{repeats} {name:>12}: {wall:7.2f} s  peak {peak:7.0f} MiB", flush=True)
+    return samples
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def save(name: str, result: dict) -> Path:
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path

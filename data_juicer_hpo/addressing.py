@@ -1,0 +1,93 @@
+"""Which part of a recipe a sweep parameter sets: ``op.arg``, ``op[i].arg`` or a top-level Data-Juicer key.
+
+Pure: takes the recipe's ``process`` list, the op classes and the top-level keys; returns plain targets, or one
+problem line per parameter that addresses nothing (a typo must not become a silent no-op).
+"""
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Tuple
+
+__all__ = ["Target", "resolve_targets", "apply_params"]
+
+_OP_PARAM = re.compile(r"^(?P<op>[A-Za-z_]\w*)(?:\[(?P<index>\d+)\])?\.(?P<arg>[A-Za-z_]\w*)$")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # the sweep parameter's name
+    position: Optional[int]  # op position in ``process``; None for a top-level key
+    arg: str  # op argument, or the top-level key
+
+
+def _op_args(op_class) -> Optional[set]:
+    """Named arguments an op accepts: its own ``__init__`` plus the base-class keys (``min_closed_interval``...)."""
+    try:
+        params = inspect.signature(op_class.__init__).parameters
+    except (TypeError, ValueError):
+        return None
+    names = {n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and n != "self"}
+    for cls in inspect.getmro(op_class):
+        names |= set(getattr(cls, "_BASE_PARAMS", {}) or {})
+    return names
+
+
+def resolve_targets(
+    names: Iterable[str], process: List[dict], op_classes: Dict[str, type], top_keys: Iterable[str], source="hpo_config"
+) -> Tuple[Dict[str, Target], List[str]]:
+    """Map each sweep parameter name to its target in the recipe; collect a problem for every one that fails."""
+    op_names = [next(iter(entry)) for entry in process]
+    top_keys = set(top_keys)
+    targets, problems = {}, []
+    for name in names:
+        key = f"{source}.parameters.{name}"
+        match = _OP_PARAM.match(name)
+        if match and match["op"] in op_names:
+            op, arg = match["op"], match["arg"]
+            positions = [i for i, n in enumerate(op_names) if n == op]
+            if match["index"] is None and len(positions) > 1:
+                problems.append(
+                    f"{key}: {op} appears {len(positions)} times in process; name one instance as "
+                    f"{op}[i].{arg} with i in 0..{len(positions) - 1}"
+                )
+                continue
+            index = int(match["index"] or 0)
+            if index >= len(positions):
+                problems.append(f"{key}: {op} appears {len(positions)} time(s) in process; [{index}] is out of range")
+                continue
+            accepted = _op_args(op_classes[op]) if op in op_classes else None
+            if accepted is not None and arg not in accepted:
+                problems.append(f"{key}: {op} has no argument {arg!r} (arguments: {', '.join(sorted(accepted))})")
+                continue
+            targets[name] = Target(name, positions[index], arg)
+        elif name in top_keys and name not in ("process", "auto_hpo", "config"):
+            targets[name] = Target(name, None, name)
+        else:
+            ops = ", ".join(dict.fromkeys(op_names)) or "none"
+            problems.append(
+                f"{key}: addresses nothing in the recipe (ops in process: {ops}; "
+                f"or a top-level Data-Juicer key)"
+            )
+    return targets, problems
+
+
+def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) -> Tuple[List[dict], dict]:
+    """A deep copy of ``process`` with the op arguments set, and the top-level values, for one trial."""
+    import copy
+
+    out = copy.deepcopy(process)
+    top = {}
+    for name, value in params.items():
+        target = targets.get(name)
+        if target is None:
+            continue
+        if target.position is None:
+            top[target.arg] = value
+        else:
+            entry = out[target.position]
+            op = next(iter(entry))
+            if entry[op] is None:
+                entry[op] = {}
+            entry[op][target.arg] = value
+    return out, top

@@ -1,0 +1,66 @@
+"""``model_loss``: how well a small language model trained on the kept documents predicts the reference set.
+
+The model is the hashed word-bigram model of :mod:`data_juicer_hpo.objectives.bigram_lm`; the score is its
+cross-entropy in nats per token on the whole reference set (``auto_hpo.reference``), which is held out: it is
+never trained on. More text from the right distribution lowers the loss, so quantity and quality both count,
+as for the downstream model a real recipe feeds.
+"""
+
+import math
+from typing import List
+
+import numpy as np
+from loguru import logger
+
+from data_juicer_hpo.objectives.base import Objective, Population, as_indices, register_objective
+from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out
+from data_juicer_hpo.objectives.reference import load_reference, reference_problems
+from data_juicer_hpo.objectives.tokens import population_streams, token_streams
+
+__all__ = ["ModelLoss"]
+
+N_BUCKETS = 2**18
+
+
+@register_objective
+class ModelLoss(Objective):
+    """Held-out cross-entropy (nats per token) of a bigram model trained on the kept documents (minimize).
+
+    ``worst()`` is ``log(2**18)`` ~= 12.48, the loss of the uniform distribution over the word buckets, which is
+    what the model predicts with no training text. A few documents unlike the reference can score slightly
+    above it (their words take probability from the unseen ones); such a trial is worse than keeping nothing.
+
+    Options: ``reference`` (required), ``text_key`` (of the reference file, default ``text``).
+    """
+
+    name = "model_loss"
+    goal = "minimize"
+
+    def __init__(self, options: dict):
+        super().__init__(options)
+        self._population = None
+        self._evaluation = None
+        self._counts = None
+
+    def validate(self) -> List[str]:
+        return reference_problems(self.options, self.name)
+
+    def setup(self, population: Population) -> None:
+        """Reduce the reference to its bigrams and cache every population document's counts of them."""
+        if self._evaluation is None:
+            reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
+            self._evaluation = held_out(token_streams(reference), N_BUCKETS)
+            logger.info(f"model_loss: [{self._evaluation.n_tokens}] held-out reference tokens")
+        self._counts = bigram_counts(population_streams(population), self._evaluation)
+        self._population = population
+
+    def score(self, population: Population, kept: np.ndarray) -> float:
+        if population is not self._population:
+            self.setup(population)
+        kept = as_indices(kept, len(population))
+        if kept.size == 0:
+            return self.worst()
+        return cross_entropy(self._counts, self._evaluation, kept)
+
+    def worst(self) -> float:
+        return math.log(N_BUCKETS)

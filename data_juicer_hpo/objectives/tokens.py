@@ -1,0 +1,88 @@
+"""Documents as streams of stable 64-bit token hashes, the common input of the hashed n-gram objectives.
+
+Tokens are lower-cased runs of letters/digits and single punctuation marks, so that ``!!!`` or a stray ``|``
+count as evidence too. Hashes come from BLAKE2b rather than :func:`hash`, which is salted per process and would
+make scores differ between sweep workers.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Iterable, List
+
+import numpy as np
+
+__all__ = ["TOKEN_PATTERN", "TokenStreams", "tokenize", "token_streams", "population_streams", "pair_hashes"]
+
+TOKEN_PATTERN = re.compile(r"[^\W_]+|[^\w\s]|_")
+
+
+def tokenize(text: str) -> List[str]:
+    """The tokens of ``text``, lower-cased."""
+    return TOKEN_PATTERN.findall(text.lower())
+
+
+class _HashMemo(dict):
+    """token -> 64-bit hash; each distinct token is hashed once (a corpus has far fewer types than tokens)."""
+
+    def __missing__(self, token: str) -> int:
+        digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+        value = self[token] = int.from_bytes(digest, "little")
+        return value
+
+
+@dataclass(frozen=True)
+class TokenStreams:
+    """All documents' token hashes concatenated; document ``i`` is ``hashes[offsets[i]:offsets[i + 1]]``."""
+
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64, len = n_docs + 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def doc(self, i: int) -> np.ndarray:
+        return self.hashes[self.offsets[i] : self.offsets[i + 1]]
+
+    def token_mask(self, docs: np.ndarray) -> np.ndarray:
+        """A bool mask over ``hashes`` selecting the tokens of the documents ``docs``."""
+        doc_mask = np.zeros(len(self), dtype=bool)
+        doc_mask[docs] = True
+        return np.repeat(doc_mask, self.lengths)
+
+
+def token_streams(texts: Iterable[str]) -> TokenStreams:
+    """Tokenize and hash every text (about 4 s for 67 M characters on one CPU)."""
+    memo = _HashMemo()
+    lookup = memo.__getitem__
+    arrays, lengths = [], [0]
+    for text in texts:
+        tokens = tokenize(text) if isinstance(text, str) else []  # a null text field is an empty document
+        arrays.append(np.fromiter(map(lookup, tokens), dtype=np.uint64, count=len(tokens)))
+        lengths.append(len(tokens))
+    hashes = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.uint64)
+    return TokenStreams(hashes, np.cumsum(lengths, dtype=np.int64))
+
+
+def population_streams(population) -> TokenStreams:
+    """The population's token streams, computed once and shared by every objective through its cache."""
+    streams = population.cache.get("tokens.streams")
+    if streams is None:
+        streams = population.cache["tokens.streams"] = token_streams(population.texts)
+    return streams
+
+
+_MIX_LEFT = np.uint64(0x9E3779B97F4A7C15)
+_MIX_RIGHT = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def pair_hashes(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """A hash of each (left, right) token pair; order matters, and it differs from both tokens' own hashes."""
+    # Multiplying by odd constants wraps modulo 2**64 (numpy does not check array overflow); the final
+    # xor-shift folds the high bits, which carry most of the mixing, into the low bits used as bucket ids.
+    mixed = left * _MIX_LEFT + (right ^ (right >> np.uint64(29))) * _MIX_RIGHT
+    return mixed ^ (mixed >> np.uint64(32))

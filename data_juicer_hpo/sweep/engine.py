@@ -1,0 +1,272 @@
+"""The local sweep engine: a W&B sweep configuration run by Optuna on a SQLAlchemy storage, resumable.
+
+The Optuna side of the parameters is :mod:`~data_juicer_hpo.sweep.space` (mostly unit variables); the
+user-facing values of every trial are stored as its ``params`` user attribute, which :meth:`LocalSweep.records`
+reads back under the sweep's names.
+
+Budget: ``run_cap`` (or ``n_trials``) is the number of finished (COMPLETE or PRUNED) trials the study should
+hold, so a rerun after a finished sweep runs nothing. One call makes at most ``cap - finished`` attempts, so a
+train function that always fails cannot loop forever; failed trials are retried by the next call.
+"""
+
+import math
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import optuna
+from loguru import logger
+from optuna.trial import TrialState
+
+from data_juicer_hpo.errors import AutoHpoError, raise_if_any
+from data_juicer_hpo.sweep._heartbeat import Heartbeat
+from data_juicer_hpo.sweep.config import SweepConfig
+from data_juicer_hpo.sweep.grid import iter_grid_points, point_key
+from data_juicer_hpo.sweep.parameters import grid_size
+from data_juicer_hpo.sweep.samplers import make_sampler
+from data_juicer_hpo.sweep.space import SearchSpace
+from data_juicer_hpo.sweep.storage import mask_url, open_storage, validate_storage_url
+from data_juicer_hpo.sweep.trial import (
+    ERROR_ATTR,
+    GRID_ATTR,
+    PARAMS_ATTR,
+    TrialContext,
+    TrialRecord,
+    jsonable,
+    record_of,
+)
+
+__all__ = ["LocalSweep"]
+
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+_TAKEN = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+_SWEEP_ATTR = "data_juicer_hpo.sweep"  # study user attribute: the search space the study was made for
+
+
+def _fingerprint(sweep: SweepConfig) -> str:
+    return point_key({"method": sweep.method, "goal": sweep.goal, "parameters": repr(list(sweep.parameters.values()))})
+
+
+class LocalSweep:
+    """A sweep run in this process on Optuna, its trials kept in ``storage`` under ``study_name``.
+
+    :param sweep: the validated sweep configuration.
+    :param storage: SQLAlchemy URL, e.g. ``sqlite:///outputs/sweep.db`` or ``postgresql://user@host/db``.
+    :param study_name: the Optuna study; rerunning with the same storage and name resumes it.
+    :param seed: seed of the samplers (None: fresh entropy).
+    :param max_resource: full resource of a hyperband given by ``min_iter`` without ``max_iter``.
+    :param heartbeat_interval: seconds between heartbeats of a running trial.
+    :param grace_period: seconds without heartbeat after which a RUNNING trial counts as dead and is failed
+        (default: 6 intervals, generous because a long C call holding the GIL also stops the heartbeat thread).
+    """
+
+    def __init__(
+        self,
+        sweep: SweepConfig,
+        storage: str,
+        study_name: str,
+        seed: Optional[int] = None,
+        *,
+        max_resource: Optional[int] = None,
+        heartbeat_interval: int = 10,
+        grace_period: Optional[int] = None,
+    ):
+        self.sweep = sweep
+        self.study_name = study_name
+        self._rungs = self._check_hyperband(max_resource)
+        raise_if_any(validate_storage_url(storage))
+        optuna.logging.set_verbosity(optuna.logging.WARNING)  # one loguru line per trial is ours to write
+        self._url = mask_url(storage)
+        grace_period = grace_period if grace_period is not None else 6 * heartbeat_interval
+        self._storage = open_storage(storage, heartbeat_interval, grace_period)
+        self._heartbeat_interval = heartbeat_interval
+        n_stored = self._check_same_sweep()
+        pruner = optuna.pruners.NopPruner()
+        if self._rungs:
+            pruner = optuna.pruners.HyperbandPruner(self._rungs[0], self._rungs[-1], int(sweep.hyperband.eta))
+        self._study = optuna.create_study(
+            storage=self._storage,
+            study_name=study_name,
+            direction=sweep.goal,
+            sampler=make_sampler(sweep.method, seed, n_stored),
+            pruner=pruner,
+            load_if_exists=True,
+        )
+        self._study.set_user_attr(_SWEEP_ATTR, _fingerprint(sweep))
+        self._space = SearchSpace(sweep)
+
+    def _check_hyperband(self, max_resource: Optional[int]) -> List[int]:
+        hb, where = self.sweep.hyperband, f"{self.sweep.source}.early_terminate"
+        if hb is None:
+            return []
+        problems = []
+        if not float(hb.eta).is_integer():
+            problems.append(f"{where}.eta: Optuna's Hyperband needs an integer reduction factor (got {hb.eta})")
+        if hb.max_iter is None and max_resource is None:
+            problems.append(f"{where}.max_iter: the local engine needs the full resource; give max_iter")
+        raise_if_any(problems)
+        return hb.rungs(max_resource)
+
+    def _check_same_sweep(self) -> int:
+        """Refuse to resume a study made for another search space; return how many trials it holds."""
+        try:
+            study_id = self._storage.get_study_id_from_name(self.study_name)
+        except KeyError:
+            return 0
+        stored = self._storage.get_study_user_attrs(study_id).get(_SWEEP_ATTR)
+        if stored is not None and stored != _fingerprint(self.sweep):
+            raise AutoHpoError(
+                f"auto_hpo.storage: study {self.study_name!r} in {self._url} was made for another method, goal or "
+                f"parameters of {self.sweep.source}; give a new study name or storage to start afresh"
+            )
+        return len(self._storage.get_all_trials(study_id, deepcopy=False))
+
+    # ---- reading the storage ----------------------------------------------------------------------------
+
+    def records(self) -> List[TrialRecord]:
+        """Every trial in storage, in number order."""
+        return [record_of(t) for t in sorted(self._study.get_trials(deepcopy=False), key=lambda t: t.number)]
+
+    def best(self) -> Optional[TrialRecord]:
+        """The COMPLETE trial with the best value for the goal (the earliest one on ties), or None."""
+        done = [r for r in self.records() if r.state == "COMPLETE" and r.value is not None]
+        if not done:
+            return None
+        sign = 1 if self.sweep.goal == "maximize" else -1
+        return max(done, key=lambda r: (sign * r.value, -r.number))
+
+    def _count(self, states) -> int:
+        return len(self._study.get_trials(deepcopy=False, states=states))
+
+    def _target_reached(self) -> bool:
+        target = self.sweep.target
+        best = None if target is None else self.best()
+        if best is None:
+            return False
+        return best.value >= target if self.sweep.goal == "maximize" else best.value <= target
+
+    # ---- the trial loop -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        train: Callable[[TrialContext], float],
+        *,
+        n_trials: Optional[int] = None,
+        catch: bool = True,
+        callbacks: Sequence[Callable[[TrialRecord], None]] = (),
+    ) -> List[TrialRecord]:
+        """Run trials until the cap, the exhausted grid or the metric target; return this call's trials.
+
+        :param train: called with a :class:`TrialContext`, returns the metric value.
+        :param n_trials: the cap, overriding ``run_cap``; counts finished trials already in storage.
+        :param catch: record a trial whose train function raises as FAIL and go on; False re-raises.
+        :param callbacks: called with each finished trial's :class:`TrialRecord`.
+        """
+        cap = n_trials if n_trials is not None else self.sweep.run_cap
+        if cap is None and self.sweep.method != "grid":
+            raise AutoHpoError(
+                f"{self.sweep.source}.run_cap: a local {self.sweep.method} sweep never ends by itself; "
+                f"set run_cap (or sweep_max_count)"
+            )
+        self._fail_stale_trials()
+        finished = self._count(_FINISHED)
+        total = cap if cap is not None else grid_size(self.sweep.parameters)
+        tried: set = set()  # grid points attempted by this call, so a failing point is not retried in a loop
+        records: List[TrialRecord] = []
+        while cap is None or (len(records) < cap - finished and self._count(_TAKEN) < cap):
+            if self._target_reached():
+                logger.info(f"metric target {self.sweep.target} of {self.sweep.metric_name} reached; sweep done")
+                break
+            asked = self._ask(tried)
+            if asked is None:
+                break
+            record = self._run_one(*asked, train, catch, f"{finished + len(records) + 1}/{total}")
+            records.append(record)
+            for callback in callbacks:
+                callback(record)
+            self._fail_stale_trials()  # a worker sharing the storage may have died meanwhile
+        return records
+
+    def _fail_stale_trials(self) -> None:
+        with warnings.catch_warnings():  # fail_stale_trials is "experimental" in Optuna
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(self._study)
+
+    def _ask(self, tried: set):
+        """A new trial, its storage id and its user-facing params, or None when a grid has no point left."""
+        point = None
+        if self.sweep.method == "grid":
+            taken = {t.user_attrs.get(GRID_ATTR) for t in self._study.get_trials(deepcopy=False, states=_TAKEN)}
+            point = next((p for p in iter_grid_points(self.sweep) if point_key(p) not in taken | tried), None)
+            if point is None:
+                return None
+            tried.add(point_key(point))
+        trial = self._new_trial()
+        try:
+            trial_id = self._trial_id(trial)
+            if point is not None:
+                trial.set_user_attr(GRID_ATTR, point_key(point))
+                self._space.set_point(self._storage, trial_id, point)
+            params = point if point is not None else self._space.suggest(trial)
+            trial.set_user_attr(PARAMS_ATTR, jsonable(params))
+        except BaseException:
+            # It has no heartbeat yet, so nothing would ever fail it: it would stay RUNNING and count forever.
+            self._study.tell(trial, state=TrialState.FAIL)
+            raise
+        return trial, trial_id, params
+
+    def _new_trial(self):
+        with warnings.catch_warnings():  # Optuna warns that heartbeats belong to optimize(); we beat ourselves
+            warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
+            return self._study.ask()
+
+    def _trial_id(self, trial) -> int:
+        study_id = self._storage.get_study_id_from_name(self.study_name)
+        return self._storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+
+    def _run_one(self, trial, trial_id: int, params: Dict[str, Any], train, catch: bool, progress: str):
+        ctx = TrialContext(trial, params, self._rungs)
+        state, value, error, raised = TrialState.COMPLETE, None, None, None
+        with Heartbeat(self._storage, trial_id, self._heartbeat_interval):
+            try:
+                value = train(ctx)
+            except optuna.TrialPruned:
+                state = TrialState.PRUNED
+            except Exception as e:  # the sweep goes on; the error is kept with the trial
+                state, error, raised = TrialState.FAIL, f"{type(e).__name__}: {e}", e
+            except BaseException as e:  # Ctrl-C, SystemExit: leave a finished record behind, then stop
+                trial.set_user_attr(ERROR_ATTR, f"interrupted by {type(e).__name__}")
+                self._study.tell(trial, state=TrialState.FAIL)
+                raise
+        if state == TrialState.COMPLETE and ctx.pruned:
+            state = TrialState.PRUNED
+        elif state == TrialState.COMPLETE and not _is_metric(value):
+            state, error = TrialState.FAIL, f"train returned {value!r}, not a number"
+            raised = TypeError(error)
+        if error is not None:
+            trial.set_user_attr(ERROR_ATTR, error)
+        self._study.tell(trial, float(value) if state == TrialState.COMPLETE else None, state=state)
+        record = record_of(self._storage.get_trial(trial_id))
+        self._log(record, progress)
+        if raised is not None and not catch:
+            raise raised
+        return record
+
+    def _log(self, record: TrialRecord, progress: str) -> None:
+        best = self.best()
+        best_text = "none" if best is None else f"{best.value:.4g} (#{best.number})"
+        params = record.params
+        if record.state == "FAIL":
+            error = " | ".join((record.error or "").splitlines())
+            logger.error(f"trial {progress} (#{record.number}) failed: {error} params={params}")
+        elif record.state == "PRUNED":
+            shown = "none" if record.value is None else f"{record.value:.4g}"
+            logger.info(f"trial {progress}: pruned value={shown} best={best_text} params={params}")
+        else:
+            logger.info(f"trial {progress}: value={record.value:.4g} best={best_text} params={params}")
+
+
+def _is_metric(value: Any) -> bool:
+    try:
+        return not isinstance(value, bool) and not math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False

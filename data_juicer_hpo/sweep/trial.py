@@ -1,0 +1,81 @@
+"""What a train function sees of its trial (:class:`TrialContext`) and what the engine reports (:class:`TrialRecord`).
+
+Pruning: the train function reports its metric at each rung and asks :meth:`TrialContext.should_prune`, which
+never raises. It then either raises :class:`TrialPruned` or simply returns early; both end the trial PRUNED
+(Optuna records the last reported value as a pruned trial's value).
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import optuna
+
+__all__ = ["TrialContext", "TrialRecord", "TrialPruned", "record_of", "PARAMS_ATTR", "ERROR_ATTR", "GRID_ATTR"]
+
+# User attributes of each Optuna trial: the user-facing values under sweep names, the error of a failed trial
+# and, in a grid sweep, the key of its point.
+PARAMS_ATTR = "params"
+ERROR_ATTR = "error"
+GRID_ATTR = "grid_key"
+
+
+class TrialPruned(optuna.TrialPruned):
+    """Raise from a train function to end a trial that :meth:`TrialContext.should_prune` gave up on."""
+
+
+class TrialContext:
+    """Handed to the train function of one trial.
+
+    :ivar number: the Optuna trial number, unique in the study.
+    :ivar params: sweep name -> user-facing value (already transformed from the search space).
+    :ivar rungs: hyperband resource levels to report at, increasing; ``[]`` without ``early_terminate``.
+    """
+
+    def __init__(self, trial: "optuna.trial.Trial", params: Dict[str, Any], rungs: List[int]):
+        self._trial = trial
+        self.number: int = trial.number
+        self.params: Dict[str, Any] = params
+        self.rungs: List[int] = list(rungs)
+        self.pruned = False
+
+    def report(self, value: float, step: int) -> None:
+        """Record the metric after ``step`` units of resource (a rung), for the pruner."""
+        self._trial.report(float(value), int(step))
+
+    def should_prune(self) -> bool:
+        """Whether the pruner gives up on this trial at its last reported step; it does not raise."""
+        if self._trial.should_prune():
+            self.pruned = True
+        return self.pruned
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial as plain data. ``state`` is COMPLETE, PRUNED, FAIL, RUNNING or WAITING."""
+
+    number: int
+    state: str
+    params: Dict[str, Any]
+    value: Optional[float]
+    error: Optional[str]
+    duration_s: Optional[float]
+
+
+def jsonable(params: Dict[str, Any]) -> Dict[str, Any]:
+    """``params`` as Optuna can store them in a user attribute (JSON); odd YAML values become strings."""
+    return json.loads(json.dumps(params, default=str))
+
+
+def record_of(trial: "optuna.trial.FrozenTrial") -> TrialRecord:
+    duration = trial.duration.total_seconds() if trial.duration is not None else None
+    value = trial.value if trial.values is not None and len(trial.values) == 1 else None
+    return TrialRecord(
+        number=trial.number,
+        state=trial.state.name,
+        params=dict(trial.user_attrs.get(PARAMS_ATTR, {})),
+        value=None if value is None or math.isnan(value) else float(value),
+        error=trial.user_attrs.get(ERROR_ATTR),
+        duration_s=duration,
+    )

@@ -1,0 +1,99 @@
+"""model_loss: the counting shortcut matches the formula, and more good text lowers the loss."""
+
+import json
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from data_juicer_hpo.objectives import Population, get_objective
+from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out
+from data_juicer_hpo.objectives.tokens import token_streams
+
+GOOD = "the council approved a detailed report on water supply and will publish its findings in spring".split()
+BAD = "lol omg @user !!! #win free prize txt now u r gr8 http the".split()
+
+
+def _docs(words, n, seed, length=30):
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(words, size=length)) for _ in range(n)]
+
+
+def _naive_loss(train_texts, eval_texts, n_buckets, k, beta):
+    """The model written out token by token with dictionaries."""
+
+    def ids(text):
+        return [int(h % n_buckets) for h in token_streams([text]).hashes]
+
+    unigram, pairs, contexts = Counter(), Counter(), Counter()
+    for text in train_texts:
+        words = ids(text)
+        unigram.update(words)
+        contexts.update(words[:-1])
+        pairs.update(zip(words[:-1], words[1:]))
+    total = sum(unigram.values())
+
+    def p_word(w):
+        return (unigram[w] + k) / (total + k * n_buckets)
+
+    log_sum, n = 0.0, 0
+    for text in eval_texts:
+        words = ids(text)
+        for i, w in enumerate(words):
+            if i == 0:
+                p = p_word(w)
+            else:
+                v = words[i - 1]
+                p = (pairs[(v, w)] + beta * p_word(w)) / (contexts[v] + beta)
+            log_sum += math.log(p)
+            n += 1
+    return -log_sum / n
+
+
+@pytest.mark.parametrize("k, beta", [(1.0, 1000.0), (0.5, 2.0)])
+def test_matches_the_naive_model(k, beta):
+    train = ["a b c a b", "", "b b a", "c", "a b d e"]
+    evaluation_texts = ["a b c", "b a", "x a b"]
+    evaluation = held_out(token_streams(evaluation_texts), 64)
+    counts = bigram_counts(token_streams(train), evaluation)
+    for docs in ([0, 1, 2, 3, 4], [2], [0, 4], [3]):
+        expected = _naive_loss([train[i] for i in docs], evaluation_texts, 64, k, beta)
+        assert cross_entropy(counts, evaluation, np.array(docs), k, beta) == pytest.approx(expected, rel=1e-12)
+    assert cross_entropy(counts, evaluation, np.array([], dtype=int), k, beta) == pytest.approx(math.log(64))
+
+
+@pytest.fixture
+def reference(tmp_path):
+    path = tmp_path / "ref.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in _docs(GOOD, 20, seed=1)))
+    return str(path)
+
+
+@pytest.fixture
+def population():
+    return Population(_docs(GOOD, 40, seed=2) + _docs(BAD, 40, seed=3))
+
+
+def test_good_text_beats_bad_text_and_more_beats_less(reference, population):
+    objective = get_objective("model_loss", {"reference": reference})
+    assert objective.validate() == [] and objective.goal == "minimize"
+    objective.setup(population)
+    good_all = objective.score(population, np.arange(40))
+    good_few = objective.score(population, np.arange(4))
+    bad_all = objective.score(population, np.arange(40, 80))
+    assert good_all < good_few < objective.worst()
+    assert good_all < bad_all
+    assert objective.worst() == pytest.approx(math.log(2**18))
+
+
+def test_the_reference_is_never_trained_on(reference, population):
+    objective = get_objective("model_loss", {"reference": reference})
+    with_reference = Population(population.texts + _docs(GOOD, 20, seed=1))
+    objective.setup(with_reference)
+    # Training on the held-out text itself would be a leak: it must beat unseen text of the same kind by far.
+    leaked = objective.score(with_reference, np.arange(80, 100))
+    unseen = objective.score(with_reference, np.arange(20))
+    assert leaked < unseen  # the model does see the text it is trained on ...
+    objective.setup(population)
+    assert objective.score(population, np.arange(20)) == pytest.approx(unseen)  # ... but setup adds nothing
