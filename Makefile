@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATA := data/stdlib-docs.jsonl
+DEMO_REFERENCE := data/python-reference.jsonl
 
 .PHONY: setup demo test bench clean
 
-setup: $(VENV)/.installed $(DEMO_DATA)
+setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +17,9 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 $(DEMO_DATA): | $(VENV)/.installed
 	$(BIN)/python -m data_juicer_hpo.demo_data $(DEMO_DATA)
+
+$(DEMO_REFERENCE): | $(VENV)/.installed
+	$(BIN)/python -m data_juicer_hpo.demo_data --reference $(DEMO_REFERENCE)
 
 demo: setup
 	$(BIN)/dj-process --config configs/demo_3sigma.yaml
@@ -27,4 +31,4 @@ bench: setup
 	$(BIN)/python bench/bench_3sigma.py
 
 clean:
-	rm -rf outputs data/stdlib-docs.jsonl
+	rm -rf outputs $(DEMO_DATA) $(DEMO_REFERENCE)

@@ -4,6 +4,11 @@ Real prose written by people (module, class and function docs), read with :mod:`
 source files -- nothing is imported or executed -- in a stable order, as Data-Juicer JSON Lines::
 
     python -m data_juicer_hpo.demo_data data/stdlib-docs.jsonl [--max-docs 8000]
+    python -m data_juicer_hpo.demo_data --reference data/python-reference.jsonl
+
+The second form writes a *reference* set of good text for the sweep objectives (``quality_score``,
+``model_loss``): the Python Language Reference topics shipped with every interpreter (``pydoc_data``), in
+chunks of whole paragraphs.
 """
 
 import argparse
@@ -13,7 +18,7 @@ import os
 import sysconfig
 from typing import Iterator, Optional
 
-__all__ = ["iter_stdlib_docs", "write_stdlib_docs"]
+__all__ = ["iter_stdlib_docs", "iter_reference_docs", "write_jsonl"]
 
 _SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__", "lib2to3", "ensurepip"}
 
@@ -40,12 +45,28 @@ def iter_stdlib_docs(root: Optional[str] = None) -> Iterator[dict]:
                     yield {"text": doc, "meta": {"source": "python-stdlib", "id": qualname}}
 
 
-def write_stdlib_docs(path: str, max_docs: Optional[int] = None) -> int:
-    """Write the docstrings to ``path`` (JSON Lines, atomically); return how many were written."""
+def iter_reference_docs(chunk: int = 1500) -> Iterator[dict]:
+    """Paragraph chunks (about ``chunk`` characters) of the Python Language Reference topics, in a stable order."""
+    from pydoc_data.topics import topics
+
+    for name in sorted(topics):
+        paragraphs = [p.strip() for p in topics[name].split("\n\n") if p.strip()]
+        buf, part = [], 0
+        for paragraph in paragraphs:
+            buf.append(paragraph)
+            if sum(map(len, buf)) >= chunk:
+                yield {"text": "\n\n".join(buf), "meta": {"source": "python-reference", "id": f"{name}#{part}"}}
+                buf, part = [], part + 1
+        if buf:
+            yield {"text": "\n\n".join(buf), "meta": {"source": "python-reference", "id": f"{name}#{part}"}}
+
+
+def write_jsonl(path: str, docs, max_docs: Optional[int] = None) -> int:
+    """Write ``docs`` to ``path`` (JSON Lines, atomically); return how many were written."""
     from .recipe import write_atomic
 
     lines = []
-    for doc in iter_stdlib_docs():
+    for doc in docs:
         if max_docs is not None and len(lines) >= max_docs:
             break
         lines.append(json.dumps(doc, ensure_ascii=False))
@@ -57,8 +78,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="output .jsonl path")
     parser.add_argument("--max-docs", type=int, default=None, help="stop after this many documents")
+    parser.add_argument("--reference", action="store_true", help="write the reference set instead")
     args = parser.parse_args(argv)
-    count = write_stdlib_docs(args.path, args.max_docs)
+    docs = iter_reference_docs() if args.reference else iter_stdlib_docs()
+    count = write_jsonl(args.path, docs, args.max_docs)
     print(f"wrote {count} documents to {args.path}")
     return 0
 

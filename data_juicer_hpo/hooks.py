@@ -13,8 +13,8 @@ import importlib.abc
 import importlib.machinery
 import sys
 
-from .errors import AutoHpoError, raise_if_any, reported
-from .section import SECTION, add_section_arguments, section_of, validate_section
+from .errors import AutoHpoError, reported
+from .section import SECTION, add_section_arguments, section_of
 
 __all__ = ["install", "uninstall", "is_installed"]
 
@@ -49,12 +49,10 @@ def _make_parser_class(base):
 
         def parse_args(self, *args, **kwargs):
             cfg = super().parse_args(*args, **kwargs)
-            if cfg.get(SECTION) is not None:
-                section = section_of(cfg)
-                with reported():
-                    raise_if_any(validate_section(section))
-                if section["mode"] is not None:
-                    _patch_executors()
+            # The section's values are checked when the run starts (runner.wrap_run): Data-Juicer also parses
+            # partial argument lists first (``--config`` alone), where a key set by a later flag is still missing.
+            if cfg.get(SECTION) is not None and section_of(cfg)["mode"] is not None:
+                _patch_executors()
             return cfg
 
     AutoHpoArgumentParser.__name__ = base.__name__

@@ -7,8 +7,8 @@ light). A runner is called as ``runner(executor, original_run, **run_kwargs)`` a
 import functools
 import importlib
 
-from .errors import reported
-from .section import section_of
+from .errors import raise_if_any, reported
+from .section import section_of, validate_section
 
 __all__ = ["MODE_RUNNERS", "register_mode", "wrap_run"]
 
@@ -37,6 +37,7 @@ def wrap_run(original_run):
         if mode is None or getattr(self, "_dj_hpo_inner", False):
             return original_run(self, *args, **kwargs)
         with reported():
+            raise_if_any(validate_section(section_of(self.cfg)))
             return _resolve(MODE_RUNNERS[mode])(self, original_run, *args, **kwargs)
 
     run._dj_hpo_original = original_run

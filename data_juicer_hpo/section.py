@@ -42,7 +42,12 @@ KEYS = (
     _Key("objective", Optional[str], None, "wandb: objective name or 'package.module:function' (default: metric)."),
     _Key("reference", Optional[str], None, "wandb: reference set of good text (.jsonl/.jsonl.gz) for objectives."),
     _Key("synergy", Optional[dict], None, "wandb: weights {objective: weight} of the synergy objective."),
-    _Key("output_dir", Optional[str], None, "wandb: where trials.csv, best_recipe.yaml and plots go."),
+    _Key(
+        "output_dir",
+        Optional[str],
+        None,
+        "wandb: where sweep.db, trials.csv, best_recipe.yaml and plots go (default: auto_hpo/ beside export_path).",
+    ),
     _Key("process_best", bool, True, "wandb: after the sweep, process the full data once with the best recipe."),
     _Key("n_workers", int, 1, "wandb/local: number of local sweep worker processes."),
     _Key("fail_fast", bool, False, "wandb: stop the sweep at the first failed trial instead of going on."),

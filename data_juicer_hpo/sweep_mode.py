@@ -73,7 +73,13 @@ def _study_name(sweep, cfg) -> str:
 
 
 def _output_dir(section, cfg) -> str:
-    return section["output_dir"] or os.path.join(cfg.get("work_dir") or os.getcwd(), SECTION)
+    """``auto_hpo.output_dir``, else ``auto_hpo/`` next to the export: stable across runs (Data-Juicer's work_dir
+    gets a new job id each run), so re-running the same command finds the same sweep storage and resumes."""
+    if section["output_dir"]:
+        return os.path.abspath(section["output_dir"])
+    export = cfg.get("export_path")
+    base = os.path.dirname(os.path.abspath(export)) if export else os.getcwd()
+    return os.path.join(base, SECTION)
 
 
 def _objective(section, sweep, cfg):

@@ -162,9 +162,10 @@ class TrialRunner:
                 if should_prune is not None and should_prune():
                     return value
         value = float(self.objective.score(bundle.population, kept))
-        history.append((rungs[-1] if rungs else 1, value))
-        if rungs and report is not None:
-            report(value, rungs[-1])
+        if rungs:
+            history.append((rungs[-1], value))
+            if report is not None:
+                report(value, rungs[-1])
         return value
 
     def _evaluate_slow(self, params: dict) -> float:

@@ -20,7 +20,8 @@ from data_juicer_hpo.sweep.distributions import KINDS, ParamSpec, is_number
 __all__ = ["parse_parameters", "parse_parameter", "grid_size"]
 
 # W&B's schema restricts parameter names to this pattern; wandb.sweep would reject anything else.
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+# names address the recipe: `op.arg`, `op[i].arg` (an op that appears more than once) or a top-level key
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*(\[[0-9]+\])?[A-Za-z0-9_.-]*$")
 _PROBABILITY_TOLERANCE = 1e-5  # W&B checks the sum with np.isclose(sum, 1.0)
 _MAX_EXP = 709.0  # math.exp overflows above this
 
