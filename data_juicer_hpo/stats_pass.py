@@ -118,6 +118,18 @@ def _compute_together(dataset, ops):
     )
 
 
+def compute_statistics(dataset, ops) -> List[Dict[str, list]]:
+    """The statistics of each filter in ``ops`` computed on ``dataset`` from scratch, in one pass, as lists."""
+    from data_juicer.utils.constant import Fields
+
+    if Fields.stats in dataset.features:
+        dataset = dataset.remove_columns([Fields.stats])
+    sample = _first_sample(dataset)
+    keys = [_probe_stat_keys(op, sample) for op in ops]
+    rows = stats_rows(_compute_together(dataset, ops))
+    return [{key: _values(rows, key) for key in op_keys} for op_keys in keys]
+
+
 def _first_sample(dataset) -> dict:
     from data_juicer.utils.constant import Fields
 

@@ -186,7 +186,9 @@ def _process_best(executor, original_run, runner, params, process, top, skip_exp
     """Process the full data once with the best recipe, reusing the statistics of its population."""
     from data_juicer.core.executor import default_executor
 
-    from .stats_pass import prepared_pipeline, use_prepared_ops
+    from data_juicer.ops import Filter
+
+    from .stats_pass import reuse_statistics, use_prepared_ops
 
     cfg = executor.cfg
     cfg.process = process
@@ -196,9 +198,10 @@ def _process_best(executor, original_run, runner, params, process, top, skip_exp
     bundle = runner.bundle(params)
     if bundle.fast:
         ops = default_executor.load_ops(process)
-        pipeline = prepared_pipeline(bundle.stats, ops)
-        if pipeline is not None:
-            with use_prepared_ops(default_executor, pipeline):
-                return original_run(executor, dataset=bundle.stats.dataset, skip_export=skip_export,
-                                    skip_return=skip_return)
+        pipeline = [op for op in ops if isinstance(op, Filter)]  # the mappers were applied to the bundle's data
+        for op in pipeline:
+            reuse_statistics(op)
+        with use_prepared_ops(default_executor, pipeline):
+            return original_run(executor, dataset=runner.dataset_with_statistics(bundle), skip_export=skip_export,
+                                skip_return=skip_return)
     return original_run(executor, dataset=runner.dataset, skip_export=skip_export, skip_return=skip_return)

@@ -13,7 +13,7 @@ without statistics) fall back to running Data-Juicer's pipeline for each trial.
 
 import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -27,20 +27,26 @@ __all__ = ["Population", "TrialRunner"]
 
 @dataclass
 class _Bundle:
-    """Everything one population offers to the trials that share its statistic-shaping values."""
+    """Everything the trials that share one set of statistic-shaping values need."""
 
     key: tuple
     process: List[dict]
     ops: list
-    stats: object  # StatsPass
-    population: object  # objectives.Population
-    rows: list  # the statistics dict of every sample
+    dataset: object  # the samples after the recipe's mappers (None on the slow path)
+    population: object  # objectives.Population, shared by every bundle with the same mapper state
+    rows: list  # the statistics dict of every sample, as Data-Juicer's filters would read them
+    stat_keys: Dict[int, tuple]  # filter position -> cache key of its statistics (masks are cached by it)
     fast: bool
-    masks: Dict[tuple, np.ndarray] = field(default_factory=dict)
 
 
 def _threshold_args(op) -> set:
     return {t.arg for pair in threshold_pairs(type(op)) for t in pair.args}
+
+
+def _op_key(entry: dict, keep_only: set) -> tuple:
+    """The statistic-shaping arguments of one ``process`` entry: every argument but its thresholds."""
+    (name, args), = entry.items()
+    return (name, tuple(sorted((k, repr(v)) for k, v in (args or {}).items() if k not in keep_only)))
 
 
 class TrialRunner:
@@ -60,9 +66,13 @@ class TrialRunner:
         self.seed = seed
         self._load_ops = default_executor.load_ops
         self._bundles: Dict[tuple, _Bundle] = {}
+        self._mapped: Dict[tuple, object] = {}  # mapper state -> (dataset, Population)
+        self._stats: Dict[tuple, Dict[str, list]] = {}  # filter statistics key -> stat key -> values
+        self._masks: Dict[tuple, np.ndarray] = {}
         base_ops = self._load_ops(self.base_process)
+        self._op_thresholds = [_threshold_args(op) for op in base_ops]
         self._keep_only = {
-            name for name, t in targets.items() if t.position is not None and t.arg in _threshold_args(base_ops[t.position])
+            name for name, t in targets.items() if t.position is not None and t.arg in self._op_thresholds[t.position]
         }
         self.history: Dict[int, List[Tuple[int, float]]] = {}
 
@@ -77,47 +87,90 @@ class TrialRunner:
 
     def bundle(self, params: dict) -> _Bundle:
         key = self.shaping_key(params)
-        if key in self._bundles:
-            return self._bundles[key]
-        from .objectives import Population
-        from .stats_pass import is_stats_filter, run_stats_pass, stats_rows
+        if key not in self._bundles:
+            shaping = {n: v for n, v in params.items() if n not in self._keep_only}
+            process, top = apply_params(self.base_process, self.targets, shaping)
+            self._apply_top(top)
+            self._bundles[key] = self._build(key, process, tuple(sorted((k, repr(v)) for k, v in top.items())))
+        return self._bundles[key]
 
-        shaping = {n: v for n, v in params.items() if n not in self._keep_only}
-        process, top = apply_params(self.base_process, self.targets, shaping)
-        self._apply_top(top)
+    def _build(self, key: tuple, process: List[dict], top_key: tuple) -> _Bundle:
+        """Walk the recipe: mappers transform (cached by their arguments), filters' statistics are computed only
+        for argument sets not seen before (cached per filter); no sample is removed on the way."""
+        from data_juicer.utils.constant import Fields
+
+        from .objectives import Population
+        from .stats_pass import compute_statistics, is_stats_filter
+
         ops = self._load_ops(process)
-        fast = all(is_stats_filter(op) or not hasattr(op, "compute_stats") for op in ops)
-        label = ", ".join(f"{n}={v}" for n, v in shaping.items() if n in self.targets) or "base recipe"
-        if fast:
-            logger.info(f"auto_hpo[sweep]: computing statistics for [{label}] (reused by every trial that shares it)")
-            stats = run_stats_pass(self.dataset, ops, through_end=True)
-            fast = stats.aligned
-        if fast:
+        if any(hasattr(op, "compute_stats") and not is_stats_filter(op) for op in ops):
+            return self._slow(key, process, ops, "a filter without statistics")
+        dataset, state = self.dataset, (top_key,)
+        rows = [{} for _ in range(len(dataset))]
+        stat_keys: Dict[int, tuple] = {}
+        pending: List[int] = []
+
+        def flush():
+            todo = [p for p in pending if stat_keys[p] not in self._stats]
+            if todo:
+                names = ", ".join(f"{ops[p]._name}(#{p})" for p in todo)
+                logger.info(f"auto_hpo[sweep]: computing statistics of [{names}] (reused by every trial sharing them)")
+                for p, values in zip(todo, compute_statistics(dataset, [ops[p] for p in todo])):
+                    self._stats[stat_keys[p]] = values
+            for p in pending:
+                for stat, values in self._stats[stat_keys[p]].items():
+                    for row, value in zip(rows, values):
+                        row.setdefault(stat, value)  # like Data-Juicer: a statistic already present is reused
+            pending.clear()
+
+        for position, op in enumerate(ops):
+            if is_stats_filter(op):
+                stat_keys[position] = (state, position, _op_key(process[position], self._op_thresholds[position]))
+                pending.append(position)
+                continue
+            flush()
+            state = state + (_op_key(process[position], set()),)
+            if state not in self._mapped:
+                before = len(dataset)
+                mapped = op.run(dataset)
+                if len(mapped) != before:
+                    return self._slow(key, process, ops, f"{op._name} changes the sample count")
+                self._mapped[state] = mapped
+            dataset = self._mapped[state]
+        flush()
+        if (state, "population") not in self._mapped:
             text_key = getattr(ops[0], "text_key", "text") if ops else "text"
-            texts = stats.dataset[text_key] if len(stats.dataset) else []
-            rows = stats_rows(stats.dataset) if any(is_stats_filter(op) for op in ops) else [{}] * len(texts)
-            population = Population(list(texts), dataset=stats.dataset, cfg=self.cfg)
-        else:
-            logger.info("auto_hpo[sweep]: the recipe is not a chain of mappers and statistic filters; each trial runs "
-                        "the full pipeline")
-            stats, rows, population = None, [], None
-        bundle = _Bundle(key, process, ops, stats, population, rows, fast)
-        self._bundles[key] = bundle
-        return bundle
+            texts = dataset[text_key] if len(dataset) else []
+            self._mapped[(state, "population")] = Population(list(texts), dataset=dataset, cfg=self.cfg)
+        population = self._mapped[(state, "population")]
+        if Fields.stats in dataset.features:
+            dataset = dataset.remove_columns([Fields.stats])
+        return _Bundle(key, process, ops, dataset, population, rows, stat_keys, True)
+
+    def _slow(self, key, process, ops, why: str) -> _Bundle:
+        logger.info(f"auto_hpo[sweep]: {why}: each trial runs Data-Juicer's full pipeline")
+        return _Bundle(key, process, ops, None, None, [], {}, False)
+
+    def dataset_with_statistics(self, bundle: _Bundle):
+        """The bundle's samples with their statistics column, ready for Data-Juicer's processing."""
+        from data_juicer.utils.constant import Fields
+
+        return bundle.dataset.add_column(Fields.stats, bundle.rows)
 
     # ---- one trial ------------------------------------------------------------------------------------
 
     def _mask(self, bundle: _Bundle, position: int, op, values: tuple) -> np.ndarray:
-        cache_key = (position, values)
-        if cache_key not in bundle.masks:
+        cache_key = (bundle.stat_keys.get(position), position, values)
+        if cache_key not in self._masks:
             from data_juicer.utils.constant import Fields
 
+            # the filter's own decision on the stored statistics: Data-Juicer's semantics, exactly
             if op.is_batched_op():
                 keep = list(op.process_batched({Fields.stats: bundle.rows}))
             else:
                 keep = [op.process_single({Fields.stats: row}) for row in bundle.rows]
-            bundle.masks[cache_key] = np.asarray(keep, dtype=bool)
-        return bundle.masks[cache_key]
+            self._masks[cache_key] = np.asarray(keep, dtype=bool)
+        return self._masks[cache_key]
 
     def kept_indices(self, bundle: _Bundle, params: dict) -> np.ndarray:
         """Indices of the population's samples that every filter keeps with this trial's thresholds."""
