@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
 
-__all__ = ["Target", "resolve_targets", "apply_params"]
+__all__ = ["Target", "resolve_targets", "apply_params", "recipe_problems"]
 
 _OP_PARAM = re.compile(r"^(?P<op>[A-Za-z_]\w*)(?:\[(?P<index>\d+)\])?\.(?P<arg>[A-Za-z_]\w*)$")
 
@@ -91,3 +91,36 @@ def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) 
                 entry[op] = {}
             entry[op][target.arg] = value
     return out, top
+
+
+def recipe_problems(process: List[dict], targets: Dict[str, Target], parameters: dict, op_classes: Dict[str, type],
+                    source: str = "hpo_config") -> List[str]:
+    """Problems a sweep would only meet trial after trial: a numeric threshold swept over non-numbers, and a
+    base recipe whose fixed bounds keep nothing (``min > max``)."""
+    from .thresholds import threshold_pairs
+
+    problems = []
+    swept = {(t.position, t.arg) for t in targets.values() if t.position is not None}
+    for name, target in targets.items():
+        if target.position is None:
+            continue
+        op = next(iter(process[target.position]))
+        numeric = {t.arg for p in threshold_pairs(op_classes.get(op)) for t in p.args} if op in op_classes else set()
+        spec = parameters.get(name)
+        values = list(getattr(spec, "values", None) or []) + ([spec.value] if getattr(spec, "value", None) is not None else [])
+        bad = [v for v in values if target.arg in numeric and (isinstance(v, bool) or not isinstance(v, (int, float)))]
+        if bad:
+            problems.append(f"{source}.parameters.{name}: {op}.{target.arg} is a number, but the sweep gives {bad[0]!r}")
+    for position, entry in enumerate(process):
+        (op, args), = entry.items()
+        args = args or {}
+        for pair in threshold_pairs(op_classes.get(op)) if op in op_classes else []:
+            if pair.low is None or pair.high is None:
+                continue
+            lo, hi = args.get(pair.low.arg), args.get(pair.high.arg)
+            fixed = (position, pair.low.arg) not in swept and (position, pair.high.arg) not in swept
+            if fixed and isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+                problems.append(
+                    f"process[{position}].{op}: {pair.low.arg} ({lo}) > {pair.high.arg} ({hi}), so it keeps no sample"
+                )
+    return problems

@@ -11,6 +11,8 @@ not imported yet, a meta-path finder applies the same swap right after it finish
 
 import importlib.abc
 import importlib.machinery
+import os
+import re
 import sys
 
 from .errors import AutoHpoError, reported
@@ -40,6 +42,13 @@ def _make_parser_class(base):
         def error(self, message, *args, **kwargs):
             # jsonargparse reports a bad value of our keys on several lines; keep our one-line rule
             text = str(message)
+            unknown = re.match(rf"Option '({SECTION}\.[^']+)' is not accepted", text)
+            if unknown:
+                from .section import KEYS
+
+                with reported():
+                    valid = ", ".join(key.name for key in KEYS)
+                    raise AutoHpoError(f"{unknown.group(1)}: unknown key (valid keys of {SECTION}: {valid})")
             if text.startswith(f'Parser key "{SECTION}.'):
                 key, _, detail = text.partition(":")
                 detail = " ".join(detail.split()).replace("<class '", "").replace("'>", "")
@@ -49,9 +58,16 @@ def _make_parser_class(base):
 
         def parse_args(self, *args, **kwargs):
             cfg = super().parse_args(*args, **kwargs)
+            if cfg.get(SECTION) is not None:
+                from .redaction import register_secrets, secrets_of
+
+                with reported():
+                    section = section_of(cfg)
+                register_secrets(secrets_of(section["storage"]))
+                _patch_config_outputs()
             # The section's values are checked when the run starts (runner.wrap_run): Data-Juicer also parses
             # partial argument lists first (``--config`` alone), where a key set by a later flag is still missing.
-            if cfg.get(SECTION) is not None and section_of(cfg)["mode"] is not None:
+            if cfg.get(SECTION) is not None and section["mode"] is not None:
                 _patch_executors()
             return cfg
 
@@ -69,6 +85,46 @@ def _patch_config_module(module) -> bool:
         _state["parser"] = (module, base)
         module.ArgumentParser = _make_parser_class(base)
     return True
+
+
+def _patch_config_outputs() -> None:
+    """Redact secrets in what Data-Juicer's ``init_configs`` shows and writes (config table, backups).
+
+    Called from parsing, i.e. inside ``init_configs``, when its module is complete and the functions exist.
+    """
+    module = sys.modules.get(CONFIG_MODULE)
+    if module is None or getattr(module.display_config, "_dj_hpo_original", None) is not None:
+        return
+    from .redaction import redact_file, redact_url
+
+    originals = {name: getattr(module, name) for name in ("display_config", "config_backup", "save_cli_arguments")}
+
+    def display_config(cfg):
+        shown = cfg.clone() if hasattr(cfg, "clone") else cfg
+        if shown.get(SECTION) is not None and shown[SECTION].get("storage"):
+            shown[SECTION]["storage"] = redact_url(shown[SECTION]["storage"])
+        return originals["display_config"](shown)
+
+    def config_backup(cfg):
+        result = originals["config_backup"](cfg)
+        if cfg.get("config"):
+            target = getattr(cfg, "backed_up_config_path", None) or os.path.join(
+                cfg.work_dir, os.path.basename(str(cfg.config[0]))
+            )
+            redact_file(target)
+        return result
+
+    def save_cli_arguments(cfg):
+        result = originals["save_cli_arguments"](cfg)
+        if cfg.get("work_dir"):
+            redact_file(os.path.join(cfg.work_dir, "cli.yaml"))
+        return result
+
+    for name, wrapper in (("display_config", display_config), ("config_backup", config_backup),
+                          ("save_cli_arguments", save_cli_arguments)):
+        wrapper._dj_hpo_original = originals[name]
+        setattr(module, name, wrapper)
+    _state["config_outputs"] = (module, originals)
 
 
 class _ConfigModuleFinder(importlib.abc.MetaPathFinder):
@@ -98,7 +154,7 @@ def _patch_executors() -> None:
     """Wrap ``run`` of Data-Juicer's executors so an ``auto_hpo`` mode takes over (imports them: called lazily)."""
     import importlib
 
-    from .runner import wrap_run
+    from .runner import wrap_init, wrap_run
 
     for module_name, class_name in EXECUTOR_MODULES.items():
         if module_name in _state["executors"]:
@@ -107,9 +163,9 @@ def _patch_executors() -> None:
             cls = getattr(importlib.import_module(module_name), class_name)
         except ImportError:  # e.g. ray missing: that executor cannot run anyway
             continue
-        original = cls.__dict__["run"]
+        original = cls.__dict__["run"], cls.__dict__["__init__"]
         _state["executors"][module_name] = (cls, original)
-        cls.run = wrap_run(original)
+        cls.run, cls.__init__ = wrap_run(original[0]), wrap_init(original[1])
 
 
 def install() -> None:
@@ -119,6 +175,9 @@ def install() -> None:
     from .guard import install_guard
 
     install_guard()
+    from .redaction import install_log_redaction
+
+    install_log_redaction()
     module = sys.modules.get(CONFIG_MODULE)
     if module is None or not _patch_config_module(module):
         sys.meta_path.insert(0, _finder)
@@ -136,8 +195,12 @@ def uninstall() -> None:
         module, base = _state["parser"]
         module.ArgumentParser = base
         _state["parser"] = None
-    for cls, original in _state["executors"].values():
-        cls.run = original
+    if _state.get("config_outputs"):
+        module, originals = _state.pop("config_outputs")
+        for name, original in originals.items():
+            setattr(module, name, original)
+    for cls, (run, init) in _state["executors"].values():
+        cls.run, cls.__init__ = run, init
     _state["executors"].clear()
     _state["installed"] = False
 

@@ -10,7 +10,7 @@ import importlib
 from .errors import raise_if_any, reported
 from .section import section_of, validate_section
 
-__all__ = ["MODE_RUNNERS", "register_mode", "wrap_run"]
+__all__ = ["MODE_RUNNERS", "register_mode", "wrap_run", "wrap_init"]
 
 MODE_RUNNERS = {
     "3sigma": "data_juicer_hpo.three_sigma:run_three_sigma",
@@ -42,3 +42,23 @@ def wrap_run(original_run):
 
     run._dj_hpo_original = original_run
     return run
+
+
+def wrap_init(original_init):
+    """Wrap an executor's ``__init__`` so that a configured mode's input is checked before Data-Juicer sets up
+    (its dataset builder raises a traceback for a missing ``dataset_path``)."""
+
+    @functools.wraps(original_init)
+    def __init__(self, cfg=None, *args, **kwargs):
+        section = section_of(cfg) if cfg is not None else {"mode": None}
+        if section["mode"] is not None:
+            from .loading import dataset_path_problem
+
+            with reported():
+                problems = validate_section(section)
+                problem = dataset_path_problem(cfg)
+                raise_if_any(problems + ([problem] if problem else []))
+        return original_init(self, cfg, *args, **kwargs)
+
+    __init__._dj_hpo_original = original_init
+    return __init__

@@ -70,8 +70,12 @@ def section_of(cfg) -> dict:
     raw = cfg.get(SECTION) if hasattr(cfg, "get") else getattr(cfg, SECTION, None)
     if raw is None:
         raw = {}
-    elif not isinstance(raw, dict):
+    elif hasattr(raw, "__dict__") and not isinstance(raw, dict):
         raw = {k: getattr(raw, k) for k in vars(raw)}
+    if not isinstance(raw, dict):
+        from .errors import AutoHpoError
+
+        raise AutoHpoError(f"{SECTION}: must be a mapping such as {{mode: 3sigma, k: 3}} (got {raw!r})")
     return {key.name: raw.get(key.name, key.default) for key in KEYS}
 
 

@@ -103,10 +103,13 @@ def _validate(section, cfg, sweep):
     """Targets, objective and storage problems, all together (the sweep config was checked on loading)."""
     from data_juicer.ops import OPERATORS
 
-    from .addressing import resolve_targets
+    from .addressing import recipe_problems, resolve_targets
     from .sweep import validate_storage_url
 
     targets, problems = resolve_targets(sweep.parameters, cfg.process, OPERATORS.modules, _dj_keys(cfg))
+    problems += recipe_problems(cfg.process, targets, sweep.parameters, OPERATORS.modules)
+    if sweep.method != "grid" and sweep.run_cap is None:
+        problems.append(f"hpo_config.run_cap: a {sweep.method} sweep needs run_cap (or sweep_max_count) to end")
     objective, objective_problems = _objective(section, sweep, cfg)
     problems += objective_problems
     if section["storage"]:
@@ -132,9 +135,8 @@ def _best_recipe_doc(cfg, targets, params) -> dict:
 
 def run_sweep_mode(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
     """The wandb-mode runner (see the module doc); called by the executor hook in place of ``run``."""
-    from data_juicer.core.data.dataset_builder import deprecated_load_data_np_kwargs
-
     from .backends import run_backend
+    from .loading import load_dataset
     from .outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
     from .trial_runner import TrialRunner
 
@@ -148,9 +150,7 @@ def run_sweep_mode(executor, original_run, dataset=None, load_data_np=None, skip
     storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
 
     if dataset is None:
-        dataset = executor.dataset_builder.load_dataset(
-            **deprecated_load_data_np_kwargs(load_data_np, executor.dataset_builder.executor_type)
-        )
+        dataset = load_dataset(executor, load_data_np)
     executor._dj_hpo_inner = True
     try:
         runner = TrialRunner(executor, original_run, dataset, targets, objective, seed=section["seed"])

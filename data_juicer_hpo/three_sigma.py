@@ -125,9 +125,9 @@ def _default_side_dir(cfg) -> str:
 
 def run_three_sigma(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
     """The 3sigma runner (see the module doc); called by the executor hook in place of ``run``."""
-    from data_juicer.core.data.dataset_builder import deprecated_load_data_np_kwargs
     from data_juicer.core.executor import default_executor
 
+    from .loading import load_dataset
     from .stats_pass import prepared_pipeline, run_stats_pass, use_prepared_ops
 
     cfg = executor.cfg
@@ -139,9 +139,7 @@ def run_three_sigma(executor, original_run, dataset=None, load_data_np=None, ski
         pre_instantiation_check(cfg.process)
     if dataset is None:
         logger.info("auto_hpo[3sigma]: loading the dataset once for statistics and processing")
-        dataset = executor.dataset_builder.load_dataset(
-            **deprecated_load_data_np_kwargs(load_data_np, executor.dataset_builder.executor_type)
-        )
+        dataset = load_dataset(executor, load_data_np)
     if len(dataset) < 2:
         key = "dataset_path" if cfg.get("dataset_path") else "dataset"
         raise AutoHpoError(

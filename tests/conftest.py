@@ -60,7 +60,9 @@ def run(cmd, cwd, env=None, timeout=900):
     full_env["PATH"] = f"{BIN}{os.pathsep}{full_env.get('PATH', '')}"
     if env:
         full_env.update(env)
-    return subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        cmd, cwd=cwd, env=full_env, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=timeout
+    )
 
 
 @pytest.fixture

@@ -142,32 +142,6 @@ def test_script_without_dump_just_processes(tmp_path, script):
     assert len(_texts(tmp_path / "out" / "processed.jsonl")) < 200
 
 
-BAD_INPUTS = [
-    ({"mode": "5sigma"}, [], "auto_hpo.mode: unknown mode '5sigma'"),
-    ({"mode": "3sigma", "k": -1}, [], "auto_hpo.k: must be a finite number > 0"),
-    ({"mode": "3sigma"}, ["--auto_hpo.k", "abc"], "auto_hpo.k: Expected a float"),
-    ({"mode": "3sigma", "path_3sigma_recipe": "refined.txt"}, [], "auto_hpo.path_3sigma_recipe: must end with"),
-    ({"mode": "3sigma", "path_3sigma_recipe": "/proc/refined.yaml"}, [], "not a writable directory"),
-    ({"mode": "3sigma", "path_3sigma_recipe": "r.yaml"}, ["--one-sample"], "needs at least 2 to estimate a std"),
-]
-
-
-@pytest.mark.parametrize("section, extra, message", BAD_INPUTS)
-def test_bad_input_is_one_line_no_traceback_nothing_written(tmp_path, dj_process, section, extra, message):
-    one_sample = "--one-sample" in extra
-    extra = [e for e in extra if e != "--one-sample"]
-    data = write_jsonl(tmp_path / "d.jsonl", ["only one"] if one_sample else varied_texts(50))
-    recipe = _recipe(tmp_path, data, [{"text_length_filter": {"min_len": 1}}], **section)
-    res = dj_process("--config", recipe, *extra)
-    output = res.stdout + res.stderr
-    assert res.returncode != 0
-    assert "Traceback" not in output
-    lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and message in lines[0], output[-2000:]
-    assert not (tmp_path / "out" / "processed.jsonl").exists()
-    assert not list(tmp_path.glob("refined*")) and not (tmp_path / "r.yaml").exists()
-
-
 def test_recipe_without_the_block_runs_as_without_the_plugin(tmp_path, dj_process):
     data = write_jsonl(tmp_path / "d.jsonl", varied_texts(150))
     recipe = _recipe(tmp_path, data, [{"text_length_filter": {"min_len": 30, "max_len": 400}}])

@@ -1,0 +1,151 @@
+"""The bad-input matrix: every malformed input gets one line naming the key and the problem, a non-zero exit, no
+traceback, and nothing written or changed. One row per input; the README's troubleshooting section lists them."""
+
+import hashlib
+
+import pytest
+import yaml
+
+from conftest import varied_texts, write_jsonl, write_yaml
+
+pytestmark = pytest.mark.e2e
+
+SWEEP = {
+    "method": "random",
+    "run_cap": 2,
+    "metric": {"name": "retention", "goal": "maximize"},
+    "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 50}},
+}
+PROCESS = [
+    {"text_length_filter": {"min_len": 1, "max_len": 100000}},
+    {"character_repetition_filter": {"rep_len": 10, "min_ratio": 0.0, "max_ratio": 0.5}},
+]
+
+
+def _sweep(**changes):
+    out = {**SWEEP, **changes}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _params(**parameters):
+    return _sweep(parameters=parameters)
+
+
+# id, auto_hpo section, sweep file (None: none), data, process, extra CLI args, expected fragments
+CASES = [
+    ("mode-unknown", {"mode": "5sigma"}, None, "ok", None, [], ["auto_hpo.mode: unknown mode '5sigma'"]),
+    ("k-negative", {"mode": "3sigma", "k": -1}, None, "ok", None, [], ["auto_hpo.k: must be a finite number > 0"]),
+    ("k-not-a-number", {"mode": "3sigma"}, None, "ok", None, ["--auto_hpo.k", "abc"], ["auto_hpo.k: Expected a float"]),
+    ("recipe-suffix", {"mode": "3sigma", "path_3sigma_recipe": "r.txt"}, None, "ok", None, [], ["must end with"]),
+    ("recipe-unwritable", {"mode": "3sigma", "path_3sigma_recipe": "/proc/r.yaml"}, None, "ok", None, [],
+     ["auto_hpo.path_3sigma_recipe: cannot write there"]),
+    ("recipe-is-dir", {"mode": "3sigma", "path_3sigma_recipe": "adir.yaml"}, None, "ok", None, [], ["is a directory"]),
+    ("unknown-key", {"mode": "3sigma", "kk": 3}, None, "ok", None, [], ["auto_hpo.kk: unknown key"]),
+    ("section-not-mapping", "3sigma", None, "ok", None, [], ["auto_hpo: must be a mapping"]),
+    ("backend-unknown", {"mode": "wandb", "backend": "cloud"}, SWEEP, "ok", None, [], ["auto_hpo.backend: unknown"]),
+    ("workers-zero", {"mode": "wandb", "n_workers": 0}, SWEEP, "ok", None, [], ["auto_hpo.n_workers: must be"]),
+    ("plot-not-bool", {"mode": "3sigma"}, None, "ok", None, ["--auto_hpo.plot", "maybe"], ["auto_hpo.plot: Expected a bool"]),
+    ("wandb-no-sweep", {"mode": "wandb"}, None, "ok", None, [], ["auto_hpo.hpo_config: required"]),
+    ("sweep-missing", {"mode": "wandb", "hpo_config": "nope.yaml"}, None, "ok", None, [], ["auto_hpo.hpo_config: no such file"]),
+    ("sweep-bad-yaml", {"mode": "wandb"}, "method: [random\n", "ok", None, [], ["is not valid YAML"]),
+    ("sweep-not-mapping", {"mode": "wandb"}, "- 1\n- 2\n", "ok", None, [], ["must hold a mapping"]),
+    ("method-unknown", {"mode": "wandb"}, _sweep(method="sideways"), "ok", None, [], ["hpo_config.method"]),
+    ("goal-and-min-max", {"mode": "wandb"},
+     _sweep(metric={"name": "retention", "goal": "up"},
+            parameters={"text_length_filter.min_len": {"distribution": "uniform", "min": 5, "max": 1}}),
+     "ok", None, [], ["hpo_config.metric.goal", "hpo_config.parameters.text_length_filter.min_len"]),
+    ("param-addresses-nothing", {"mode": "wandb"}, _params(**{"text_lenght_filter.min_len": {"values": [1]}}), "ok",
+     None, [], ["hpo_config.parameters.text_lenght_filter.min_len: addresses nothing"]),
+    ("param-unknown-arg", {"mode": "wandb"}, _params(**{"text_length_filter.min_lenn": {"values": [1]}}), "ok", None,
+     [], ["has no argument 'min_lenn'"]),
+    ("param-ambiguous-op", {"mode": "wandb"}, _params(**{"text_length_filter.min_len": {"values": [1]}}), "ok",
+     PROCESS + [{"text_length_filter": {"min_len": 2}}], [], ["appears 2 times in process"]),
+    ("param-index-range", {"mode": "wandb"}, _params(**{"text_length_filter[3].min_len": {"values": [1]}}), "ok", None,
+     [], ["[3] is out of range"]),
+    ("random-no-cap", {"mode": "wandb"}, _sweep(run_cap=None), "ok", None, [], ["hpo_config.run_cap"]),
+    ("probabilities", {"mode": "wandb"},
+     _params(**{"text_length_filter.min_len": {"values": [1, 2], "probabilities": [0.5, 0.7]}}), "ok", None, [],
+     ["probabilities"]),
+    ("param-not-a-number", {"mode": "wandb"}, _params(**{"text_length_filter.min_len": {"values": ["ten"]}}), "ok",
+     None, [], ["text_length_filter.min_len is a number, but the sweep gives 'ten'"]),
+    ("objective-unknown", {"mode": "wandb"}, _sweep(metric={"name": "bogus_metric"}), "ok", None, [],
+     ["auto_hpo.objective: unknown objective 'bogus_metric'"]),
+    ("objective-custom-import", {"mode": "wandb", "objective": "no_such_module_x:f"}, SWEEP, "ok", None, [],
+     ["auto_hpo.objective"]),
+    ("reference-required", {"mode": "wandb", "objective": "quality_score"}, SWEEP, "ok", None, [], ["auto_hpo.reference"]),
+    ("reference-missing", {"mode": "wandb", "objective": "model_loss", "reference": "nope.jsonl"}, SWEEP, "ok", None,
+     [], ["auto_hpo.reference"]),
+    ("storage-dialect", {"mode": "wandb", "storage": "nosuchdb://x/y"}, SWEEP, "ok", None, [], ["auto_hpo.storage"]),
+    ("storage-unreachable", {"mode": "wandb", "storage": "postgresql+psycopg2://u:pw12345@127.0.0.1:1/db"}, SWEEP,
+     "ok", None, [], ["auto_hpo.storage: cannot connect"]),
+    ("wandb-no-credentials", {"mode": "wandb", "backend": "wandb"}, SWEEP, "ok", None, [],
+     ["auto_hpo.backend: 'wandb' needs W&B credentials"]),
+    ("recipe-min-above-max", {"mode": "wandb"}, SWEEP, "ok",
+     [PROCESS[0], {"character_repetition_filter": {"rep_len": 10, "min_ratio": 0.6, "max_ratio": 0.5}}], [],
+     ["process[1].character_repetition_filter: min_ratio (0.6) > max_ratio (0.5)"]),
+    ("dataset-missing", {"mode": "3sigma"}, None, "missing", None, [], ["dataset_path: no such file or directory"]),
+    ("dataset-empty", {"mode": "3sigma"}, None, "empty", None, [], ["dataset_path:", "is empty"]),
+    ("text-field-absent", {"mode": "3sigma"}, None, "no-text", None, [], ["text_keys:"]),
+    ("one-sample", {"mode": "3sigma"}, None, "one", None, [], ["needs at least 2 to estimate a std"]),
+    ("sweep-data-missing", {"mode": "wandb"}, SWEEP, "missing", None, [], ["dataset_path: no such file or directory"]),
+]
+
+
+def _data(tmp_path, kind):
+    path = tmp_path / "d.jsonl"
+    if kind == "ok":
+        write_jsonl(path, varied_texts(60))
+    elif kind == "empty":
+        path.write_text("")
+    elif kind == "one":
+        write_jsonl(path, ["just one sample"])
+    elif kind == "no-text":
+        path.write_text('{"content": "abc def"}\n{"content": "ghi"}\n')
+    return path
+
+
+def _digest(tmp_path):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(tmp_path, dj_process, case):
+    _, section, sweep, data_kind, process, extra, fragments = case
+    (tmp_path / "adir.yaml").mkdir()
+    data = _data(tmp_path, data_kind)
+    if isinstance(section, dict) and section.get("mode") == "wandb" and sweep is not None:
+        sweep_path = tmp_path / "sweep.yaml"
+        sweep_path.write_text(sweep if isinstance(sweep, str) else yaml.safe_dump(sweep))
+        section = {"hpo_config": str(sweep_path), **section}
+    if isinstance(section, dict) and section.get("mode") == "wandb":
+        section = {"output_dir": str(tmp_path / "hpo"), **section}
+    recipe = write_yaml(
+        tmp_path / "recipe.yaml",
+        {"dataset_path": str(data), "export_path": str(tmp_path / "out" / "kept.jsonl"), "np": 1,
+         "process": process or PROCESS, "auto_hpo": section},
+    )
+    before = _digest(tmp_path)
+    res = dj_process("--config", recipe, *extra, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
+    output = res.stdout + res.stderr
+    assert res.returncode != 0, output[-2000:]
+    assert "Traceback" not in output, output[-3000:]
+    lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert lines, output[-2000:]
+    for fragment in fragments:
+        assert any(fragment in line for line in lines), (fragment, lines)
+    if len(fragments) == 1:
+        assert len(lines) == 1, lines
+    assert _digest(tmp_path) == before  # nothing changed, nothing new at the top
+    assert not (tmp_path / "out" / "kept.jsonl").exists() and not (tmp_path / "hpo").exists()
+    assert not (tmp_path / "r.txt").exists() and not any((tmp_path / "adir.yaml").iterdir())
+    assert "pw12345" not in output  # a storage password never shows
+
+
+def test_wandb_script_needs_a_sweep_file(tmp_path, script):
+    data = _data(tmp_path, "ok")
+    recipe = write_yaml(tmp_path / "recipe.yaml", {"dataset_path": str(data), "process": PROCESS})
+    res = script("execute_hpo_wandb.py", "--config", recipe)
+    assert res.returncode != 0 and "Traceback" not in res.stdout + res.stderr
+    assert [line for line in res.stderr.splitlines() if line.startswith("error:")] == [
+        "error: --hpo_config: required (the W&B sweep configuration file)"
+    ]
