@@ -162,15 +162,63 @@ class TrialRunner:
     def _mask(self, bundle: _Bundle, position: int, op, values: tuple) -> np.ndarray:
         cache_key = (bundle.stat_keys.get(position), position, values)
         if cache_key not in self._masks:
-            from data_juicer.utils.constant import Fields
-
-            # the filter's own decision on the stored statistics: Data-Juicer's semantics, exactly
-            if op.is_batched_op():
-                keep = list(op.process_batched({Fields.stats: bundle.rows}))
-            else:
-                keep = [op.process_single({Fields.stats: row}) for row in bundle.rows]
-            self._masks[cache_key] = np.asarray(keep, dtype=bool)
+            mask = self._interval_mask(bundle, position, op)
+            self._masks[cache_key] = mask if mask is not None else self._asked_mask(bundle.rows, op)
         return self._masks[cache_key]
+
+    @staticmethod
+    def _asked_mask(rows: list, op) -> np.ndarray:
+        """The filter's own decision on every stored statistic: Data-Juicer's semantics, exactly."""
+        from data_juicer.utils.constant import Fields
+
+        if op.is_batched_op():
+            keep = list(op.process_batched({Fields.stats: rows}))
+        else:
+            keep = [op.process_single({Fields.stats: row}) for row in rows]
+        return np.asarray(keep, dtype=bool)
+
+    def _column(self, bundle: _Bundle, position: int, stat: str) -> Optional[np.ndarray]:
+        key = (bundle.stat_keys.get(position), stat, "column")
+        if key not in self._masks:
+            try:
+                self._masks[key] = np.asarray([row.get(stat) for row in bundle.rows], dtype=np.float64)
+            except (TypeError, ValueError):
+                self._masks[key] = None
+        return self._masks[key]
+
+    def _interval_mask(self, bundle: _Bundle, position: int, op) -> Optional[np.ndarray]:
+        """The keep mask of an interval filter (``min <= statistic <= max`` per threshold pair) computed with
+        numpy, accepted only when the filter itself agrees on the samples nearest every bound and on a random
+        sample; None (ask the filter about every sample) otherwise."""
+        from .ksigma import kept_mask
+        from .thresholds import match_statistic
+
+        pairs = threshold_pairs(type(op))
+        stats = list(self._stats.get(bundle.stat_keys.get(position), {}))
+        if not pairs or not stats or getattr(op, "reversed_range", False):
+            return None
+        mask = np.ones(len(bundle.rows), dtype=bool)
+        probes = set()
+        for pair in pairs:
+            stat = match_statistic(pair, stats)
+            column = None if stat is None else self._column(bundle, position, stat)
+            if column is None or np.isnan(column).any():
+                return None
+            lo = getattr(op, pair.low.arg, None) if pair.low else None
+            hi = getattr(op, pair.high.arg, None) if pair.high else None
+            mask &= kept_mask(column, lo, hi, getattr(op, "min_closed_interval", True),
+                              getattr(op, "max_closed_interval", True))
+            order = np.argsort(column, kind="stable")
+            for bound in (lo, hi):
+                if isinstance(bound, (int, float)):
+                    at = int(np.searchsorted(column[order], bound))
+                    probes.update(int(order[i]) for i in range(max(0, at - 2), min(len(order), at + 2)))
+        rng = np.random.default_rng(len(bundle.rows))
+        probes.update(int(i) for i in rng.choice(len(bundle.rows), size=min(64, len(bundle.rows)), replace=False))
+        sample = sorted(probes)
+        if not np.array_equal(self._asked_mask([bundle.rows[i] for i in sample], op), mask[sample]):
+            return None
+        return mask
 
     def kept_indices(self, bundle: _Bundle, params: dict) -> np.ndarray:
         """Indices of the population's samples that every filter keeps with this trial's thresholds."""

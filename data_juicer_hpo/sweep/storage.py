@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from loguru import logger
 
-__all__ = ["validate_storage_url", "mask_url", "open_storage"]
+__all__ = ["validate_storage_url", "mask_url", "open_storage", "connect_args"]
 
 _CONNECT_TIMEOUT_S = 5
 # connect_args that bound the connection attempt, per DBAPI driver (SQLAlchemy's driver names).
@@ -31,6 +31,11 @@ _PIP_NAMES = {
     "MySQLdb": "mysqlclient",
     "pymysql": "PyMySQL",
 }
+
+
+def connect_args(parsed) -> dict:
+    """DBAPI arguments that bound a connection attempt to a parsed URL's server (none for SQLite)."""
+    return dict(_TIMEOUT_ARGS.get(parsed.get_driver_name(), {}))
 
 
 def mask_url(url: str) -> str:
@@ -71,7 +76,7 @@ def _connect_problems(url, key: str, shown: str) -> List[str]:
     outcome: List[str] = []
 
     def attempt() -> None:
-        engine = create_engine(url, poolclass=NullPool, connect_args=_TIMEOUT_ARGS.get(url.get_driver_name(), {}))
+        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
         try:
             with engine.connect():
                 outcome.append("")

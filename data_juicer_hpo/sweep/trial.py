@@ -12,13 +12,23 @@ from typing import Any, Dict, List, Optional
 
 import optuna
 
-__all__ = ["TrialContext", "TrialRecord", "TrialPruned", "record_of", "PARAMS_ATTR", "ERROR_ATTR", "GRID_ATTR"]
+__all__ = [
+    "TrialContext",
+    "TrialRecord",
+    "TrialPruned",
+    "record_of",
+    "PARAMS_ATTR",
+    "ERROR_ATTR",
+    "GRID_ATTR",
+    "WORKER_ATTR",
+]
 
-# User attributes of each Optuna trial: the user-facing values under sweep names, the error of a failed trial
-# and, in a grid sweep, the key of its point.
+# User attributes of each Optuna trial: the user-facing values under sweep names, the error of a failed trial,
+# in a grid sweep the key of its point, and the worker process that ran it (see sweep._workers).
 PARAMS_ATTR = "params"
 ERROR_ATTR = "error"
 GRID_ATTR = "grid_key"
+WORKER_ATTR = "worker"
 
 
 class TrialPruned(optuna.TrialPruned):
@@ -53,7 +63,8 @@ class TrialContext:
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One trial as plain data. ``state`` is COMPLETE, PRUNED, FAIL, RUNNING or WAITING."""
+    """One trial as plain data. ``state`` is COMPLETE, PRUNED, FAIL, RUNNING or WAITING; ``worker`` is the label of
+    the local worker that ran it (``w1``, ``w2``... with ``auto_hpo.n_workers`` > 1, else None)."""
 
     number: int
     state: str
@@ -61,6 +72,7 @@ class TrialRecord:
     value: Optional[float]
     error: Optional[str]
     duration_s: Optional[float]
+    worker: Optional[str] = None
 
 
 def jsonable(params: Dict[str, Any]) -> Dict[str, Any]:
@@ -71,6 +83,7 @@ def jsonable(params: Dict[str, Any]) -> Dict[str, Any]:
 def record_of(trial: "optuna.trial.FrozenTrial") -> TrialRecord:
     duration = trial.duration.total_seconds() if trial.duration is not None else None
     value = trial.value if trial.values is not None and len(trial.values) == 1 else None
+    worker = trial.user_attrs.get(WORKER_ATTR)
     return TrialRecord(
         number=trial.number,
         state=trial.state.name,
@@ -78,4 +91,5 @@ def record_of(trial: "optuna.trial.FrozenTrial") -> TrialRecord:
         value=None if value is None or math.isnan(value) else float(value),
         error=trial.user_attrs.get(ERROR_ATTR),
         duration_s=duration,
+        worker=worker.get("label") if isinstance(worker, dict) else None,
     )
