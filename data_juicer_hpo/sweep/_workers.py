@@ -17,11 +17,11 @@ from typing import Any, Dict, Optional, Set, Tuple
 
 from data_juicer_hpo.sweep.trial import WORKER_ATTR
 
-__all__ = ["WORKER_ATTR", "INTERRUPTED", "identity", "owner_is_gone", "running_here"]
+__all__ = ["WORKER_ATTR", "INTERRUPTED", "identity", "owner_is_gone", "mark_running", "unmark_running"]
 
 INTERRUPTED = "interrupted"  # prefix of the error of a trial whose worker stopped in its middle
 
-# (storage URL, study, trial number) of the trials this process is running now; guarded by _LOCK.
+# (masked storage URL, study, trial number) of the trials this process is running now; guarded by _LOCK.
 _RUNNING_HERE: Set[Tuple[str, str, int]] = set()
 _LOCK = threading.Lock()
 _IDENTITY: Dict[int, Dict[str, Any]] = {}  # pid -> identity (a forked child computes its own)
@@ -71,20 +71,15 @@ def identity(label: Optional[str] = None) -> Dict[str, Any]:
     return {**_IDENTITY[pid], "label": label}
 
 
-class running_here:
-    """``with running_here(url, study, number):`` marks a trial as run by this process for the block."""
+def mark_running(url: str, study: str, number: int) -> None:
+    """This process runs the trial from now on (until :func:`unmark_running`)."""
+    with _LOCK:
+        _RUNNING_HERE.add((url, study, number))
 
-    def __init__(self, url: str, study: str, number: int):
-        self._key = (url, study, number)
 
-    def __enter__(self) -> "running_here":
-        with _LOCK:
-            _RUNNING_HERE.add(self._key)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        with _LOCK:
-            _RUNNING_HERE.discard(self._key)
+def unmark_running(url: str, study: str, number: int) -> None:
+    with _LOCK:
+        _RUNNING_HERE.discard((url, study, number))
 
 
 def _process_alive(pid: int, started: Optional[float]) -> bool:

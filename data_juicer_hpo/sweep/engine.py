@@ -5,8 +5,17 @@ user-facing values of every trial are stored as its ``params`` user attribute, w
 reads back under the sweep's names.
 
 Budget: ``run_cap`` (or ``n_trials``) is the number of finished (COMPLETE or PRUNED) trials the study should
-hold, so a rerun after a finished sweep runs nothing. One call makes at most ``cap - finished`` attempts, so a
-train function that always fails cannot loop forever; failed trials are retried by the next call.
+hold, so a rerun after a finished sweep runs nothing. One call makes at most ``cap - finished`` attempts (plus one
+per interrupted trial it fails on the way), so a train function that always fails cannot loop forever; a trial
+whose train function failed is retried by the next call, a grid point that failed during this call (in any
+worker) likewise.
+
+Workers: any number of processes, on any machines, may run the same study at once. "Reap the interrupted trials,
+count the taken ones, pick a grid point, ask, tag the trial" happens under the study's lock
+(:mod:`~data_juicer_hpo.sweep.locking`), so finished + running trials never exceed the cap and no grid point is
+taken twice. Interrupted trials: a RUNNING trial whose worker process on this machine is gone is failed at once
+(``interrupted: ...``, see :mod:`~data_juicer_hpo.sweep._workers`), one of another machine when its heartbeat
+is older than the grace period; the slot is then free again and the same run (or the rerun) fills it.
 """
 
 import math
@@ -18,9 +27,11 @@ from loguru import logger
 from optuna.trial import TrialState
 
 from data_juicer_hpo.errors import AutoHpoError, raise_if_any
+from data_juicer_hpo.sweep import _workers
 from data_juicer_hpo.sweep._heartbeat import Heartbeat
 from data_juicer_hpo.sweep.config import SweepConfig
 from data_juicer_hpo.sweep.grid import iter_grid_points, point_key
+from data_juicer_hpo.sweep.locking import study_lock
 from data_juicer_hpo.sweep.parameters import grid_size
 from data_juicer_hpo.sweep.samplers import make_sampler
 from data_juicer_hpo.sweep.space import SearchSpace
@@ -29,6 +40,7 @@ from data_juicer_hpo.sweep.trial import (
     ERROR_ATTR,
     GRID_ATTR,
     PARAMS_ATTR,
+    WORKER_ATTR,
     TrialContext,
     TrialRecord,
     jsonable,
@@ -55,8 +67,10 @@ class LocalSweep:
     :param seed: seed of the samplers (None: fresh entropy).
     :param max_resource: full resource of a hyperband given by ``min_iter`` without ``max_iter``.
     :param heartbeat_interval: seconds between heartbeats of a running trial.
-    :param grace_period: seconds without heartbeat after which a RUNNING trial counts as dead and is failed
-        (default: 6 intervals, generous because a long C call holding the GIL also stops the heartbeat thread).
+    :param grace_period: seconds without heartbeat after which a RUNNING trial of another machine counts as dead
+        and is failed (default: 6 intervals, generous because a long C call holding the GIL also stops the
+        heartbeat thread). One of this machine is failed as soon as its process is gone.
+    :param worker: this worker's label in logs and in each trial's ``worker`` attribute (``w1``, ``w2``...).
     """
 
     def __init__(
@@ -69,30 +83,40 @@ class LocalSweep:
         max_resource: Optional[int] = None,
         heartbeat_interval: int = 10,
         grace_period: Optional[int] = None,
+        worker: Optional[str] = None,
     ):
         self.sweep = sweep
         self.study_name = study_name
+        self.worker = worker
         self._rungs = self._check_hyperband(max_resource)
         raise_if_any(validate_storage_url(storage))
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # one loguru line per trial is ours to write
         self._url = mask_url(storage)
         grace_period = grace_period if grace_period is not None else 6 * heartbeat_interval
-        self._storage = open_storage(storage, heartbeat_interval, grace_period)
         self._heartbeat_interval = heartbeat_interval
-        n_stored = self._check_same_sweep()
+        self._lock = study_lock(storage, study_name)
         pruner = optuna.pruners.NopPruner()
         if self._rungs:
             pruner = optuna.pruners.HyperbandPruner(self._rungs[0], self._rungs[-1], int(sweep.hyperband.eta))
-        self._study = optuna.create_study(
-            storage=self._storage,
-            study_name=study_name,
-            direction=sweep.goal,
-            sampler=make_sampler(sweep.method, seed, n_stored),
-            pruner=pruner,
-            load_if_exists=True,
-        )
-        self._study.set_user_attr(_SWEEP_ATTR, _fingerprint(sweep))
+        with self._lock:  # workers starting together would race creating the tables and the study
+            self._storage = open_storage(storage, heartbeat_interval, grace_period)
+            n_stored = self._check_same_sweep()
+            self._study = optuna.create_study(
+                storage=self._storage,
+                study_name=study_name,
+                direction=sweep.goal,
+                sampler=make_sampler(sweep.method, seed, n_stored),
+                pruner=pruner,
+                load_if_exists=True,
+            )
+            self._study.set_user_attr(_SWEEP_ATTR, _fingerprint(sweep))
+        self._study_id = self._storage.get_study_id_from_name(study_name)
         self._space = SearchSpace(sweep)
+
+    def close(self) -> None:
+        """Close the lock's connection and the storage's connection pool (both reopen if used again)."""
+        self._lock.close()
+        self._storage.remove_session()
 
     def _check_hyperband(self, max_resource: Optional[int]) -> List[int]:
         hb, where = self.sweep.hyperband, f"{self.sweep.source}.early_terminate"
@@ -153,6 +177,7 @@ class LocalSweep:
         n_trials: Optional[int] = None,
         catch: bool = True,
         callbacks: Sequence[Callable[[TrialRecord], None]] = (),
+        stop: Optional[Callable[[], bool]] = None,
     ) -> List[TrialRecord]:
         """Run trials until the cap, the exhausted grid or the metric target; return this call's trials.
 
@@ -160,6 +185,7 @@ class LocalSweep:
         :param n_trials: the cap, overriding ``run_cap``; counts finished trials already in storage.
         :param catch: record a trial whose train function raises as FAIL and go on; False re-raises.
         :param callbacks: called with each finished trial's :class:`TrialRecord`.
+        :param stop: asked before each new trial; True ends the call (another local worker stopped the sweep).
         """
         cap = n_trials if n_trials is not None else self.sweep.run_cap
         if cap is None and self.sweep.method != "grid":
@@ -167,52 +193,96 @@ class LocalSweep:
                 f"{self.sweep.source}.run_cap: a local {self.sweep.method} sweep never ends by itself; "
                 f"set run_cap (or sweep_max_count)"
             )
-        self._fail_stale_trials()
-        finished = self._count(_FINISHED)
+        with self._lock:
+            self._reap_interrupted()
+            finished = self._count(_FINISHED)
+            floor = max((t.number for t in self._study.get_trials(deepcopy=False)), default=-1)
         total = cap if cap is not None else grid_size(self.sweep.parameters)
-        tried: set = set()  # grid points attempted by this call, so a failing point is not retried in a loop
+        budget = None if cap is None else cap - finished
         records: List[TrialRecord] = []
-        while cap is None or (len(records) < cap - finished and self._count(_TAKEN) < cap):
+        while budget is None or len(records) < budget:
+            if stop is not None and stop():
+                break
             if self._target_reached():
                 logger.info(f"metric target {self.sweep.target} of {self.sweep.metric_name} reached; sweep done")
                 break
-            asked = self._ask(tried)
+            with self._lock:
+                reaped = self._reap_interrupted()  # a worker sharing the storage may have died meanwhile
+                asked = self._ask(cap, floor)
+            if budget is not None:
+                budget += reaped  # their slots are free again: replace them in this call
             if asked is None:
                 break
-            record = self._run_one(*asked, train, catch, f"{finished + len(records) + 1}/{total}")
+            trial, trial_id, params, slot = asked
+            progress = f"{slot}/{total}" + (f" {self.worker}" if self.worker else "")
+            record = self._run_one(trial, trial_id, params, train, catch, progress)
             records.append(record)
             for callback in callbacks:
                 callback(record)
-            self._fail_stale_trials()  # a worker sharing the storage may have died meanwhile
         return records
 
-    def _fail_stale_trials(self) -> None:
+    def _reap_interrupted(self) -> int:
+        """Fail the RUNNING trials whose worker is known dead; return how many of those, then apply heartbeats.
+
+        Called under the lock: a RUNNING trial without a ``worker`` attribute was then left by a worker that died
+        between ``ask`` and tagging it (both happen under the lock), and nothing else would ever fail it.
+        """
+        reaped = 0
+        for t in self._study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if WORKER_ATTR in t.user_attrs:
+                why = _workers.owner_is_gone(t.user_attrs[WORKER_ATTR], self._url, self.study_name, t.number)
+            else:
+                why = f"{_workers.INTERRUPTED}: its worker died while asking for it" if self._lock.exact else None
+            if why is None:
+                continue
+            trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, t.number)
+            try:
+                self._storage.set_trial_user_attr(trial_id, ERROR_ATTR, why)
+                self._storage.set_trial_state_values(trial_id, TrialState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:  # it finished after all (best-effort lock)
+                continue
+            logger.warning(f"trial #{t.number} failed: {why} params={t.user_attrs.get(PARAMS_ATTR, {})}")
+            reaped += 1
         with warnings.catch_warnings():  # fail_stale_trials is "experimental" in Optuna
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self._study)
+        return reaped
 
-    def _ask(self, tried: set):
-        """A new trial, its storage id and its user-facing params, or None when a grid has no point left."""
+    def _ask(self, cap: Optional[int], floor: int):
+        """Under the lock: a new trial, its storage id, its user-facing params and its slot (1-based position
+        among the taken trials), or None when the cap is taken or a grid has no point left.
+
+        A grid skips the points taken (finished or running) and those that failed since this call began
+        (numbers above ``floor``), except interrupted ones: their point is free again.
+        """
+        trials = self._study.get_trials(deepcopy=False)
+        taken = [t for t in trials if t.state in _TAKEN]
+        if cap is not None and len(taken) >= cap:
+            return None
         point = None
         if self.sweep.method == "grid":
-            taken = {t.user_attrs.get(GRID_ATTR) for t in self._study.get_trials(deepcopy=False, states=_TAKEN)}
-            point = next((p for p in iter_grid_points(self.sweep) if point_key(p) not in taken | tried), None)
+            skip = {t.user_attrs.get(GRID_ATTR) for t in taken}
+            skip |= {t.user_attrs.get(GRID_ATTR) for t in trials if t.number > floor and _failed_in_call(t)}
+            point = next((p for p in iter_grid_points(self.sweep) if point_key(p) not in skip), None)
             if point is None:
                 return None
-            tried.add(point_key(point))
         trial = self._new_trial()
+        _workers.mark_running(self._url, self.study_name, trial.number)
         try:
             trial_id = self._trial_id(trial)
+            # First, so that a worker killed from here on leaves a trial its machine recognises as interrupted.
+            self._storage.set_trial_user_attr(trial_id, WORKER_ATTR, _workers.identity(self.worker))
+            self._storage.record_heartbeat(trial_id)  # and one that other machines see age
             if point is not None:
                 trial.set_user_attr(GRID_ATTR, point_key(point))
                 self._space.set_point(self._storage, trial_id, point)
             params = point if point is not None else self._space.suggest(trial)
             trial.set_user_attr(PARAMS_ATTR, jsonable(params))
         except BaseException:
-            # It has no heartbeat yet, so nothing would ever fail it: it would stay RUNNING and count forever.
-            self._study.tell(trial, state=TrialState.FAIL)
+            _workers.unmark_running(self._url, self.study_name, trial.number)
+            self._study.tell(trial, state=TrialState.FAIL)  # else it would stay RUNNING, counting forever
             raise
-        return trial, trial_id, params
+        return trial, trial_id, params, len(taken) + 1
 
     def _new_trial(self):
         with warnings.catch_warnings():  # Optuna warns that heartbeats belong to optimize(); we beat ourselves
@@ -220,10 +290,15 @@ class LocalSweep:
             return self._study.ask()
 
     def _trial_id(self, trial) -> int:
-        study_id = self._storage.get_study_id_from_name(self.study_name)
-        return self._storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        return self._storage.get_trial_id_from_study_id_trial_number(self._study_id, trial.number)
 
     def _run_one(self, trial, trial_id: int, params: Dict[str, Any], train, catch: bool, progress: str):
+        try:
+            return self._run_and_tell(trial, trial_id, params, train, catch, progress)
+        finally:
+            _workers.unmark_running(self._url, self.study_name, trial.number)
+
+    def _run_and_tell(self, trial, trial_id: int, params: Dict[str, Any], train, catch: bool, progress: str):
         ctx = TrialContext(trial, params, self._rungs)
         state, value, error, raised = TrialState.COMPLETE, None, None, None
         with Heartbeat(self._storage, trial_id, self._heartbeat_interval):
@@ -263,6 +338,12 @@ class LocalSweep:
             logger.info(f"trial {progress}: pruned value={shown} best={best_text} params={params}")
         else:
             logger.info(f"trial {progress}: value={record.value:.4g} best={best_text} params={params}")
+
+
+def _failed_in_call(trial) -> bool:
+    """A FAIL whose train function failed (not an interrupted one, whose slot and point are free again)."""
+    error = trial.user_attrs.get(ERROR_ATTR)
+    return trial.state == TrialState.FAIL and error is not None and not error.startswith(_workers.INTERRUPTED)
 
 
 def _is_metric(value: Any) -> bool:
