@@ -19,22 +19,98 @@ def run_backend(name: str, sweep, runner, section, storage, study, out_dir, cfg)
 
 
 def run_local(sweep, runner, section, storage, study, out_dir, cfg) -> list:
-    from .sweep import LocalSweep
-    from .tracking import OfflineRecorder
+    """The local backend: ``auto_hpo.n_workers`` processes (this one and forked children) share the study; each
+    records its own trials as W&B offline runs. Returns every trial of the study."""
+    from .sweep.pool import WorkerError, run_workers
 
-    recorder = OfflineRecorder(out_dir, cfg.get("project_name") or "data-juicer-hpo", study, sweep.metric_name or "objective")
-    engine = LocalSweep(sweep, storage, study, seed=section["seed"])
-    logger.info(f"auto_hpo[sweep]: local backend, study [{study}] in [{engine._url}]")
+    n_workers = section["n_workers"]
+    if n_workers > 1:
+        _share_common_work(runner)
+        logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked) on study [{study}]")
+        if storage.startswith("sqlite"):
+            logger.info(
+                "auto_hpo[sweep]: the SQLite storage is shared by the workers of this machine only (file lock); "
+                "workers on several machines need a shared server, e.g. auto_hpo.storage: postgresql+psycopg2://..."
+            )
+    local = _LocalWorkers(sweep, runner, section, storage, study, out_dir, cfg)
+    if n_workers > 1:  # tables, study and sweep check once, before the fork; nothing of it is kept open
+        local.open_engine(0).close()
+    _, exits = run_workers(n_workers, local.work)
+    child_runs = [run for child in exits for run in (child.result or [])]
+    for child in exits:
+        if child.died:
+            logger.error(f"auto_hpo[sweep]: {child.describe()}; its unfinished trial is failed and replaced")
+    stopped = [child for child in exits if child.error is not None]
+    if stopped:
+        first = stopped[0]
+        raise WorkerError(f"worker {first.label} stopped the sweep: {first.error} (its traceback is in the log above)")
+    if any(child.died for child in exits):  # a slot its trial held is free again once that trial is failed
+        local.engine.run(local.train, catch=not section["fail_fast"], callbacks=[local.record])
+    local.recorder.runs.extend(child_runs)
+    local.recorder.log_where()
+    return local.engine.records()
 
-    def train(ctx):
-        return runner.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
 
-    def record(trial_record):
-        recorder.record(trial_record, runner.history.pop(trial_record.number, []))
+def _share_common_work(runner) -> None:
+    """Before forking: the base recipe's statistics and the objective's per-document work, shared by every
+    worker copy-on-write instead of being computed once per worker."""
+    bundle = runner.bundle({})
+    if bundle.fast and bundle.population is not None:
+        runner.objective.setup(bundle.population)
 
-    engine.run(train, catch=not section["fail_fast"], callbacks=[record])
-    recorder.log_where()
-    return engine.records()
+
+class _LocalWorkers:
+    """What each local worker runs; ``work(index, stop)`` is called in the worker's own process (index 0: this
+    one), so the storage connection, the study lock and W&B are opened there, never inherited through fork."""
+
+    def __init__(self, sweep, runner, section, storage, study, out_dir, cfg):
+        self.sweep, self.runner, self.section = sweep, runner, section
+        self.storage, self.study, self.out_dir = storage, study, out_dir
+        self.project = cfg.get("project_name") or "data-juicer-hpo"
+        self.engine = self.recorder = None
+
+    def train(self, ctx):
+        return self.runner.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
+
+    def record(self, trial_record) -> None:
+        self.recorder.record(trial_record, self.runner.history.pop(trial_record.number, []))
+
+    def open_engine(self, index: int):
+        from .sweep import LocalSweep
+        from .sweep.pool import worker_label
+
+        seed = self.section["seed"]
+        label = worker_label(index) if self.section["n_workers"] > 1 else None
+        return LocalSweep(self.sweep, self.storage, self.study, seed=None if seed is None else seed + index, worker=label)
+
+    def work(self, index: int, stop) -> list:
+        from .tracking import OfflineRecorder
+
+        metric = self.sweep.metric_name or "objective"
+        self.recorder = OfflineRecorder(self.out_dir, self.project, self.study, metric)
+        self.engine = self.open_engine(index)
+        if index == 0:
+            logger.info(f"auto_hpo[sweep]: local backend, study [{self.study}] in [{self.engine._url}]")
+        try:
+            self.engine.run(self.train, catch=not self.section["fail_fast"], callbacks=[self.record], stop=stop.is_set)
+        except BaseException:
+            stop.set()  # fail_fast (or a broken storage): the other workers end after their current trial
+            raise
+        finally:
+            if index:
+                _finish_child()
+        return list(self.recorder.runs)
+
+
+def _finish_child() -> None:
+    """A forked worker exits without Python's exit handlers: close W&B's service for it now."""
+    import sys
+
+    if "wandb" in sys.modules:
+        try:
+            sys.modules["wandb"].teardown()
+        except Exception as e:  # the trials are recorded; a service that lingers stops with its parent
+            logger.warning(f"auto_hpo[sweep]: closing W&B in this worker failed: {type(e).__name__}: {e}")
 
 
 def wandb_train_function(sweep, runner, records: List, metric: str):

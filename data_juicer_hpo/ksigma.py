@@ -50,11 +50,13 @@ def estimate(values) -> Tuple[Optional[Estimate], Optional[str]]:
         return None, f"statistic is NaN for {int(np.isnan(arr).sum())} sample(s)"
     if np.isinf(arr).any():
         return None, "statistic is infinite for some samples"
-    std = float(arr.std(ddof=1))
+    # math.fsum sums exactly: the bounds do not depend on the order of the samples (Ray may reorder them)
+    mean = math.fsum(arr) / arr.size
+    std = math.sqrt(math.fsum((arr - mean) ** 2) / (arr.size - 1))
     if std == 0.0:
         return None, f"statistic is constant ({float(arr[0])!r})"
     integral = bool(np.all(arr == np.floor(arr)))
-    return Estimate(int(arr.size), float(arr.mean()), std, integral, float(arr.min()), float(arr.max())), None
+    return Estimate(int(arr.size), mean, std, integral, float(arr.min()), float(arr.max())), None
 
 
 def natural_range(stat_key: str, est: Estimate) -> Tuple[float, float]:

@@ -123,44 +123,18 @@ def _default_side_dir(cfg) -> str:
     return os.path.join(cfg.get("work_dir") or os.getcwd(), "auto_hpo")
 
 
-def run_three_sigma(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
-    """The 3sigma runner (see the module doc); called by the executor hook in place of ``run``."""
-    from data_juicer.core.executor import default_executor
-
-    from .loading import load_dataset
-    from .stats_pass import prepared_pipeline, run_stats_pass, use_prepared_ops
-
-    cfg = executor.cfg
-    section = section_of(cfg)
+def _tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[Change]:
+    """Plan, log, apply (live ops and ``cfg.process``), and write the refined recipe and plots."""
     k = float(section["k"])
-    if getattr(cfg, "strict_preflight", True):
-        from data_juicer.core.preflight import pre_instantiation_check
-
-        pre_instantiation_check(cfg.process)
-    if dataset is None:
-        logger.info("auto_hpo[3sigma]: loading the dataset once for statistics and processing")
-        dataset = load_dataset(executor, load_data_np)
-    if len(dataset) < 2:
-        key = "dataset_path" if cfg.get("dataset_path") else "dataset"
-        raise AutoHpoError(
-            f"{key}: has {len(dataset)} sample(s) after loading; {SECTION}.mode 3sigma needs at least 2 to estimate"
-            " a std"
-        )
-    ops = default_executor.load_ops(cfg.process)
-    logger.info(f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{len(dataset)}] samples once")
-    stats = run_stats_pass(dataset, ops)
-    for note in stats.notes:
-        logger.info(f"auto_hpo[3sigma]: {note}")
-    changes, skips = plan_bounds(ops, stats.stat_keys, stats.values, k)
+    changes, skips = plan_bounds(ops, stat_keys, values, k)
     for s in skips:
         logger.info(f"auto_hpo[3sigma]: {s.op_name} (#{s.index}) unchanged: {s.reason}")
     for c in changes:
         logger.info(f"{c.op_name}.{c.arg}: {_fmt(c.old)} -> {_fmt(c.new)}")
-    removed = _removed_counts(ops, changes, stats.values)
-    n = len(stats.dataset)
+    removed = _removed_counts(ops, changes, values)
     for index, mask in removed.items():
         logger.info(f"auto_hpo[3sigma]: {ops[index]._name} (#{index}) bounds remove [{int(mask.sum())}] of [{n}]")
-    if removed and stats.aligned:
+    if removed and aligned:
         union = np.logical_or.reduce(list(removed.values()))
         logger.info(f"auto_hpo[3sigma]: the tuned filters remove [{int(union.sum())}] of [{n}] samples together")
     _apply(changes, ops, cfg)
@@ -176,8 +150,54 @@ def run_three_sigma(executor, original_run, dataset=None, load_data_np=None, ski
         from .plotting import plot_bounds
 
         plot_dir = os.path.dirname(os.path.abspath(out_path)) if out_path else _default_side_dir(cfg)
-        for path in plot_bounds(changes, stats.values, plot_dir, k):
+        for path in plot_bounds(changes, values, plot_dir, k):
             logger.info(f"auto_hpo[3sigma]: plot written to [{path}]")
+    return changes
+
+
+def _check_size(cfg, n: int) -> None:
+    if n < 2:
+        key = "dataset_path" if cfg.get("dataset_path") else "dataset"
+        raise AutoHpoError(
+            f"{key}: has {n} sample(s) after loading; {SECTION}.mode 3sigma needs at least 2 to estimate a std"
+        )
+
+
+def _preflight(cfg) -> None:
+    if getattr(cfg, "strict_preflight", True):
+        from data_juicer.core.preflight import pre_instantiation_check
+
+        pre_instantiation_check(cfg.process)
+
+
+def run_three_sigma(executor, original_run, *args, **kwargs):
+    """The 3sigma runner (see the module doc); called by the executor hook in place of ``run``."""
+    if getattr(executor, "executor_type", "default") == "ray":
+        from .three_sigma_ray import run_three_sigma_ray
+
+        return run_three_sigma_ray(executor, original_run, *args, **kwargs)
+    return _run_default(executor, original_run, *args, **kwargs)
+
+
+def _run_default(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
+    from data_juicer.core.executor import default_executor
+
+    from .loading import load_dataset
+    from .stats_pass import prepared_pipeline, run_stats_pass, use_prepared_ops
+
+    cfg = executor.cfg
+    section = section_of(cfg)
+    _preflight(cfg)
+    if dataset is None:
+        logger.info("auto_hpo[3sigma]: loading the dataset once for statistics and processing")
+        dataset = load_dataset(executor, load_data_np)
+    _check_size(cfg, len(dataset))
+    ops = default_executor.load_ops(cfg.process)
+    logger.info(f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{len(dataset)}] samples once")
+    stats = run_stats_pass(dataset, ops)
+    for note in stats.notes:
+        logger.info(f"auto_hpo[3sigma]: {note}")
+    _tune(cfg, section, ops, stats.stat_keys, stats.values, len(stats.dataset), stats.aligned)
 
     pipeline = prepared_pipeline(stats, ops)
     if pipeline is None:

@@ -15,9 +15,19 @@ import socket
 import threading
 from typing import Any, Dict, Optional, Set, Tuple
 
-from data_juicer_hpo.sweep.trial import WORKER_ATTR
+from loguru import logger
 
-__all__ = ["WORKER_ATTR", "INTERRUPTED", "identity", "owner_is_gone", "mark_running", "unmark_running"]
+from data_juicer_hpo.sweep.trial import ERROR_ATTR, PARAMS_ATTR, WORKER_ATTR
+
+__all__ = [
+    "WORKER_ATTR",
+    "INTERRUPTED",
+    "identity",
+    "owner_is_gone",
+    "mark_running",
+    "unmark_running",
+    "fail_interrupted",
+]
 
 INTERRUPTED = "interrupted"  # prefix of the error of a trial whose worker stopped in its middle
 
@@ -125,3 +135,34 @@ def owner_is_gone(worker: Optional[Dict[str, Any]], url: str, study: str, number
     if _process_alive(pid, started):
         return None
     return f"{INTERRUPTED}: {where} is gone (killed?)"
+
+
+def fail_interrupted(study, study_id: int, url: str, exact_lock: bool) -> int:
+    """Fail every RUNNING trial of ``study`` whose worker is known dead, with its ``interrupted: ...`` error;
+    return how many. Called under the study's lock (:mod:`~data_juicer_hpo.sweep.locking`).
+
+    Under an exact lock a RUNNING trial without a ``worker`` attribute is failed too: the engine tags each trial
+    right after asking for it, under the same lock, so such a trial's worker died in between and nothing else
+    (no heartbeat either) would ever fail it.
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    storage, name = study._storage, study.study_name
+    reaped = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if WORKER_ATTR in trial.user_attrs:
+            why = owner_is_gone(trial.user_attrs[WORKER_ATTR], url, name, trial.number)
+        else:
+            why = f"{INTERRUPTED}: its worker died while asking for it" if exact_lock else None
+        if why is None:
+            continue
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        try:
+            storage.set_trial_user_attr(trial_id, ERROR_ATTR, why)
+            storage.set_trial_state_values(trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:  # it finished after all (a best-effort lock)
+            continue
+        logger.warning(f"trial #{trial.number} failed: {why} params={trial.user_attrs.get(PARAMS_ATTR, {})}")
+        reaped += 1
+    return reaped

@@ -114,9 +114,10 @@ class LocalSweep:
         self._space = SearchSpace(sweep)
 
     def close(self) -> None:
-        """Close the lock's connection and the storage's connection pool (both reopen if used again)."""
+        """Close the lock's connection and the storage's connections (before a fork, or when done)."""
         self._lock.close()
         self._storage.remove_session()
+        self._storage.engine.dispose()
 
     def _check_hyperband(self, max_resource: Optional[int]) -> List[int]:
         hb, where = self.sweep.hyperband, f"{self.sweep.source}.early_terminate"
@@ -222,27 +223,8 @@ class LocalSweep:
         return records
 
     def _reap_interrupted(self) -> int:
-        """Fail the RUNNING trials whose worker is known dead; return how many of those, then apply heartbeats.
-
-        Called under the lock: a RUNNING trial without a ``worker`` attribute was then left by a worker that died
-        between ``ask`` and tagging it (both happen under the lock), and nothing else would ever fail it.
-        """
-        reaped = 0
-        for t in self._study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-            if WORKER_ATTR in t.user_attrs:
-                why = _workers.owner_is_gone(t.user_attrs[WORKER_ATTR], self._url, self.study_name, t.number)
-            else:
-                why = f"{_workers.INTERRUPTED}: its worker died while asking for it" if self._lock.exact else None
-            if why is None:
-                continue
-            trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, t.number)
-            try:
-                self._storage.set_trial_user_attr(trial_id, ERROR_ATTR, why)
-                self._storage.set_trial_state_values(trial_id, TrialState.FAIL)
-            except optuna.exceptions.UpdateFinishedTrialError:  # it finished after all (best-effort lock)
-                continue
-            logger.warning(f"trial #{t.number} failed: {why} params={t.user_attrs.get(PARAMS_ATTR, {})}")
-            reaped += 1
+        """Under the lock: fail the RUNNING trials of dead workers (see ``_workers``); return how many."""
+        reaped = _workers.fail_interrupted(self._study, self._study_id, self._url, self._lock.exact)
         with warnings.catch_warnings():  # fail_stale_trials is "experimental" in Optuna
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self._study)

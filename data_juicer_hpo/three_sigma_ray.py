@@ -1,0 +1,90 @@
+"""3sigma on Data-Juicer's Ray executor: the statistics are computed on the Ray dataset (``stats_only``: no
+sample removed), collected to the driver, tuned exactly as with the default executor (:func:`three_sigma._tune`),
+and the materialized dataset, which carries them, is processed by Data-Juicer's own Ray ``run``."""
+
+import contextlib
+
+from loguru import logger
+
+from .section import section_of
+from .three_sigma import _check_size, _preflight, _tune
+
+__all__ = ["run_three_sigma_ray", "ray_stats_rows"]
+
+
+def ray_stats_rows(ray_dataset) -> list:
+    """The ``__dj__stats__`` dict of every row of a (materialized) Ray dataset, in order."""
+    from data_juicer.utils.constant import Fields
+
+    return [row[Fields.stats] or {} for row in ray_dataset.select_columns([Fields.stats]).take_all()]
+
+
+@contextlib.contextmanager
+def _handing_out(executor, module, dataset, ops):
+    """Make the executor's next dataset load return ``dataset`` and its next ``load_ops`` return ``ops``."""
+    builder = executor.datasetbuilder
+    original_load, original_ops = builder.load_dataset, module.load_ops
+    builder.load_dataset = lambda *a, **k: dataset
+    module.load_ops = lambda *a, **k: ops
+    try:
+        yield
+    finally:
+        builder.load_dataset = original_load
+        module.load_ops = original_ops
+
+
+def run_three_sigma_ray(executor, original_run, load_data_np=None, skip_export=False, skip_return=False):
+    from data_juicer.core.data.dataset_builder import deprecated_load_data_np_kwargs
+    from data_juicer.core.executor import ray_executor
+    from data_juicer.ops import Filter
+
+    from .stats_pass import _probe_stat_keys, is_stats_filter
+
+    cfg = executor.cfg
+    section = section_of(cfg)
+    _preflight(cfg)
+    dataset = executor.datasetbuilder.load_dataset(
+        **deprecated_load_data_np_kwargs(load_data_np, executor.datasetbuilder.executor_type)
+    )
+    ops = ray_executor.load_ops(cfg.process, executor.op_env_manager)
+    positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
+    n = dataset.data.count()
+    _check_size(cfg, n)
+    if not positions:
+        logger.info("auto_hpo[3sigma]: no filter with statistics; nothing to tune")
+        return original_run(executor, load_data_np=load_data_np, skip_export=skip_export, skip_return=skip_return)
+    prefix = ops[: positions[-1] + 1]
+    logger.info(f"auto_hpo[3sigma]: computing the statistics of [{len(prefix)}] ops on the Ray dataset once")
+    first = {k: v for k, v in dataset.data.take(1)[0].items()}
+    stat_keys = {i: _probe_stat_keys(ops[i], first) for i in positions}
+    dataset.process(prefix, stats_only=True)
+    dataset.data = dataset.data.materialize()
+    aligned = dataset.data.count() == n
+    rows = ray_stats_rows(dataset.data)
+    values = {i: {key: [row.get(key) for row in rows] for key in keys} for i, keys in stat_keys.items()}
+    _tune(cfg, section, ops, stat_keys, values, len(rows), aligned)
+
+    executor._dj_hpo_inner = True
+    try:
+        if not aligned:
+            logger.info("auto_hpo[3sigma]: a non-filter op changed the sample count; processing from the source")
+            with contextlib.ExitStack() as stack:
+                stack.enter_context(_only_ops(ray_executor, ops))
+                return original_run(executor, load_data_np=load_data_np, skip_export=skip_export,
+                                    skip_return=skip_return)
+        # the mappers of the prefix are applied already; its filters find their statistics present
+        pipeline = [op for op in prefix if isinstance(op, Filter)] + ops[len(prefix):]
+        with _handing_out(executor, ray_executor, dataset, pipeline):
+            return original_run(executor, load_data_np=load_data_np, skip_export=skip_export, skip_return=skip_return)
+    finally:
+        executor._dj_hpo_inner = False
+
+
+@contextlib.contextmanager
+def _only_ops(module, ops):
+    original = module.load_ops
+    module.load_ops = lambda *a, **k: ops
+    try:
+        yield
+    finally:
+        module.load_ops = original
