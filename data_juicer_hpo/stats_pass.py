@@ -49,23 +49,20 @@ def _probe_stat_keys(op, sample: dict) -> List[str]:
     return sorted(stats.keys()) if isinstance(stats, dict) else []
 
 
-def stats_rows(dataset) -> list:
-    """The ``__dj__stats__`` dicts of every sample, read straight from Arrow (stored as JSON text or structs)."""
+def stats_columns(dataset, keys) -> Dict[str, list]:
+    """Only the statistics ``keys`` of every sample, read chunk by chunk (never every stats dict at once)."""
     from data_juicer.utils.constant import Fields
 
-    column = dataset.data.column(Fields.stats)
-    rows = []
-    for chunk in column.chunks:
-        storage = getattr(chunk, "storage", chunk)  # extension arrays (datasets' Json) wrap their storage
-        if pa.types.is_string(storage.type) or pa.types.is_large_string(storage.type):
-            rows.extend({} if s is None else json.loads(s) for s in storage.to_pylist())
-        else:
-            rows.extend(storage.to_pylist())
-    return rows
-
-
-def _values(rows: list, key: str) -> list:
-    return [row.get(key) if isinstance(row, dict) else None for row in rows]
+    keys = list(dict.fromkeys(keys))
+    out: Dict[str, list] = {key: [] for key in keys}
+    for chunk in dataset.data.column(Fields.stats).chunks:
+        storage = getattr(chunk, "storage", chunk)
+        is_text = pa.types.is_string(storage.type) or pa.types.is_large_string(storage.type)
+        for item in storage.to_pylist():
+            row = (json.loads(item) if item is not None else {}) if is_text else (item or {})
+            for key in keys:
+                out[key].append(row.get(key))
+    return out
 
 
 def _segments(ops, last: int):
@@ -126,8 +123,8 @@ def compute_statistics(dataset, ops) -> List[Dict[str, list]]:
         dataset = dataset.remove_columns([Fields.stats])
     sample = _first_sample(dataset)
     keys = [_probe_stat_keys(op, sample) for op in ops]
-    rows = stats_rows(_compute_together(dataset, ops))
-    return [{key: _values(rows, key) for key in op_keys} for op_keys in keys]
+    columns = stats_columns(_compute_together(dataset, ops), [key for op_keys in keys for key in op_keys])
+    return [{key: columns[key] for key in op_keys} for op_keys in keys]
 
 
 def _first_sample(dataset) -> dict:
@@ -158,9 +155,9 @@ def run_stats_pass(dataset, ops, through_end: bool = False) -> StatsPass:
             for i in segment:
                 result.stat_keys[i] = _probe_stat_keys(ops[i], sample)
             dataset = _compute_together(dataset, [ops[i] for i in segment])
-            rows = stats_rows(dataset)
+            columns = stats_columns(dataset, [key for i in segment for key in result.stat_keys[i]])
             for i in segment:
-                result.values[i] = {key: _values(rows, key) for key in result.stat_keys[i]}
+                result.values[i] = {key: columns[key] for key in result.stat_keys[i]}
         elif hasattr(first, "compute_stats"):
             result.notes.append(f"{first._name} (#{segment[0]}): produces no statistic, not applied while estimating")
         else:
