@@ -133,10 +133,16 @@ def _best_recipe_doc(cfg, targets, params) -> dict:
     return recipe
 
 
-def run_sweep_mode(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
+def run_sweep_mode(executor, original_run, *args, **kwargs):
+    """Dispatch on the executor's ``run`` signature (the Ray executor's has no ``dataset``)."""
+    if getattr(executor, "executor_type", "default") == "ray":
+        return _run_sweep(executor, original_run, None, *args, **kwargs)
+    return _run_sweep(executor, original_run, *args, **kwargs)
+
+
+def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
     """The wandb-mode runner (see the module doc); called by the executor hook in place of ``run``."""
     from .backends import run_backend
-    from .loading import load_dataset
     from .outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
     from .trial_runner import TrialRunner
 
@@ -149,8 +155,9 @@ def run_sweep_mode(executor, original_run, dataset=None, load_data_np=None, skip
     out_dir = _output_dir(section, cfg)
     storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
 
-    if dataset is None:
-        dataset = load_dataset(executor, load_data_np)
+    from .data_engines import data_engine
+
+    dataset = data_engine(executor).load(dataset, load_data_np)
     executor._dj_hpo_inner = True
     try:
         runner = TrialRunner(executor, original_run, dataset, targets, objective, seed=section["seed"])
@@ -196,6 +203,8 @@ def _process_best(executor, original_run, runner, params, process, top, skip_exp
         cfg[key] = value
     logger.info("auto_hpo[sweep]: processing the full data once with the best recipe")
     bundle = runner.bundle(params)
+    if runner.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
+        return original_run(executor, skip_export=skip_export, skip_return=skip_return)
     if bundle.fast:
         ops = default_executor.load_ops(process)
         pipeline = [op for op in ops if isinstance(op, Filter)]  # the mappers were applied to the bundle's data

@@ -53,8 +53,9 @@ class TrialRunner:
     """Evaluates trial parameters on one loaded dataset; ``evaluate(params, report)`` returns the metric."""
 
     def __init__(self, executor, original_run, dataset, targets: Dict[str, Target], objective, seed: int = 0):
-        from data_juicer.core.executor import default_executor
+        from .data_engines import data_engine
 
+        self.data = data_engine(executor)
         self.executor = executor
         self.original_run = original_run
         self.cfg = executor.cfg
@@ -64,7 +65,7 @@ class TrialRunner:
         self.targets = targets
         self.objective = objective
         self.seed = seed
-        self._load_ops = default_executor.load_ops
+        self._load_ops = self.data.load_ops
         self._bundles: Dict[tuple, _Bundle] = {}
         self._mapped: Dict[tuple, object] = {}  # mapper state -> (dataset, Population)
         self._stats: Dict[tuple, Dict[str, list]] = {}  # filter statistics key -> stat key -> values
@@ -97,16 +98,14 @@ class TrialRunner:
     def _build(self, key: tuple, process: List[dict], top_key: tuple) -> _Bundle:
         """Walk the recipe: mappers transform (cached by their arguments), filters' statistics are computed only
         for argument sets not seen before (cached per filter); no sample is removed on the way."""
-        from data_juicer.utils.constant import Fields
-
         from .objectives import Population
-        from .stats_pass import compute_statistics, is_stats_filter
+        from .stats_pass import is_stats_filter
 
         ops = self._load_ops(process)
         if any(hasattr(op, "compute_stats") and not is_stats_filter(op) for op in ops):
             return self._slow(key, process, ops, "a filter without statistics")
         dataset, state = self.dataset, (top_key,)
-        rows = [{} for _ in range(len(dataset))]
+        rows = [{} for _ in range(self.data.count(dataset))]
         stat_keys: Dict[int, tuple] = {}
         pending: List[int] = []
 
@@ -115,7 +114,7 @@ class TrialRunner:
             if todo:
                 names = ", ".join(f"{ops[p]._name}(#{p})" for p in todo)
                 logger.info(f"auto_hpo[sweep]: computing statistics of [{names}] (reused by every trial sharing them)")
-                for p, values in zip(todo, compute_statistics(dataset, [ops[p] for p in todo])):
+                for p, values in zip(todo, self.data.compute(dataset, [ops[p] for p in todo])):
                     self._stats[stat_keys[p]] = values
             for p in pending:
                 for stat, values in self._stats[stat_keys[p]].items():
@@ -131,20 +130,20 @@ class TrialRunner:
             flush()
             state = state + (_op_key(process[position], set()),)
             if state not in self._mapped:
-                before = len(dataset)
-                mapped = op.run(dataset)
-                if len(mapped) != before:
+                before = self.data.count(dataset)
+                mapped = self.data.apply(dataset, op)
+                if self.data.count(mapped) != before:
                     return self._slow(key, process, ops, f"{op._name} changes the sample count")
                 self._mapped[state] = mapped
             dataset = self._mapped[state]
         flush()
         if (state, "population") not in self._mapped:
             text_key = getattr(ops[0], "text_key", "text") if ops else "text"
-            texts = dataset[text_key] if len(dataset) else []
-            self._mapped[(state, "population")] = Population(list(texts), dataset=dataset, cfg=self.cfg)
+            texts = self.data.texts(dataset, text_key)
+            self._mapped[(state, "population")] = Population(texts, dataset=self.data.samples(dataset), cfg=self.cfg)
         population = self._mapped[(state, "population")]
-        if Fields.stats in dataset.features:
-            dataset = dataset.remove_columns([Fields.stats])
+        if self.data.kind == "default":
+            dataset = self.data.samples(dataset)
         return _Bundle(key, process, ops, dataset, population, rows, stat_keys, True)
 
     def _slow(self, key, process, ops, why: str) -> _Bundle:
@@ -277,12 +276,10 @@ class TrialRunner:
         saved = self.cfg.process
         self.cfg.process = process
         try:
-            out = self.original_run(self.executor, dataset=self.dataset, skip_export=True)
+            samples, texts = self.data.run_pipeline(self.original_run, self.dataset)
         finally:
             self.cfg.process = saved
-        text_key = "text"
-        texts = list(out[text_key]) if len(out) else []
-        population = Population(texts, dataset=out, cfg=self.cfg)
+        population = Population(texts, dataset=samples, cfg=self.cfg)
         return float(self.objective.score(population, np.arange(len(texts))))
 
     def best_recipe(self, params: dict) -> Tuple[List[dict], dict]:

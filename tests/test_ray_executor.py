@@ -89,3 +89,49 @@ def test_three_sigma_on_ray_matches_the_default_executor(tmp_path, ray_runner, d
     kept_default = _kept_texts(str(tmp_path / "default" / "kept.jsonl"))
     assert kept_ray == kept_default and 0 < len(kept_ray) < 600
     assert all("#" not in t for t in kept_ray)
+
+
+def test_sweep_trials_run_on_ray(tmp_path, ray_runner):
+    texts = varied_texts(500)
+    data = write_jsonl(tmp_path / "d.jsonl", texts)
+    sweep = write_yaml(
+        tmp_path / "sweep.yaml",
+        {
+            "method": "grid",
+            "metric": {"name": "retention", "goal": "maximize"},
+            "parameters": {
+                "text_length_filter.min_len": {"values": [50, 200, 400]},
+                "character_repetition_filter.rep_len": {"values": [5, 10]},
+            },
+        },
+    )
+    recipe = write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "executor_type": "ray",
+            "ray_address": "auto",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "process": [
+                {"remove_specific_chars_mapper": {"chars_to_remove": "#"}},
+                {"text_length_filter": {"min_len": 10, "max_len": 100000}},
+                {"character_repetition_filter": {"rep_len": 10, "max_ratio": 1.0}},
+            ],
+            "auto_hpo": {"mode": "wandb", "backend": "local", "hpo_config": str(sweep),
+                         "output_dir": str(tmp_path / "hpo")},
+        },
+    )
+    res = ray_runner([BIN / "dj-process", "--config", recipe], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        import csv
+
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6 and {r["state"] for r in rows} == {"COMPLETE"}
+    mapped = [t.replace("#", "") for t in texts]
+    for r in rows:  # max_ratio 1.0 keeps every repetition ratio: retention is the length rule alone
+        min_len = int(r["text_length_filter.min_len"])
+        expected = sum(1 for t in mapped if min_len <= len(t) <= 100000) / len(texts)
+        assert float(r["retention"]) == pytest.approx(expected)
+    kept = _kept_texts(str(tmp_path / "out" / "kept.jsonl"))
+    assert len(kept) == sum(1 for t in mapped if 50 <= len(t) <= 100000)

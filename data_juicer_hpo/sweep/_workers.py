@@ -137,9 +137,9 @@ def owner_is_gone(worker: Optional[Dict[str, Any]], url: str, study: str, number
     return f"{INTERRUPTED}: {where} is gone (killed?)"
 
 
-def fail_interrupted(study, study_id: int, url: str, exact_lock: bool) -> int:
-    """Fail every RUNNING trial of ``study`` whose worker is known dead, with its ``interrupted: ...`` error;
-    return how many. Called under the study's lock (:mod:`~data_juicer_hpo.sweep.locking`).
+def fail_interrupted(study, storage, study_id: int, url: str, exact_lock: bool) -> int:
+    """Fail every RUNNING trial of ``study`` (kept in ``storage``) whose worker is known dead, with its
+    ``interrupted: ...`` error; return how many. Called under the study's lock (see ``sweep.locking``).
 
     Under an exact lock a RUNNING trial without a ``worker`` attribute is failed too: the engine tags each trial
     right after asking for it, under the same lock, so such a trial's worker died in between and nothing else
@@ -148,7 +148,7 @@ def fail_interrupted(study, study_id: int, url: str, exact_lock: bool) -> int:
     import optuna
     from optuna.trial import TrialState
 
-    storage, name = study._storage, study.study_name
+    name = study.study_name
     reaped = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if WORKER_ATTR in trial.user_attrs:

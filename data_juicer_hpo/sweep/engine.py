@@ -224,7 +224,7 @@ class LocalSweep:
 
     def _reap_interrupted(self) -> int:
         """Under the lock: fail the RUNNING trials of dead workers (see ``_workers``); return how many."""
-        reaped = _workers.fail_interrupted(self._study, self._study_id, self._url, self._lock.exact)
+        reaped = _workers.fail_interrupted(self._study, self._storage, self._study_id, self._url, self._lock.exact)
         with warnings.catch_warnings():  # fail_stale_trials is "experimental" in Optuna
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self._study)

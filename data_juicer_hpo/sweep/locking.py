@@ -86,6 +86,7 @@ class _FileLock(StudyLock):
     def _acquire(self) -> None:
         import fcntl
 
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)  # the database's directory may not exist yet
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -165,6 +166,10 @@ class _NoLock(StudyLock):
 
 def _sqlite_lock(url, study_name: str) -> StudyLock:
     database = url.database or ""
+    try:
+        import fcntl  # noqa: F401  (POSIX only)
+    except ImportError:
+        return _best_effort(url, study_name)
     if not database or database == ":memory:" or database.startswith("file:"):
         return _best_effort(url, study_name)
     return _FileLock(os.path.abspath(database) + ".lock")
@@ -192,6 +197,4 @@ def study_lock(storage_url: str, study_name: str) -> StudyLock:
     from sqlalchemy.engine import make_url
 
     url = make_url(storage_url)
-    if os.environ.get("DJ_HPO_NO_LOCK"):
-        return _NoLock()
     return LOCKS.get(url.get_backend_name(), _best_effort)(url, study_name)

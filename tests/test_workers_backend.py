@@ -1,0 +1,93 @@
+"""``auto_hpo.n_workers`` end to end: the real dj-process runs one sweep in several forked local workers."""
+
+import csv
+import re
+from collections import Counter
+
+import pytest
+
+from conftest import varied_texts, write_jsonl, write_yaml
+
+pytestmark = pytest.mark.e2e
+
+SWEEP = {
+    "method": "random",
+    "run_cap": 6,
+    "metric": {"name": "retention", "goal": "maximize"},
+    "parameters": {
+        "text_length_filter.min_len": {"distribution": "int_uniform", "min": 10, "max": 400},
+        "character_repetition_filter.max_ratio": {"distribution": "uniform", "min": 0.05, "max": 0.6},
+    },
+}
+
+# A custom objective that kills the worker w2 in the middle of its first trial, once.
+KILLER = """
+import multiprocessing, os, signal
+
+def kept(dataset, cfg):
+    marker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "killed")
+    if multiprocessing.current_process().name == "w2" and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return float(len(dataset))
+"""
+
+
+def _recipe(tmp_path, sweep=SWEEP, **auto_hpo):
+    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(300))
+    write_yaml(tmp_path / "sweep.yaml", sweep)
+    section = {"mode": "wandb", "backend": "local", "hpo_config": str(tmp_path / "sweep.yaml"),
+               "output_dir": str(tmp_path / "hpo"), "process_best": False, "n_workers": 3, **auto_hpo}
+    return write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "project_name": "workers-test",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "np": 1,
+            "process": [
+                {"text_length_filter": {"min_len": 10, "max_len": 100000}},
+                {"character_repetition_filter": {"rep_len": 10, "max_ratio": 0.5}},
+            ],
+            "auto_hpo": section,
+        },
+    )
+
+
+def _trials(tmp_path):
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def _trial_lines(stderr):
+    return re.findall(r"trial (\d+)/6 (w\d): value=", stderr)
+
+
+def test_three_workers_share_one_sweep_and_record_their_trials(tmp_path, dj_process):
+    res = dj_process("--config", _recipe(tmp_path), env={"WANDB_MODE": "offline"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "[3] local workers (w1 here, w2..w3 forked)" in res.stderr
+    assert "workers on several machines need a shared server" in res.stderr
+    rows = _trials(tmp_path)
+    assert len(rows) == 6 and all(r["state"] == "COMPLETE" for r in rows)
+    lines = _trial_lines(res.stderr)
+    assert sorted(int(slot) for slot, _ in lines) == [1, 2, 3, 4, 5, 6]
+    assert len({worker for _, worker in lines}) >= 2  # the trials were really spread over the workers
+    assert res.stderr.count("computing statistics of") == 1  # once, in the parent, before the fork
+    assert len(list((tmp_path / "hpo" / "wandb").glob("offline-run-*"))) == 6
+    assert "[6] trials recorded as W&B offline runs" in res.stderr
+
+
+def test_a_killed_worker_is_reported_and_its_trial_replaced(tmp_path, dj_process):
+    (tmp_path / "killer.py").write_text(KILLER)
+    sweep = {**SWEEP, "metric": {"name": "kept", "goal": "maximize"}}
+    recipe = _recipe(tmp_path, sweep, objective="killer:kept")
+    res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path)})
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (tmp_path / "killed").exists()
+    died = [line for line in res.stderr.splitlines() if "died (killed by SIGKILL)" in line]
+    assert len(died) == 1 and "worker w2 (pid " in died[0] and "failed and replaced" in died[0]
+    rows = _trials(tmp_path)
+    assert Counter(r["state"] for r in rows) == {"COMPLETE": 6, "FAIL": 1}
+    (failed,) = [r for r in rows if r["state"] == "FAIL"]
+    assert failed["error"].startswith("interrupted: worker w2 (pid ")
