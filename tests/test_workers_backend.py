@@ -91,3 +91,27 @@ def test_a_killed_worker_is_reported_and_its_trial_replaced(tmp_path, dj_process
     assert Counter(r["state"] for r in rows) == {"COMPLETE": 6, "FAIL": 1}
     (failed,) = [r for r in rows if r["state"] == "FAIL"]
     assert failed["error"].startswith("interrupted: worker w2 (pid ")
+
+
+# A custom objective that fails in worker w2 only.
+FAILING = """
+import multiprocessing
+
+def kept(dataset, cfg):
+    if multiprocessing.current_process().name == "w2":
+        raise ValueError("boom in w2")
+    return float(len(dataset))
+"""
+
+
+def test_fail_fast_in_one_worker_stops_them_all(tmp_path, dj_process):
+    (tmp_path / "failing.py").write_text(FAILING)
+    sweep = {**SWEEP, "metric": {"name": "kept", "goal": "maximize"}, "run_cap": 30}
+    recipe = _recipe(tmp_path, sweep, objective="failing:kept", fail_fast=True)
+    res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path)})
+    assert res.returncode != 0
+    assert "worker w2 stopped the sweep: ValueError: boom in w2" in res.stderr
+    assert "Traceback" in res.stderr  # the worker's own, in the log
+    assert not (tmp_path / "hpo" / "trials.csv").exists()
+    done = _trial_lines(res.stderr.replace("/30 ", "/6 "))
+    assert len(done) < 20  # the others stopped after their current trial instead of running on to the cap
