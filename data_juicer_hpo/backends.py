@@ -24,15 +24,22 @@ def run_local(sweep, runner, section, storage, study, out_dir, cfg) -> list:
     from .sweep.pool import WorkerError, run_workers
 
     n_workers = section["n_workers"]
+    if n_workers > 1 and getattr(getattr(runner, "data", None), "kind", "default") == "ray":
+        logger.warning(
+            f"auto_hpo[sweep]: n_workers [{n_workers}] -> 1 on the Ray executor: a Ray driver cannot be forked (the "
+            f"cluster already runs the statistics in parallel); more workers can join as separate processes on the "
+            f"same auto_hpo.storage"
+        )
+        n_workers = 1
     if n_workers > 1:
         _share_common_work(runner)
-        logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked) on study [{study}]")
+        logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked), study [{study}]")
         if storage.startswith("sqlite"):
             logger.info(
                 "auto_hpo[sweep]: the SQLite storage is shared by the workers of this machine only (file lock); "
                 "workers on several machines need a shared server, e.g. auto_hpo.storage: postgresql+psycopg2://..."
             )
-    local = _LocalWorkers(sweep, runner, section, storage, study, out_dir, cfg)
+    local = _LocalWorkers(sweep, runner, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg)
     if n_workers > 1:  # tables, study and sweep check once, before the fork; nothing of it is kept open
         local.open_engine(0).close()
     _, exits = run_workers(n_workers, local.work)
@@ -81,7 +88,8 @@ class _LocalWorkers:
 
         seed = self.section["seed"]
         label = worker_label(index) if self.section["n_workers"] > 1 else None
-        return LocalSweep(self.sweep, self.storage, self.study, seed=None if seed is None else seed + index, worker=label)
+        seed = None if seed is None else seed + index  # distinct per worker: TPE must not replay another's draws
+        return LocalSweep(self.sweep, self.storage, self.study, seed=seed, worker=label)
 
     def work(self, index: int, stop) -> list:
         from .tracking import OfflineRecorder

@@ -115,3 +115,53 @@ def test_fail_fast_in_one_worker_stops_them_all(tmp_path, dj_process):
     assert not (tmp_path / "hpo" / "trials.csv").exists()
     done = _trial_lines(res.stderr.replace("/30 ", "/6 "))
     assert len(done) < 20  # the others stopped after their current trial instead of running on to the cap
+
+
+# A custom objective whose second call in each worker hangs while the file HANG names exists.
+HANGING = """
+import os, time
+
+calls = []
+
+def kept(dataset, cfg):
+    calls.append(1)
+    if len(calls) == 2 and os.path.exists(os.environ["HANG"]):
+        open(os.path.join(os.path.dirname(os.environ["HANG"]), f"hanging-{os.getpid()}"), "w").close()
+        time.sleep(600)
+    return float(len(dataset))
+"""
+
+
+def test_a_rerun_after_kill_9_of_the_whole_sweep_keeps_work_and_finishes_the_cap(tmp_path, dj_process):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import BIN
+
+    (tmp_path / "hanging.py").write_text(HANGING)
+    (tmp_path / "hang").touch()
+    sweep = {**SWEEP, "metric": {"name": "kept", "goal": "maximize"}}
+    recipe = _recipe(tmp_path, sweep, objective="hanging:kept")
+    env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path), "HANG": str(tmp_path / "hang")}
+    sweep_process = subprocess.Popen([str(BIN / "dj-process"), "--config", str(recipe)], cwd=tmp_path, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("hanging-*"))) < 3:  # every worker is in the middle of its second trial
+            assert sweep_process.poll() is None and time.monotonic() < deadline, "the workers did not all hang"
+            time.sleep(0.1)
+    finally:
+        os.killpg(sweep_process.pid, signal.SIGKILL)  # the whole sweep: parent and forked workers
+        sweep_process.wait()
+    (tmp_path / "hang").unlink()
+    res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path)})
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = _trials(tmp_path)
+    assert Counter(r["state"] for r in rows) == {"COMPLETE": 6, "FAIL": 3}
+    failed = [r for r in rows if r["state"] == "FAIL"]
+    assert all(r["error"].startswith("interrupted: worker w") and "is gone" in r["error"] for r in failed)
+    assert {int(r["number"]) for r in failed} <= set(range(6))  # from the killed run, not the rerun
+    first_run = [r for r in rows if int(r["number"]) < 6]
+    assert Counter(r["state"] for r in first_run) == {"COMPLETE": 3, "FAIL": 3}  # its completed trials kept

@@ -193,8 +193,8 @@ def _dead_pid() -> int:
 def test_which_running_trials_count_as_interrupted(tmp_path, owner, reaped):
     sweep = parse_sweep_config({**RANDOM, "run_cap": 3})
     url = _sqlite(tmp_path)
-    study = optuna.load_study(study_name="s", storage=LocalSweep(sweep, url, "s").close() or url)
-    trial = study.ask()
+    LocalSweep(sweep, url, "s").close()  # makes the study
+    trial = optuna.load_study(study_name="s", storage=url).ask()  # a RUNNING trial, as a worker leaves it
     me = identity()
     worker = {**me, "label": "w9"}
     if owner == "dead pid here":
@@ -292,3 +292,25 @@ def test_lock_choice_and_keys(tmp_path):
     with lock:
         with pytest.raises(RuntimeError, match="not re-entrant"):
             lock.__enter__()
+
+
+def test_a_dropped_lock_connection_is_reopened(pg_url):
+    import sqlalchemy as sa
+
+    study = f"dropped-{time.monotonic_ns()}"
+    lock = study_lock(pg_url, study)
+    with lock:
+        pass
+    admin = sa.create_engine(pg_url)
+    try:
+        with admin.connect() as conn:
+            killed = conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE pid <> pg_backend_pid() AND query LIKE :text"
+            ), {"text": f"%pg_advisory_unlock({advisory_key(study)})%"}).fetchall()
+        assert killed == [(True,)]
+        with lock:  # the server closed its session; the lock reconnects
+            pass
+    finally:
+        lock.close()
+        admin.dispose()

@@ -18,6 +18,8 @@ _LAZY = {
     "TrialPruned": "data_juicer_hpo.sweep.trial",
     "validate_storage_url": "data_juicer_hpo.sweep.storage",
     "mask_url": "data_juicer_hpo.sweep.storage",
+    "study_lock": "data_juicer_hpo.sweep.locking",
+    "run_workers": "data_juicer_hpo.sweep.pool",
 }
 
 __all__ = [

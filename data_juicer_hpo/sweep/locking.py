@@ -131,11 +131,14 @@ class _PostgresLock(StudyLock):
     def _acquire(self) -> None:
         from sqlalchemy import text
 
-        try:
-            self._connection().execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
-        except Exception:
-            self._close()  # a broken connection: the next acquisition reconnects
-            raise
+        for attempt in (1, 2):  # an idle connection may have been dropped during a long trial: reconnect once
+            try:
+                self._connection().execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
+                return
+            except Exception:
+                self._close()  # a lost session holds no lock: nothing to undo
+                if attempt == 2:
+                    raise
 
     def _release(self) -> None:
         from sqlalchemy import text
