@@ -1,12 +1,16 @@
 """``auto_hpo.n_workers`` end to end: the real dj-process runs one sweep in several forked local workers."""
 
 import csv
+import os
 import re
+import signal
+import subprocess
+import time
 from collections import Counter
 
 import pytest
 
-from conftest import varied_texts, write_jsonl, write_yaml
+from conftest import BIN, varied_texts, write_jsonl, write_yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -20,15 +24,30 @@ SWEEP = {
     },
 }
 
-# A custom objective that kills the worker w2 in the middle of its first trial, once.
+# For the custom objectives below, which act on their calls: every trial keeps documents, so each trial calls the
+# objective (a trial keeping nothing scores worst() without calling it).
+CALLING_SWEEP = {
+    **SWEEP,
+    "metric": {"name": "kept", "goal": "maximize"},
+    "parameters": {
+        "text_length_filter.min_len": {"distribution": "int_uniform", "min": 10, "max": 100},
+        "character_repetition_filter.max_ratio": {"distribution": "uniform", "min": 0.3, "max": 0.6},
+    },
+}
+
+# A custom objective that kills the worker w2 in the middle of its first trial, once; the other workers wait for
+# that in their first trial, so that w2 surely gets one.
 KILLER = """
-import multiprocessing, os, signal
+import multiprocessing, os, signal, time
 
 def kept(dataset, cfg):
     marker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "killed")
     if multiprocessing.current_process().name == "w2" and not os.path.exists(marker):
         open(marker, "w").close()
         os.kill(os.getpid(), signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.01)
     return float(len(dataset))
 """
 
@@ -80,8 +99,7 @@ def test_three_workers_share_one_sweep_and_record_their_trials(tmp_path, dj_proc
 
 def test_a_killed_worker_is_reported_and_its_trial_replaced(tmp_path, dj_process):
     (tmp_path / "killer.py").write_text(KILLER)
-    sweep = {**SWEEP, "metric": {"name": "kept", "goal": "maximize"}}
-    recipe = _recipe(tmp_path, sweep, objective="killer:kept")
+    recipe = _recipe(tmp_path, CALLING_SWEEP, objective="killer:kept")
     res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path)})
     assert res.returncode == 0, res.stderr[-3000:]
     assert (tmp_path / "killed").exists()
@@ -93,28 +111,33 @@ def test_a_killed_worker_is_reported_and_its_trial_replaced(tmp_path, dj_process
     assert failed["error"].startswith("interrupted: worker w2 (pid ")
 
 
-# A custom objective that fails in worker w2 only.
+# A custom objective that fails in worker w2 only; the others wait for that in their first trial.
 FAILING = """
-import multiprocessing
+import multiprocessing, os, time
 
 def kept(dataset, cfg):
+    marker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "failed")
     if multiprocessing.current_process().name == "w2":
+        open(marker, "w").close()
         raise ValueError("boom in w2")
+    deadline = time.monotonic() + 60
+    while not os.path.exists(marker) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.5)  # w2 stops the sweep meanwhile
     return float(len(dataset))
 """
 
 
 def test_fail_fast_in_one_worker_stops_them_all(tmp_path, dj_process):
     (tmp_path / "failing.py").write_text(FAILING)
-    sweep = {**SWEEP, "metric": {"name": "kept", "goal": "maximize"}, "run_cap": 30}
-    recipe = _recipe(tmp_path, sweep, objective="failing:kept", fail_fast=True)
+    recipe = _recipe(tmp_path, {**CALLING_SWEEP, "run_cap": 30}, objective="failing:kept", fail_fast=True)
     res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path)})
     assert res.returncode != 0
     assert "worker w2 stopped the sweep: ValueError: boom in w2" in res.stderr
     assert "Traceback" in res.stderr  # the worker's own, in the log
     assert not (tmp_path / "hpo" / "trials.csv").exists()
     done = _trial_lines(res.stderr.replace("/30 ", "/6 "))
-    assert len(done) < 20  # the others stopped after their current trial instead of running on to the cap
+    assert len(done) <= 4  # the others stopped after their current trial instead of running on to the cap
 
 
 # A custom objective whose second call in each worker hangs while the file HANG names exists.
@@ -133,17 +156,9 @@ def kept(dataset, cfg):
 
 
 def test_a_rerun_after_kill_9_of_the_whole_sweep_keeps_work_and_finishes_the_cap(tmp_path, dj_process):
-    import os
-    import signal
-    import subprocess
-    import time
-
-    from conftest import BIN
-
     (tmp_path / "hanging.py").write_text(HANGING)
     (tmp_path / "hang").touch()
-    sweep = {**SWEEP, "metric": {"name": "kept", "goal": "maximize"}}
-    recipe = _recipe(tmp_path, sweep, objective="hanging:kept")
+    recipe = _recipe(tmp_path, CALLING_SWEEP, objective="hanging:kept")
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path), "HANG": str(tmp_path / "hang")}
     sweep_process = subprocess.Popen([str(BIN / "dj-process"), "--config", str(recipe)], cwd=tmp_path, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

@@ -2,7 +2,9 @@
 
 A trial's process sends a heartbeat every ``heartbeat_interval`` seconds; a RUNNING trial whose heartbeat is
 older than ``grace_period`` belongs to a dead process (``kill -9``, a lost node) and is failed when a sweep
-resumes. Heartbeats, not "every RUNNING trial", because other live workers may share the storage.
+resumes. Heartbeats, not "every RUNNING trial", because other live workers may share the storage. That grace
+period only matters for workers of other machines: one of this machine whose process is gone is failed at once
+(:mod:`~data_juicer_hpo.sweep._workers`).
 """
 
 import os
