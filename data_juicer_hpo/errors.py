@@ -36,7 +36,14 @@ def reported():
         yield
     except AutoHpoError as err:
         if not getattr(err, "_reported", False):
+            try:  # Data-Juicer's log handlers write from a queue: let them finish, so lines do not interleave
+                from loguru import logger
+
+                logger.complete()
+            except Exception:  # noqa: BLE001
+                pass
             stream = sys.__stderr__ or sys.stderr
+            stream.flush()
             stream.write("\n".join(f"error: {p}" for p in err.problems) + "\n")
             stream.flush()
             err._reported = True
