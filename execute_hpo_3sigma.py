@@ -1,7 +1,7 @@
 """Tune a Data-Juicer recipe's filter bounds with the 3-sigma rule, then process the data.
 
-    python execute_hpo_3sigma.py --config configs/process.yaml
-    python execute_hpo_3sigma.py --config configs/process.yaml --path_3sigma_recipe configs/process_3sigma.yaml
+python execute_hpo_3sigma.py --config configs/process.yaml
+python execute_hpo_3sigma.py --config configs/process.yaml --path_3sigma_recipe configs/process_3sigma.yaml
 """
 
 import sys

@@ -1,6 +1,6 @@
 """Search a Data-Juicer recipe's hyper-parameters with a W&B sweep (online, or offline on the local engine).
 
-    python execute_hpo_wandb.py --config configs/process.yaml --hpo_config configs/quality_score_hpo.yaml
+python execute_hpo_wandb.py --config configs/process.yaml --hpo_config configs/quality_score_hpo.yaml
 """
 
 import sys

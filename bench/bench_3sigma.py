@@ -34,8 +34,9 @@ def main(argv=None):
         if args.compare_scale:
             big = corpus(work, args.compare_scale)
             exports["3sigma-x%d" % args.compare_scale] = work / "big" / "out.jsonl"
-            recipe = write_recipe(work / "big.yaml", big, exports["3sigma-x%d" % args.compare_scale],
-                                  auto_hpo={"mode": "3sigma"})
+            recipe = write_recipe(
+                work / "big.yaml", big, exports["3sigma-x%d" % args.compare_scale], auto_hpo={"mode": "3sigma"}
+            )
             variants["3sigma-x%d" % args.compare_scale] = [str(BIN / "dj-process"), "--config", str(recipe)]
 
         def clean(name):
@@ -43,8 +44,10 @@ def main(argv=None):
 
         print(f"bench corpus x{args.scale}: {sum(1 for _ in open(data))} documents, {args.repeats} interleaved runs")
         samples = interleave(variants, args.repeats, work, prepare=clean)
-        result = {name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
-                  for name, s in samples.items()}
+        result = {
+            name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
+            for name, s in samples.items()
+        }
         result["ratio_3sigma_to_plain"] = result["3sigma"]["median_s"] / result["plain"]["median_s"]
         result["memory_ratio_3sigma_to_plain"] = result["3sigma"]["peak_mib"] / result["plain"]["peak_mib"]
         if args.compare_scale:
@@ -53,11 +56,15 @@ def main(argv=None):
             result["scale_memory_ratio"] = result[key]["peak_mib"] / result["3sigma"]["peak_mib"]
         print(f"plain  median {result['plain']['median_s']:.2f} s, peak {result['plain']['peak_mib']:.0f} MiB")
         print(f"3sigma median {result['3sigma']['median_s']:.2f} s, peak {result['3sigma']['peak_mib']:.0f} MiB")
-        print(f"ratio 3sigma/plain: time {result['ratio_3sigma_to_plain']:.3f} (target <= 1.10), "
-              f"memory {result['memory_ratio_3sigma_to_plain']:.3f}")
+        print(
+            f"ratio 3sigma/plain: time {result['ratio_3sigma_to_plain']:.3f} (target <= 1.10), "
+            f"memory {result['memory_ratio_3sigma_to_plain']:.3f}"
+        )
         if args.compare_scale:
-            print(f"3sigma x{args.compare_scale} vs x1: time {result['scale_time_ratio']:.2f}, "
-                  f"memory {result['scale_memory_ratio']:.2f}")
+            print(
+                f"3sigma x{args.compare_scale} vs x1: time {result['scale_time_ratio']:.2f}, "
+                f"memory {result['scale_memory_ratio']:.2f}"
+            )
         print(f"saved {save(f'3sigma-x{args.scale}', result)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -41,17 +41,28 @@ def main(argv=None):
         data = corpus(work)
         exports, variants = {}, {}
         goal = "minimize" if args.objective == "model_loss" else "maximize"
-        for name, extra in (("plain", None), ("sweep", {}), ("sweep-rep_len", {"character_repetition_filter.rep_len": {"values": [5, 10, 15]}})):
+        for name, extra in (
+            ("plain", None),
+            ("sweep", {}),
+            ("sweep-rep_len", {"character_repetition_filter.rep_len": {"values": [5, 10, 15]}}),
+        ):
             exports[name] = work / name / "out.jsonl"
             recipe_extra = {}
             if extra is not None:
-                sweep = {"method": "random", "run_cap": args.trials, "metric": {"name": args.objective, "goal": goal},
-                         "parameters": {**THRESHOLDS, **extra}}
+                sweep = {
+                    "method": "random",
+                    "run_cap": args.trials,
+                    "metric": {"name": args.objective, "goal": goal},
+                    "parameters": {**THRESHOLDS, **extra},
+                }
                 sweep_path = work / f"{name}-sweep.yaml"
                 sweep_path.write_text(yaml.safe_dump(sweep, sort_keys=False))
                 recipe_extra["auto_hpo"] = {
-                    "mode": "wandb", "backend": "local", "hpo_config": str(sweep_path),
-                    "reference": str(SHARED / "reference-clean.jsonl.gz"), "output_dir": str(work / name / "hpo"),
+                    "mode": "wandb",
+                    "backend": "local",
+                    "hpo_config": str(sweep_path),
+                    "reference": str(SHARED / "reference-clean.jsonl.gz"),
+                    "output_dir": str(work / name / "hpo"),
                 }
             recipe = write_recipe(work / f"{name}.yaml", data, exports[name], **recipe_extra)
             variants[name] = [str(BIN / "dj-process"), "--config", str(recipe)]
@@ -59,18 +70,24 @@ def main(argv=None):
         def clean(name):  # a fresh sweep each time (no resume), and no stale export
             shutil.rmtree(exports[name].parent, ignore_errors=True)
 
-        print(f"bench corpus: {sum(1 for _ in open(data))} documents; {args.trials}-trial random sweeps, "
-              f"objective {args.objective}; {args.repeats} interleaved runs")
+        print(
+            f"bench corpus: {sum(1 for _ in open(data))} documents; {args.trials}-trial random sweeps, "
+            f"objective {args.objective}; {args.repeats} interleaved runs"
+        )
         samples = interleave(variants, args.repeats, work, prepare=clean)
-        result = {name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
-                  for name, s in samples.items()}
+        result = {
+            name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
+            for name, s in samples.items()
+        }
         for name in ("sweep", "sweep-rep_len"):
             result[f"ratio_{name}_to_plain"] = result[name]["median_s"] / result["plain"]["median_s"]
         result["trials"], result["objective"] = args.trials, args.objective
         for name in variants:
             print(f"{name:>14} median {result[name]['median_s']:.2f} s, peak {result[name]['peak_mib']:.0f} MiB")
-        print(f"ratio sweep/plain: {result['ratio_sweep_to_plain']:.2f} (target <= 2.0); "
-              f"with rep_len among 3 values: {result['ratio_sweep-rep_len_to_plain']:.2f}")
+        print(
+            f"ratio sweep/plain: {result['ratio_sweep_to_plain']:.2f} (target <= 2.0); "
+            f"with rep_len among 3 values: {result['ratio_sweep-rep_len_to_plain']:.2f}"
+        )
         print(f"saved {save(f'sweep-{args.objective}', result)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -44,22 +44,35 @@ def main(argv=None):
                 out_dirs[name] = work / name
                 sweep_path = work / f"{name}-sweep.yaml"
                 recipe = write_recipe(
-                    work / f"{name}.yaml", data, out_dirs[name] / "out.jsonl",
-                    auto_hpo={"mode": "wandb", "backend": "local", "hpo_config": str(sweep_path),
-                              "reference": str(SHARED / "reference-clean.jsonl.gz"),
-                              "output_dir": str(out_dirs[name] / "hpo"), "n_workers": workers,
-                              "process_best": False, **({"storage": storage} if storage else {})},
+                    work / f"{name}.yaml",
+                    data,
+                    out_dirs[name] / "out.jsonl",
+                    auto_hpo={
+                        "mode": "wandb",
+                        "backend": "local",
+                        "hpo_config": str(sweep_path),
+                        "reference": str(SHARED / "reference-clean.jsonl.gz"),
+                        "output_dir": str(out_dirs[name] / "hpo"),
+                        "n_workers": workers,
+                        "process_best": False,
+                        **({"storage": storage} if storage else {}),
+                    },
                 )
                 variants[name] = [str(BIN / "dj-process"), "--config", str(recipe)]
 
             def prepare(name):  # a fresh study every run: a new sweep name on the shared server
                 runs["count"] += 1
                 shutil.rmtree(out_dirs[name], ignore_errors=True)
-                sweep = {"name": f"bench-{name}-{runs['count']}", "method": "random", "run_cap": args.trials,
-                         "metric": {"name": "quality_score", "goal": "maximize"},
-                         "parameters": {**THRESHOLDS,
-                                        "character_repetition_filter.rep_len": {"distribution": "int_uniform",
-                                                                                "min": 5, "max": 16}}}
+                sweep = {
+                    "name": f"bench-{name}-{runs['count']}",
+                    "method": "random",
+                    "run_cap": args.trials,
+                    "metric": {"name": "quality_score", "goal": "maximize"},
+                    "parameters": {
+                        **THRESHOLDS,
+                        "character_repetition_filter.rep_len": {"distribution": "int_uniform", "min": 5, "max": 16},
+                    },
+                }
                 (work / f"{name}-sweep.yaml").write_text(yaml.safe_dump(sweep, sort_keys=False))
 
             print(f"{args.docs} documents, {args.trials}-trial random sweeps, {args.repeats} interleaved runs")
@@ -74,8 +87,11 @@ def main(argv=None):
         ) / args.trials
         for name in variants:
             print(f"{name:>10} median {result[name]['median_s']:.2f} s")
-        print(f"speed-up with 2 workers on PostgreSQL: {result['speedup_2w']:.2f}x; PostgreSQL vs SQLite overhead "
-              f"per trial: {result['storage_overhead_per_trial_s'] * 1000:.0f} ms ({len(rows)} trials in the 2-worker run)")
+        print(
+            f"speed-up with 2 workers on PostgreSQL: {result['speedup_2w']:.2f}x; PostgreSQL vs SQLite overhead "
+            f"per trial: {result['storage_overhead_per_trial_s'] * 1000:.0f} ms "
+            f"({len(rows)} trials in the 2-worker run)"
+        )
         print(f"saved {save('workers', result)}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

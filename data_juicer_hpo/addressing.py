@@ -66,8 +66,7 @@ def resolve_targets(
         else:
             ops = ", ".join(dict.fromkeys(op_names)) or "none"
             problems.append(
-                f"{key}: addresses nothing in the recipe (ops in process: {ops}; "
-                f"or a top-level Data-Juicer key)"
+                f"{key}: addresses nothing in the recipe (ops in process: {ops}; " f"or a top-level Data-Juicer key)"
             )
     return targets, problems
 
@@ -93,8 +92,13 @@ def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) 
     return out, top
 
 
-def recipe_problems(process: List[dict], targets: Dict[str, Target], parameters: dict, op_classes: Dict[str, type],
-                    source: str = "hpo_config") -> List[str]:
+def recipe_problems(
+    process: List[dict],
+    targets: Dict[str, Target],
+    parameters: dict,
+    op_classes: Dict[str, type],
+    source: str = "hpo_config",
+) -> List[str]:
     """Problems a sweep would only meet trial after trial: a numeric threshold swept over non-numbers, and a
     base recipe whose fixed bounds keep nothing (``min > max``)."""
     from .thresholds import threshold_pairs
@@ -107,12 +111,16 @@ def recipe_problems(process: List[dict], targets: Dict[str, Target], parameters:
         op = next(iter(process[target.position]))
         numeric = {t.arg for p in threshold_pairs(op_classes.get(op)) for t in p.args} if op in op_classes else set()
         spec = parameters.get(name)
-        values = list(getattr(spec, "values", None) or []) + ([spec.value] if getattr(spec, "value", None) is not None else [])
+        values = list(getattr(spec, "values", None) or []) + (
+            [spec.value] if getattr(spec, "value", None) is not None else []
+        )
         bad = [v for v in values if target.arg in numeric and (isinstance(v, bool) or not isinstance(v, (int, float)))]
         if bad:
-            problems.append(f"{source}.parameters.{name}: {op}.{target.arg} is a number, but the sweep gives {bad[0]!r}")
+            problems.append(
+                f"{source}.parameters.{name}: {op}.{target.arg} is a number, but the sweep gives {bad[0]!r}"
+            )
     for position, entry in enumerate(process):
-        (op, args), = entry.items()
+        ((op, args),) = entry.items()
         args = args or {}
         for pair in threshold_pairs(op_classes.get(op)) if op in op_classes else []:
             if pair.low is None or pair.high is None:

@@ -120,8 +120,11 @@ def _patch_config_outputs() -> None:
             redact_file(os.path.join(cfg.work_dir, "cli.yaml"))
         return result
 
-    for name, wrapper in (("display_config", display_config), ("config_backup", config_backup),
-                          ("save_cli_arguments", save_cli_arguments)):
+    for name, wrapper in (
+        ("display_config", display_config),
+        ("config_backup", config_backup),
+        ("save_cli_arguments", save_cli_arguments),
+    ):
         wrapper._dj_hpo_original = originals[name]
         setattr(module, name, wrapper)
     _state["config_outputs"] = (module, originals)

@@ -10,8 +10,9 @@ __all__ = ["load_dataset", "dataset_path_problem"]
 def _local_path_problem(path: str):
     """A problem line for a local dataset path that cannot work; None for other sources (hub ids, URLs)."""
     first = path.split()[0] if path.split() else path  # "weight path" mixtures: check the first path
-    if "://" in first or (not os.path.isabs(first) and not first.startswith(".") and os.sep not in first
-                          and not os.path.exists(first)):
+    if "://" in first or (
+        not os.path.isabs(first) and not first.startswith(".") and os.sep not in first and not os.path.exists(first)
+    ):
         return None  # a Hugging Face id or remote source: Data-Juicer resolves it
     if not os.path.exists(first):
         return f"dataset_path: no such file or directory {first!r}"

@@ -7,6 +7,7 @@ import numpy as np
 
 __all__ = ["plot_bounds"]
 
+
 def plot_bounds(changes, values: Dict[int, Dict[str, np.ndarray]], out_dir: str, k: float) -> List[str]:
     """Write ``<op>_<index>_<stat>.png`` for every (op, statistic) that got new bounds; return the paths."""
     import matplotlib

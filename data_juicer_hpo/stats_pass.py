@@ -165,7 +165,9 @@ def run_stats_pass(dataset, ops, through_end: bool = False) -> StatsPass:
             dataset = first.run(dataset)
             if len(dataset) != before:
                 result.aligned = False
-                result.notes.append(f"{first._name} (#{segment[0]}): changed the sample count {before} -> {len(dataset)}")
+                result.notes.append(
+                    f"{first._name} (#{segment[0]}): changed the sample count {before} -> {len(dataset)}"
+                )
             sample = _first_sample(dataset) or sample
     result.dataset = dataset
     result.prefix_len = last + 1
@@ -184,7 +186,9 @@ def reuse_statistics(op) -> None:
 
         if not isinstance(dataset, NestedDataset):
             dataset = NestedDataset(dataset)
-        return dataset.filter(op.process, num_proc=op.runtime_np(), batch_size=op.batch_size, desc=op._name + "_process")
+        return dataset.filter(
+            op.process, num_proc=op.runtime_np(), batch_size=op.batch_size, desc=op._name + "_process"
+        )
 
     op.run = run
 

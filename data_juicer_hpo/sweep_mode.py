@@ -22,7 +22,6 @@ from .section import SECTION, section_of
 __all__ = ["run_sweep_mode", "load_sweep", "choose_backend"]
 
 
-
 def _dj_keys(cfg) -> frozenset:
     return frozenset(k for k in cfg.keys() if "." not in k) | {"process"}
 
@@ -192,7 +191,6 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
 def _process_best(executor, original_run, runner, params, process, top, skip_export, skip_return):
     """Process the full data once with the best recipe, reusing the statistics of its population."""
     from data_juicer.core.executor import default_executor
-
     from data_juicer.ops import Filter
 
     from .stats_pass import reuse_statistics, use_prepared_ops
@@ -211,6 +209,10 @@ def _process_best(executor, original_run, runner, params, process, top, skip_exp
         for op in pipeline:
             reuse_statistics(op)
         with use_prepared_ops(default_executor, pipeline):
-            return original_run(executor, dataset=runner.dataset_with_statistics(bundle), skip_export=skip_export,
-                                skip_return=skip_return)
+            return original_run(
+                executor,
+                dataset=runner.dataset_with_statistics(bundle),
+                skip_export=skip_export,
+                skip_return=skip_return,
+            )
     return original_run(executor, dataset=runner.dataset, skip_export=skip_export, skip_return=skip_return)

@@ -8,7 +8,7 @@ recipe, then Data-Juicer's own ``run`` on the data that already carries the stat
 import os
 import sys
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 from loguru import logger

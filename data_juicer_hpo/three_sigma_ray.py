@@ -70,10 +70,11 @@ def run_three_sigma_ray(executor, original_run, load_data_np=None, skip_export=F
             logger.info("auto_hpo[3sigma]: a non-filter op changed the sample count; processing from the source")
             with contextlib.ExitStack() as stack:
                 stack.enter_context(_only_ops(ray_executor, ops))
-                return original_run(executor, load_data_np=load_data_np, skip_export=skip_export,
-                                    skip_return=skip_return)
+                return original_run(
+                    executor, load_data_np=load_data_np, skip_export=skip_export, skip_return=skip_return
+                )
         # the mappers of the prefix are applied already; its filters find their statistics present
-        pipeline = [op for op in prefix if isinstance(op, Filter)] + ops[len(prefix):]
+        pipeline = [op for op in prefix if isinstance(op, Filter)] + ops[len(prefix) :]
         with _handing_out(executor, ray_executor, dataset, pipeline):
             return original_run(executor, load_data_np=load_data_np, skip_export=skip_export, skip_return=skip_return)
     finally:

@@ -77,7 +77,8 @@ class OfflineRecorder:
 
     def log_where(self) -> None:
         if self.enabled and self.runs:
+            where = os.path.join(self.dir, "wandb")
             logger.info(
-                f"auto_hpo[sweep]: [{len(self.runs)}] trials recorded as W&B offline runs in "
-                f"[{os.path.join(self.dir, 'wandb')}]; upload them with: wandb sync {os.path.join(self.dir, 'wandb')}/offline-run-*"
+                f"auto_hpo[sweep]: [{len(self.runs)}] trials recorded as W&B offline runs in [{where}]; "
+                f"upload them with: wandb sync {where}/offline-run-*"
             )

@@ -22,7 +22,7 @@ from loguru import logger
 from .addressing import Target, apply_params
 from .thresholds import threshold_pairs
 
-__all__ = ["Population", "TrialRunner"]
+__all__ = ["TrialRunner"]
 
 
 @dataclass
@@ -45,7 +45,7 @@ def _threshold_args(op) -> set:
 
 def _op_key(entry: dict, keep_only: set) -> tuple:
     """The statistic-shaping arguments of one ``process`` entry: every argument but its thresholds."""
-    (name, args), = entry.items()
+    ((name, args),) = entry.items()
     return (name, tuple(sorted((k, repr(v)) for k, v in (args or {}).items() if k not in keep_only)))
 
 
@@ -205,8 +205,9 @@ class TrialRunner:
                 return None
             lo = getattr(op, pair.low.arg, None) if pair.low else None
             hi = getattr(op, pair.high.arg, None) if pair.high else None
-            mask &= kept_mask(column, lo, hi, getattr(op, "min_closed_interval", True),
-                              getattr(op, "max_closed_interval", True))
+            mask &= kept_mask(
+                column, lo, hi, getattr(op, "min_closed_interval", True), getattr(op, "max_closed_interval", True)
+            )
             order = np.argsort(column, kind="stable")
             for bound in (lo, hi):
                 if isinstance(bound, (int, float)):
@@ -223,7 +224,9 @@ class TrialRunner:
         """Indices of the population's samples that every filter keeps with this trial's thresholds."""
         from data_juicer.ops import Filter
 
-        process, _ = apply_params(bundle.process, self.targets, {n: v for n, v in params.items() if n in self._keep_only})
+        process, _ = apply_params(
+            bundle.process, self.targets, {n: v for n, v in params.items() if n in self._keep_only}
+        )
         keep = np.ones(len(bundle.rows), dtype=bool)
         for position, op in enumerate(bundle.ops):
             if not isinstance(op, Filter):
@@ -245,8 +248,14 @@ class TrialRunner:
             subsets.append(member)
         return subsets
 
-    def evaluate(self, params: dict, number: int, rungs: List[int] = (), report: Optional[Callable] = None,
-                 should_prune: Optional[Callable] = None) -> float:
+    def evaluate(
+        self,
+        params: dict,
+        number: int,
+        rungs: List[int] = (),
+        report: Optional[Callable] = None,
+        should_prune: Optional[Callable] = None,
+    ) -> float:
         """The metric of one trial; with hyperband ``rungs``, report it on growing fractions of the data first."""
         bundle = self.bundle(params)
         if not bundle.fast:

@@ -85,8 +85,9 @@ class _Server:
 
     def run(self, tool: str, *args: str, timeout: float = 120) -> None:
         env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-        res = subprocess.run(self.command(tool, *args), cwd=self.root, env=env, capture_output=True, text=True,
-                             timeout=timeout)
+        res = subprocess.run(
+            self.command(tool, *args), cwd=self.root, env=env, capture_output=True, text=True, timeout=timeout
+        )
         if res.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"{tool} {' '.join(args)} failed ({res.returncode}): {res.stderr[-2000:]}\n{log}")
@@ -113,8 +114,19 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
     started = False
     try:
-        server.run("initdb", "-D", str(server.data), "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync",
-                   "--auth-local=trust", "--auth-host=scram-sha-256")
+        server.run(
+            "initdb",
+            "-D",
+            str(server.data),
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+        )
         for attempt in range(3):  # the free port may be taken between probing and binding
             port = _free_port()
             try:

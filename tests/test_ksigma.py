@@ -17,7 +17,13 @@ def test_estimate_uses_sample_std():
 
 @pytest.mark.parametrize(
     "values, fragment",
-    [([1.0], "at least 2"), ([], "at least 2"), ([3, 3, 3], "constant"), ([1.0, float("nan")], "NaN"), (["a", "b"], "numeric")],
+    [
+        ([1.0], "at least 2"),
+        ([], "at least 2"),
+        ([3, 3, 3], "constant"),
+        ([1.0, float("nan")], "NaN"),
+        (["a", "b"], "numeric"),
+    ],
 )
 def test_estimate_refuses(values, fragment):
     est, reason = estimate(values)

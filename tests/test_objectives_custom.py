@@ -14,9 +14,7 @@ MODULE = "dj_hpo_test_user_objectives"
 
 @pytest.fixture
 def user_module(tmp_path, monkeypatch):
-    (tmp_path / f"{MODULE}.py").write_text(
-        textwrap.dedent(
-            """
+    (tmp_path / f"{MODULE}.py").write_text(textwrap.dedent("""
             NOT_CALLABLE = 3
 
             def mean_length(dataset, cfg):
@@ -28,9 +26,7 @@ def user_module(tmp_path, monkeypatch):
 
             def text(dataset, cfg):
                 return "high"
-            """
-        )
-    )
+            """))
     monkeypatch.syspath_prepend(str(tmp_path))
     yield MODULE
     sys.modules.pop(MODULE, None)
@@ -80,8 +76,10 @@ def test_an_error_inside_the_user_module_is_reported(tmp_path, monkeypatch):
     (tmp_path / "dj_hpo_test_broken.py").write_text("raise RuntimeError('boom')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     problems = get_objective("dj_hpo_test_broken:f", {}).validate()
-    assert problems == ["auto_hpo.objective: cannot import module 'dj_hpo_test_broken' of 'dj_hpo_test_broken:f' "
-                        "(RuntimeError: boom)"]
+    assert problems == [
+        "auto_hpo.objective: cannot import module 'dj_hpo_test_broken' of 'dj_hpo_test_broken:f' "
+        "(RuntimeError: boom)"
+    ]
 
 
 def test_goal_option_is_checked(user_module):

@@ -30,8 +30,9 @@ def ray_runner():
         pytest.skip("needs `unshare --net` (root) to keep Ray on loopback")
 
     def _run(cmd, cwd):
-        return run(["unshare", "--net", "bash", str(ROOT / "tests" / "ray_netns.sh"), *map(str, cmd)], cwd=cwd,
-                   timeout=900)
+        return run(
+            ["unshare", "--net", "bash", str(ROOT / "tests" / "ray_netns.sh"), *map(str, cmd)], cwd=cwd, timeout=900
+        )
 
     return _run
 
@@ -76,7 +77,7 @@ def test_three_sigma_on_ray_matches_the_default_executor(tmp_path, ray_runner, d
     default_ops = yaml.safe_load((tmp_path / "refined-default.yaml").read_text())["process"]
     assert len(ray_ops) == len(default_ops) == 4
     for ray_entry, default_entry in zip(ray_ops, default_ops):
-        (name, ray_args), = ray_entry.items()
+        ((name, ray_args),) = ray_entry.items()
         default_args = default_entry[name]
         assert set(ray_args) == set(default_args)
         for arg, value in ray_args.items():
@@ -117,8 +118,12 @@ def test_sweep_trials_run_on_ray(tmp_path, ray_runner):
                 {"text_length_filter": {"min_len": 10, "max_len": 100000}},
                 {"character_repetition_filter": {"rep_len": 10, "max_ratio": 1.0}},
             ],
-            "auto_hpo": {"mode": "wandb", "backend": "local", "hpo_config": str(sweep),
-                         "output_dir": str(tmp_path / "hpo")},
+            "auto_hpo": {
+                "mode": "wandb",
+                "backend": "local",
+                "hpo_config": str(sweep),
+                "output_dir": str(tmp_path / "hpo"),
+            },
         },
     )
     res = ray_runner([BIN / "dj-process", "--config", recipe], cwd=tmp_path)

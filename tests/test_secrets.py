@@ -35,8 +35,13 @@ def test_no_secret_is_written_or_logged(tmp_path, dj_process, pg_url):
             "export_path": str(tmp_path / "out" / "kept.jsonl"),
             "np": 1,
             "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "storage": pg_url,
-                         "output_dir": str(tmp_path / "hpo")},
+            "auto_hpo": {
+                "mode": "wandb",
+                "backend": "local",
+                "hpo_config": str(sweep),
+                "storage": pg_url,
+                "output_dir": str(tmp_path / "hpo"),
+            },
         },
     )
     res = dj_process("--config", recipe, "--auto_hpo.seed", "3", env={"WANDB_API_KEY": API_KEY})

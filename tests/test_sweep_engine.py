@@ -330,4 +330,3 @@ def test_validate_storage_url_names_an_installed_driver_when_the_default_is_miss
         pass
     (problem,) = validate_storage_url("postgresql://user:s3cret@127.0.0.1:1/db")
     assert "is not installed" in problem and "postgresql+psycopg2://" in problem and "s3cret" not in problem
-

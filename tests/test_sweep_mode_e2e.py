@@ -2,23 +2,13 @@
 
 import csv
 import json
-import os
-import sys
 
 import pytest
 import yaml
 
-from conftest import BIN, ROOT, decompress, read_jsonl, run, varied_texts, write_jsonl, write_yaml
+from conftest import BIN, decompress, read_jsonl, run, varied_texts, write_jsonl, write_yaml
 
 pytestmark = pytest.mark.e2e
-
-
-def _reference(tmp_path):
-    from data_juicer_hpo.demo_data import iter_reference_docs, write_jsonl as write_docs
-
-    path = tmp_path / "reference.jsonl"
-    write_docs(str(path), iter_reference_docs())
-    return path
 
 
 def _setup(tmp_path, sweep, texts=None, process=None, data=None, **auto_hpo):
@@ -140,12 +130,21 @@ def test_grid_covers_every_point_once_and_statistics_are_shared(tmp_path, dj_pro
     res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled"})
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _trials(tmp_path)
-    points = {(r["character_repetition_filter.rep_len"], r["character_repetition_filter.max_ratio"],
-               r["text_length_filter[0].max_len"]) for r in rows}
+    points = {
+        (
+            r["character_repetition_filter.rep_len"],
+            r["character_repetition_filter.max_ratio"],
+            r["text_length_filter[0].max_len"],
+        )
+        for r in rows
+    }
     assert len(rows) == 12 and len(points) == 12
     # statistics computed once per rep_len, not once per trial; rep_len only re-computes its own filter
-    computed = [line.split("computing statistics of ")[1] for line in res.stderr.splitlines()
-                if "computing statistics of" in line]
+    computed = [
+        line.split("computing statistics of ")[1]
+        for line in res.stderr.splitlines()
+        if "computing statistics of" in line
+    ]
     assert len(computed) == 2
     assert computed[0].startswith("[text_length_filter(#0), character_repetition_filter(#1)]")
     assert computed[1].startswith("[character_repetition_filter(#1)]")
@@ -176,8 +175,14 @@ def test_custom_objective_and_seed_script(tmp_path, script):
     body = yaml.safe_load(recipe.read_text())
     del body["auto_hpo"]["hpo_config"]
     write_yaml(recipe, body)
-    res = script("execute_hpo_wandb.py", "--config", recipe, "--hpo_config", sweep_path,
-                 env={"PYTHONPATH": str(tmp_path), "WANDB_MODE": "offline"})
+    res = script(
+        "execute_hpo_wandb.py",
+        "--config",
+        recipe,
+        "--hpo_config",
+        sweep_path,
+        env={"PYTHONPATH": str(tmp_path), "WANDB_MODE": "offline"},
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "backend auto -> local (WANDB_MODE=offline)" in res.stderr
     texts = [row["text"] for row in read_jsonl(data)]
@@ -200,10 +205,18 @@ def test_quality_score_sweep_on_the_bench_corpus(tmp_path, shared_data, script):
         },
     }
     process = [{"text_length_filter": {"min_len": 10, "max_len": 100000}}, {"alphanumeric_filter": {"min_ratio": 0.25}}]
-    recipe, _ = _setup(tmp_path, sweep, process=process, data=data,
-                       reference=str(shared_data / "reference-clean.jsonl.gz"))
-    res = script("execute_hpo_wandb.py", "--config", recipe, "--hpo_config", tmp_path / "sweep.yaml",
-                 "--auto_hpo.backend", "local")
+    recipe, _ = _setup(
+        tmp_path, sweep, process=process, data=data, reference=str(shared_data / "reference-clean.jsonl.gz")
+    )
+    res = script(
+        "execute_hpo_wandb.py",
+        "--config",
+        recipe,
+        "--hpo_config",
+        tmp_path / "sweep.yaml",
+        "--auto_hpo.backend",
+        "local",
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _trials(tmp_path)
     assert len(rows) == 8

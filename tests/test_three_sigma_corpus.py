@@ -53,12 +53,16 @@ def test_bench_corpus_bounds_and_kept_set(tmp_path, shared_data, dj_process):
     }
     refined = yaml.safe_load((tmp_path / "refined.yaml").read_text())["process"]
     for entry in refined:
-        (name, args), = entry.items()
+        ((name, args),) = entry.items()
         assert (args["min_len"], args["max_len"]) == expected[name], name
         assert f"{name}.max_len:" in res.stderr
 
     keep = np.ones(len(texts), dtype=bool)
-    for values, name in ((length, "text_length_filter"), (avg, "average_line_length_filter"), (longest, "maximum_line_length_filter")):
+    for values, name in (
+        (length, "text_length_filter"),
+        (avg, "average_line_length_filter"),
+        (longest, "maximum_line_length_filter"),
+    ):
         lo, hi = expected[name]
         keep &= (values >= lo) & (values <= hi)
     kept = [row["text"] for row in read_jsonl(tmp_path / "out" / "kept.jsonl")]

@@ -107,7 +107,9 @@ def test_repeated_op_constant_statistic_and_untunable_ops(tmp_path, dj_process):
     first, second = refined[0]["text_length_filter"], refined[2]["text_length_filter"]
     assert first == second and first["max_len"] < 90000  # each instance tuned, by position
     assert refined[1] == {"suffix_filter": {}}
-    assert "text_length_filter.max_len: 100000 ->" in res.stderr and "text_length_filter.max_len: 90000 ->" in res.stderr
+    assert (
+        "text_length_filter.max_len: 100000 ->" in res.stderr and "text_length_filter.max_len: 90000 ->" in res.stderr
+    )
 
 
 def test_constant_statistic_is_left_unchanged_with_a_reason(tmp_path, dj_process):

@@ -17,10 +17,18 @@ def _runner_with(rows, stats_key, stat_names):
     "op_name, args, stat, values",
     [
         ("text_length_filter", {"min_len": 5, "max_len": 50}, "text_len", [0, 4, 5, 6, 49, 50, 51, 1000] * 20),
-        ("text_length_filter", {"min_len": 5, "max_len": 50, "min_closed_interval": False, "max_closed_interval": False},
-         "text_len", [0, 4, 5, 6, 49, 50, 51, 1000] * 20),
-        ("character_repetition_filter", {"min_ratio": 0.1, "max_ratio": 0.3}, "char_rep_ratio",
-         list(np.linspace(0, 1, 101))),
+        (
+            "text_length_filter",
+            {"min_len": 5, "max_len": 50, "min_closed_interval": False, "max_closed_interval": False},
+            "text_len",
+            [0, 4, 5, 6, 49, 50, 51, 1000] * 20,
+        ),
+        (
+            "character_repetition_filter",
+            {"min_ratio": 0.1, "max_ratio": 0.3},
+            "char_rep_ratio",
+            list(np.linspace(0, 1, 101)),
+        ),
         ("average_line_length_filter", {"min_len": 3, "max_len": 7}, "avg_line_length", [2.5, 3.0, 3.5, 7.0, 7.01] * 9),
     ],
 )

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import BIN, run, varied_texts, write_jsonl, write_yaml
 
-DRIVER = r'''
+DRIVER = r"""
 import json, sys
 import wandb
 from data_juicer.config import init_configs
@@ -31,7 +31,7 @@ value = wandb_train_function(sweep, runner, records, sweep.metric_name)()
 run_dir = run.dir
 run.finish()
 print("RESULT " + json.dumps({"value": value, "states": [r.state for r in records], "run_dir": run_dir}))
-'''
+"""
 
 
 def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
@@ -58,11 +58,14 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
     )
     (tmp_path / "driver.py").write_text(DRIVER)
     params = {"text_length_filter.min_len": 250}
-    res = run([str(BIN / "python"), str(tmp_path / "driver.py"), str(recipe), json.dumps(params), str(tmp_path)],
-              cwd=tmp_path, env={"WANDB_MODE": "offline"})
+    res = run(
+        [str(BIN / "python"), str(tmp_path / "driver.py"), str(recipe), json.dumps(params), str(tmp_path)],
+        cwd=tmp_path,
+        env={"WANDB_MODE": "offline"},
+    )
     assert res.returncode == 0, res.stderr[-3000:]
-    line = next(l for l in (res.stdout + res.stderr).splitlines() if l.startswith("RESULT "))
-    result = json.loads(line[len("RESULT "):])
+    line = next(x for x in (res.stdout + res.stderr).splitlines() if x.startswith("RESULT "))
+    result = json.loads(line[len("RESULT ") :])
     expected = sum(1 for t in texts if 250 <= len(t) <= 100000) / len(texts)
     assert result["value"] == pytest.approx(expected)
     assert result["states"] == ["COMPLETE"]

@@ -55,8 +55,15 @@ def kept(dataset, cfg):
 def _recipe(tmp_path, sweep=SWEEP, **auto_hpo):
     data = write_jsonl(tmp_path / "d.jsonl", varied_texts(300))
     write_yaml(tmp_path / "sweep.yaml", sweep)
-    section = {"mode": "wandb", "backend": "local", "hpo_config": str(tmp_path / "sweep.yaml"),
-               "output_dir": str(tmp_path / "hpo"), "process_best": False, "n_workers": 3, **auto_hpo}
+    section = {
+        "mode": "wandb",
+        "backend": "local",
+        "hpo_config": str(tmp_path / "sweep.yaml"),
+        "output_dir": str(tmp_path / "hpo"),
+        "process_best": False,
+        "n_workers": 3,
+        **auto_hpo,
+    }
     return write_yaml(
         tmp_path / "recipe.yaml",
         {
@@ -160,8 +167,14 @@ def test_a_rerun_after_kill_9_of_the_whole_sweep_keeps_work_and_finishes_the_cap
     (tmp_path / "hang").touch()
     recipe = _recipe(tmp_path, CALLING_SWEEP, objective="hanging:kept")
     env = {**os.environ, "WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path), "HANG": str(tmp_path / "hang")}
-    sweep_process = subprocess.Popen([str(BIN / "dj-process"), "--config", str(recipe)], cwd=tmp_path, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    sweep_process = subprocess.Popen(
+        [str(BIN / "dj-process"), "--config", str(recipe)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while len(list(tmp_path.glob("hanging-*"))) < 3:  # every worker is in the middle of its second trial

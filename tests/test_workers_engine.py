@@ -16,15 +16,23 @@ import pytest
 from data_juicer_hpo.sweep import LocalSweep, grid_points, parse_sweep_config
 from data_juicer_hpo.sweep._workers import identity
 from data_juicer_hpo.sweep.locking import StudyLock, advisory_key, study_lock
+
 from pg_server import pg_url_fixture
 
 REPO = Path(__file__).resolve().parents[1]
 pg_url = pg_url_fixture()
 
-RANDOM = {"method": "random", "run_cap": 12, "metric": {"name": "m", "goal": "maximize"},
-          "parameters": {"x": {"min": 0.0, "max": 1.0}}}
-GRID = {"method": "grid", "metric": {"name": "m", "goal": "maximize"},
-        "parameters": {"a": {"values": [1, 2, 3]}, "b": {"values": ["p", "q", "r", "s"]}}}
+RANDOM = {
+    "method": "random",
+    "run_cap": 12,
+    "metric": {"name": "m", "goal": "maximize"},
+    "parameters": {"x": {"min": 0.0, "max": 1.0}},
+}
+GRID = {
+    "method": "grid",
+    "metric": {"name": "m", "goal": "maximize"},
+    "parameters": {"a": {"values": [1, 2, 3]}, "b": {"values": ["p", "q", "r", "s"]}},
+}
 
 # One worker: builds its engine, waits for the go file (so that all start asking at once), runs the sweep.
 # Every call of train is logged to `calls` (one JSON line, appended: lines of concurrent writers stay whole).
@@ -70,11 +78,27 @@ def _start(tmp_path, url, study, sweep, n, jitter=0.05, overrides=None):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     workers = []
     for i in range(n):
-        conf = {"sweep": sweep, "url": url, "study": study, "seed": i, "label": f"w{i + 1}", "go": str(tmp_path / "go"),
-                "calls": str(tmp_path / "calls.jsonl"), "jitter": jitter, "hanging": str(tmp_path / f"hanging{i}"),
-                **(overrides or {}).get(i, {})}
-        workers.append(subprocess.Popen([sys.executable, str(script), json.dumps(conf)], env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        conf = {
+            "sweep": sweep,
+            "url": url,
+            "study": study,
+            "seed": i,
+            "label": f"w{i + 1}",
+            "go": str(tmp_path / "go"),
+            "calls": str(tmp_path / "calls.jsonl"),
+            "jitter": jitter,
+            "hanging": str(tmp_path / f"hanging{i}"),
+            **(overrides or {}).get(i, {}),
+        }
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, str(script), json.dumps(conf)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     return workers
 
 
@@ -252,8 +276,12 @@ def test_a_lock_held_by_another_process_blocks_until_released(tmp_path, backend,
     url = request.getfixturevalue("pg_url") if backend == "postgresql" else _sqlite(tmp_path)
     script = tmp_path / "holder.py"
     script.write_text(textwrap.dedent(HOLDER))
-    holder = subprocess.Popen([sys.executable, str(script), url, "1.5"], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(REPO)})
+    holder = subprocess.Popen(
+        [sys.executable, str(script), url, "1.5"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         lock = study_lock(url, "s")
@@ -271,8 +299,12 @@ def test_a_lock_dies_with_its_holder(tmp_path, pg_url):
     script = tmp_path / "holder.py"
     script.write_text(textwrap.dedent(HOLDER))
     for url in (pg_url, _sqlite(tmp_path)):
-        holder = subprocess.Popen([sys.executable, str(script), url, "600"], stdout=subprocess.PIPE, text=True,
-                                  env={**os.environ, "PYTHONPATH": str(REPO)})
+        holder = subprocess.Popen(
+            [sys.executable, str(script), url, "600"],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
         assert holder.stdout.readline().strip() == "held"
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
@@ -304,10 +336,13 @@ def test_a_dropped_lock_connection_is_reopened(pg_url):
     admin = sa.create_engine(pg_url)
     try:
         with admin.connect() as conn:
-            killed = conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE pid <> pg_backend_pid() AND query LIKE :text"
-            ), {"text": f"%pg_advisory_unlock(%{abs(advisory_key(study))})%"}).fetchall()  # psycopg2 writes " -5"
+            killed = conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE pid <> pg_backend_pid() AND query LIKE :text"
+                ),
+                {"text": f"%pg_advisory_unlock(%{abs(advisory_key(study))})%"},
+            ).fetchall()  # psycopg2 writes " -5"
         assert killed == [(True,)]
         with lock:  # the server closed its session; the lock reconnects
             pass

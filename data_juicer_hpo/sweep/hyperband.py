@@ -50,9 +50,7 @@ def parse_early_terminate(raw: Any, where: str) -> Tuple[Optional[Hyperband], Li
     """The :class:`Hyperband` of an ``early_terminate`` mapping (None when invalid) and every problem found."""
     if not isinstance(raw, dict):
         return None, [f"{where}: must be a mapping such as {{type: hyperband, min_iter: 3}} (got {raw!r})"]
-    problems = [
-        f"{where}.{key}: not a hyperband key (allowed: {', '.join(_KEYS)})" for key in raw if key not in _KEYS
-    ]
+    problems = [f"{where}.{key}: not a hyperband key (allowed: {', '.join(_KEYS)})" for key in raw if key not in _KEYS]
     if raw.get("type") != "hyperband":
         problems.append(f"{where}.type: must be 'hyperband', W&B's only early termination (got {raw.get('type')!r})")
     for key in ("min_iter", "max_iter", "s"):
