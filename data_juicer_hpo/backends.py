@@ -95,6 +95,8 @@ class _LocalWorkers:
         from .tracking import OfflineRecorder
 
         metric = self.sweep.metric_name or "objective"
+        if self.section["n_workers"] > 1:
+            self.runner.cpu_share = max(1, (os.cpu_count() or 1) // self.section["n_workers"])
         self.recorder = OfflineRecorder(self.out_dir, self.project, self.study, metric)
         self.engine = self.open_engine(index)
         if index == 0:

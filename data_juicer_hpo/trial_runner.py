@@ -76,6 +76,8 @@ class TrialRunner:
             name for name, t in targets.items() if t.position is not None and t.arg in self._op_thresholds[t.position]
         }
         self.history: Dict[int, List[Tuple[int, float]]] = {}
+        # processes per op when several sweep workers share the machine (None: Data-Juicer's own choice)
+        self.cpu_share: Optional[int] = None
 
     # ---- populations ----------------------------------------------------------------------------------
 
@@ -102,6 +104,8 @@ class TrialRunner:
         from .stats_pass import is_stats_filter
 
         ops = self._load_ops(process)
+        for op in ops if self.cpu_share else ():
+            op.auto_op_parallelism, op.num_proc = False, self.cpu_share  # workers must not oversubscribe the CPUs
         if any(hasattr(op, "compute_stats") and not is_stats_filter(op) for op in ops):
             return self._slow(key, process, ops, "a filter without statistics")
         dataset, state = self.dataset, (top_key,)
