@@ -1,4 +1,4 @@
-"""quality_score and model_loss on the real corpora of ../shared/data (skipped when they are absent)."""
+"""quality_score and model_loss on the real corpora of ../shared/data (skipped when absent, failed in CI)."""
 
 import gzip
 import json
@@ -11,10 +11,7 @@ from data_juicer_hpo.objectives import Population, get_objective
 from data_juicer_hpo.objectives.tokens import token_streams
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-pytestmark = [
-    pytest.mark.corpus,
-    pytest.mark.skipif(not (DATA / "bench-corpus.jsonl.gz").exists(), reason=f"no corpora in {DATA}"),
-]
+pytestmark = [pytest.mark.corpus, pytest.mark.usefixtures("shared_data")]  # conftest: skip, or fail in CI
 N_BENCH = 6000  # the bench corpus is shuffled, so its head is a fair sample of every source
 JUNK = {"tweeteval", "xlm_t_tweets", "sms_spam_collection", "enron_spam"}
 

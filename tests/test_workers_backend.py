@@ -183,11 +183,15 @@ def test_a_rerun_after_kill_9_of_the_whole_sweep_keeps_work_and_finishes_the_cap
     finally:
         os.killpg(sweep_process.pid, signal.SIGKILL)  # the whole sweep: parent and forked workers
         sweep_process.wait()
-    (tmp_path / "hang").unlink()
-    res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path)})
+    (tmp_path / "hang").unlink()  # the rerun's trials must not hang (HANG stays set: the objective reads it)
+    res = dj_process(
+        "--config", recipe, env={"WANDB_MODE": "disabled", "PYTHONPATH": str(tmp_path), "HANG": env["HANG"]}
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _trials(tmp_path)
-    assert Counter(r["state"] for r in rows) == {"COMPLETE": 6, "FAIL": 3}
+    assert Counter(r["state"] for r in rows) == {"COMPLETE": 6, "FAIL": 3}, " | ".join(
+        f"{r['number']} {r['state']} {r['error']}" for r in rows
+    )
     failed = [r for r in rows if r["state"] == "FAIL"]
     assert all(r["error"].startswith("interrupted: worker w") and "is gone" in r["error"] for r in failed)
     assert {int(r["number"]) for r in failed} <= set(range(6))  # from the killed run, not the rerun
