@@ -88,6 +88,14 @@ def median(values):
     return statistics.median(values)
 
 
+def summarize(samples: dict) -> dict:
+    """Per variant: the median wall time, the median peak memory, and every run."""
+    return {
+        name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
+        for name, s in samples.items()
+    }
+
+
 def save(name: str, result: dict) -> Path:
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

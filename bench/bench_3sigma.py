@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BIN, corpus, interleave, median, save, write_recipe  # noqa: E402
+from _common import BIN, corpus, interleave, save, summarize, write_recipe  # noqa: E402
 
 
 def main(argv=None):
@@ -44,10 +44,7 @@ def main(argv=None):
 
         print(f"bench corpus x{args.scale}: {sum(1 for _ in open(data))} documents, {args.repeats} interleaved runs")
         samples = interleave(variants, args.repeats, work, prepare=clean)
-        result = {
-            name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
-            for name, s in samples.items()
-        }
+        result = summarize(samples)
         result["ratio_3sigma_to_plain"] = result["3sigma"]["median_s"] / result["plain"]["median_s"]
         result["memory_ratio_3sigma_to_plain"] = result["3sigma"]["peak_mib"] / result["plain"]["peak_mib"]
         if args.compare_scale:

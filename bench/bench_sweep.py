@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BIN, SHARED, corpus, interleave, median, save, write_recipe  # noqa: E402
+from _common import BIN, SHARED, corpus, interleave, save, summarize, write_recipe  # noqa: E402
 
 THRESHOLDS = {
     "text_length_filter.min_len": {"distribution": "int_uniform", "min": 0, "max": 200},
@@ -75,10 +75,7 @@ def main(argv=None):
             f"objective {args.objective}; {args.repeats} interleaved runs"
         )
         samples = interleave(variants, args.repeats, work, prepare=clean)
-        result = {
-            name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
-            for name, s in samples.items()
-        }
+        result = summarize(samples)
         for name in ("sweep", "sweep-rep_len"):
             result[f"ratio_{name}_to_plain"] = result[name]["median_s"] / result["plain"]["median_s"]
         result["trials"], result["objective"] = args.trials, args.objective

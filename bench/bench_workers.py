@@ -19,7 +19,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
-from _common import BIN, SHARED, corpus, interleave, median, save, write_recipe  # noqa: E402
+from _common import BIN, SHARED, corpus, interleave, save, summarize, write_recipe  # noqa: E402
 from bench_sweep import THRESHOLDS  # noqa: E402
 from pg_server import postgres_server, unavailable  # noqa: E402
 
@@ -79,7 +79,7 @@ def main(argv=None):
             samples = interleave(variants, args.repeats, work, prepare=prepare)
             with open(out_dirs["pg-2w"] / "hpo" / "trials.csv") as f:
                 rows = list(csv.DictReader(f))
-        result = {name: {"median_s": median([w for w, _ in s]), "runs": s} for name, s in samples.items()}
+        result = summarize(samples)
         result["trials_in_last_2w_run"] = len(rows)
         result["speedup_2w"] = result["pg-1w"]["median_s"] / result["pg-2w"]["median_s"]
         result["storage_overhead_per_trial_s"] = (
