@@ -5,7 +5,14 @@ driver in sample order, where keep masks and objectives are cheap; the expensive
 import copy
 from typing import Dict, List
 
-__all__ = ["LocalData", "RayData", "data_engine"]
+__all__ = ["LocalData", "RayData", "data_engine", "ray_stats_rows"]
+
+
+def ray_stats_rows(ray_dataset) -> list:
+    """The ``__dj__stats__`` dict of every row of a (materialized) Ray dataset, in order."""
+    from data_juicer.utils.constant import Fields
+
+    return [row[Fields.stats] or {} for row in ray_dataset.select_columns([Fields.stats]).take_all()]
 
 
 class LocalData:
@@ -95,15 +102,13 @@ class RayData:
         return out
 
     def compute(self, dataset, ops) -> List[Dict[str, list]]:
-        from data_juicer.utils.constant import Fields
-
         from .stats_pass import _probe_stat_keys
 
         out = self._copy(dataset, drop_stats=True)
         first = {k: v for k, v in out.data.take(1)[0].items()}
         keys = [_probe_stat_keys(op, first) for op in ops]
         out.process(list(ops), stats_only=True)
-        rows = [row[Fields.stats] or {} for row in out.data.select_columns([Fields.stats]).take_all()]
+        rows = ray_stats_rows(out.data)
         return [{key: [row.get(key) for row in rows] for key in op_keys} for op_keys in keys]
 
     def texts(self, dataset, key: str) -> List[str]:

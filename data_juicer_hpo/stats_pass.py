@@ -133,11 +133,11 @@ def _first_sample(dataset) -> dict:
     return {key: value for key, value in dataset[0].items() if key != Fields.stats} if len(dataset) else {}
 
 
-def run_stats_pass(dataset, ops, through_end: bool = False) -> StatsPass:
+def run_stats_pass(dataset, ops) -> StatsPass:
     """Compute the statistics of every stats filter in ``ops`` on the whole ``dataset`` (see module doc).
 
     Consecutive stats filters are computed together in one pass over the data (one rewrite of the dataset
-    instead of one per filter). ``through_end`` walks the whole recipe (sweeps score the final documents).
+    instead of one per filter).
     """
     from data_juicer.core.data import NestedDataset
 
@@ -145,9 +145,9 @@ def run_stats_pass(dataset, ops, through_end: bool = False) -> StatsPass:
         dataset = NestedDataset(dataset)
     positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
     result = StatsPass(dataset, {}, {}, 0, True)
-    if not positions and not through_end:
+    if not positions:
         return result
-    last = len(ops) - 1 if through_end else positions[-1]
+    last = positions[-1]
     sample = _first_sample(dataset)
     for segment in _segments(ops, last):
         first = ops[segment[0]]

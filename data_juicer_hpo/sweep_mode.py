@@ -200,9 +200,9 @@ def _process_best(executor, original_run, runner, params, process, top, skip_exp
     for key, value in top.items():
         cfg[key] = value
     logger.info("auto_hpo[sweep]: processing the full data once with the best recipe")
-    bundle = runner.bundle(params)
     if runner.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
         return original_run(executor, skip_export=skip_export, skip_return=skip_return)
+    bundle = runner.bundle(params)
     if bundle.fast:
         ops = default_executor.load_ops(process)
         pipeline = [op for op in ops if isinstance(op, Filter)]  # the mappers were applied to the bundle's data

@@ -9,28 +9,19 @@ from loguru import logger
 from .section import section_of
 from .three_sigma import _check_size, _preflight, _tune
 
-__all__ = ["run_three_sigma_ray", "ray_stats_rows"]
-
-
-def ray_stats_rows(ray_dataset) -> list:
-    """The ``__dj__stats__`` dict of every row of a (materialized) Ray dataset, in order."""
-    from data_juicer.utils.constant import Fields
-
-    return [row[Fields.stats] or {} for row in ray_dataset.select_columns([Fields.stats]).take_all()]
+__all__ = ["run_three_sigma_ray"]
 
 
 @contextlib.contextmanager
-def _handing_out(executor, module, dataset, ops):
-    """Make the executor's next dataset load return ``dataset`` and its next ``load_ops`` return ``ops``."""
+def _handing_out(executor, dataset):
+    """Make the executor's next dataset load return ``dataset`` (already loaded and carrying the statistics)."""
     builder = executor.datasetbuilder
-    original_load, original_ops = builder.load_dataset, module.load_ops
+    original = builder.load_dataset
     builder.load_dataset = lambda *a, **k: dataset
-    module.load_ops = lambda *a, **k: ops
     try:
         yield
     finally:
-        builder.load_dataset = original_load
-        module.load_ops = original_ops
+        builder.load_dataset = original
 
 
 def run_three_sigma_ray(executor, original_run, load_data_np=None, skip_export=False, skip_return=False):
@@ -38,7 +29,8 @@ def run_three_sigma_ray(executor, original_run, load_data_np=None, skip_export=F
     from data_juicer.core.executor import ray_executor
     from data_juicer.ops import Filter
 
-    from .stats_pass import _probe_stat_keys, is_stats_filter
+    from .data_engines import ray_stats_rows
+    from .stats_pass import _probe_stat_keys, is_stats_filter, use_prepared_ops
 
     cfg = executor.cfg
     section = section_of(cfg)
@@ -68,24 +60,13 @@ def run_three_sigma_ray(executor, original_run, load_data_np=None, skip_export=F
     try:
         if not aligned:
             logger.info("auto_hpo[3sigma]: a non-filter op changed the sample count; processing from the source")
-            with contextlib.ExitStack() as stack:
-                stack.enter_context(_only_ops(ray_executor, ops))
+            with use_prepared_ops(ray_executor, ops):
                 return original_run(
                     executor, load_data_np=load_data_np, skip_export=skip_export, skip_return=skip_return
                 )
         # the mappers of the prefix are applied already; its filters find their statistics present
         pipeline = [op for op in prefix if isinstance(op, Filter)] + ops[len(prefix) :]
-        with _handing_out(executor, ray_executor, dataset, pipeline):
+        with _handing_out(executor, dataset), use_prepared_ops(ray_executor, pipeline):
             return original_run(executor, load_data_np=load_data_np, skip_export=skip_export, skip_return=skip_return)
     finally:
         executor._dj_hpo_inner = False
-
-
-@contextlib.contextmanager
-def _only_ops(module, ops):
-    original = module.load_ops
-    module.load_ops = lambda *a, **k: ops
-    try:
-        yield
-    finally:
-        module.load_ops = original

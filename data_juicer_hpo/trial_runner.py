@@ -70,6 +70,8 @@ class TrialRunner:
         self._mapped: Dict[tuple, object] = {}  # mapper state -> (dataset, Population)
         self._stats: Dict[tuple, Dict[str, list]] = {}  # filter statistics key -> stat key -> values
         self._masks: Dict[tuple, np.ndarray] = {}
+        self._columns: Dict[tuple, Optional[Tuple[np.ndarray, np.ndarray]]] = {}  # statistic -> (values, order)
+        self._subsets: Dict[tuple, List[np.ndarray]] = {}
         base_ops = self._load_ops(self.base_process)
         self._op_thresholds = [_threshold_args(op) for op in base_ops]
         self._keep_only = {
@@ -180,14 +182,16 @@ class TrialRunner:
             keep = [op.process_single({Fields.stats: row}) for row in rows]
         return np.asarray(keep, dtype=bool)
 
-    def _column(self, bundle: _Bundle, position: int, stat: str) -> Optional[np.ndarray]:
-        key = (bundle.stat_keys.get(position), stat, "column")
-        if key not in self._masks:
+    def _column(self, bundle: _Bundle, position: int, stat: str) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        """A numeric statistic as an array and its sort order (None when it is not numeric), made once."""
+        key = (bundle.stat_keys.get(position), stat)
+        if key not in self._columns:
             try:
-                self._masks[key] = np.asarray([row.get(stat) for row in bundle.rows], dtype=np.float64)
+                values = np.asarray([row.get(stat) for row in bundle.rows], dtype=np.float64)
+                self._columns[key] = (values, np.argsort(values, kind="stable"))
             except (TypeError, ValueError):
-                self._masks[key] = None
-        return self._masks[key]
+                self._columns[key] = None
+        return self._columns[key]
 
     def _interval_mask(self, bundle: _Bundle, position: int, op) -> Optional[np.ndarray]:
         """The keep mask of an interval filter (``min <= statistic <= max`` per threshold pair) computed with
@@ -204,15 +208,15 @@ class TrialRunner:
         probes = set()
         for pair in pairs:
             stat = match_statistic(pair, stats)
-            column = None if stat is None else self._column(bundle, position, stat)
-            if column is None or np.isnan(column).any():
+            found = None if stat is None else self._column(bundle, position, stat)
+            if found is None or np.isnan(found[0]).any():
                 return None
+            column, order = found
             lo = getattr(op, pair.low.arg, None) if pair.low else None
             hi = getattr(op, pair.high.arg, None) if pair.high else None
             mask &= kept_mask(
                 column, lo, hi, getattr(op, "min_closed_interval", True), getattr(op, "max_closed_interval", True)
             )
-            order = np.argsort(column, kind="stable")
             for bound in (lo, hi):
                 if isinstance(bound, (int, float)):
                     at = int(np.searchsorted(column[order], bound))
@@ -243,14 +247,17 @@ class TrialRunner:
         return np.flatnonzero(keep)
 
     def _rung_subsets(self, n: int, rungs: List[int]) -> List[np.ndarray]:
-        order = np.random.default_rng(self.seed).permutation(n)
-        top = rungs[-1]
-        subsets = []
-        for r in rungs:
-            member = np.zeros(n, dtype=bool)
-            member[order[: max(1, math.ceil(n * r / top))]] = True
-            subsets.append(member)
-        return subsets
+        """Growing random fractions of the population, one per rung; the same for every trial."""
+        key = (n, tuple(rungs))
+        if key not in self._subsets:
+            order = np.random.default_rng(self.seed).permutation(n)
+            subsets = []
+            for r in rungs:
+                member = np.zeros(n, dtype=bool)
+                member[order[: max(1, math.ceil(n * r / rungs[-1]))]] = True
+                subsets.append(member)
+            self._subsets[key] = subsets
+        return self._subsets[key]
 
     def evaluate(
         self,
