@@ -150,7 +150,7 @@ class RayData:
     def statistics_pass(self, dataset, ops):
         """As :meth:`LocalData.statistics_pass`, with Data-Juicer's ``stats_only`` processing on the Ray dataset
         (no sample removed); the materialized dataset carries the statistics."""
-        from .ops.statistics import StatsPass, is_stats_filter
+        from .ops.statistics import StatsPass, is_stats_filter, probe_stat_keys
 
         positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
         n = self.count(dataset)
