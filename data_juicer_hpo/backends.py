@@ -89,7 +89,9 @@ class _LocalWorkers:
         seed = self.section["seed"]
         label = worker_label(index) if self.section["n_workers"] > 1 else None
         seed = None if seed is None else seed + index  # distinct per worker: TPE must not replay another's draws
-        return LocalSweep(self.sweep, self.storage, self.study, seed=seed, worker=label)
+        return LocalSweep(
+            self.sweep, self.storage, self.study, seed=seed, worker=label, storage_retry_s=self.section["storage_retry_s"]
+        )
 
     def work(self, index: int, stop) -> list:
         from .tracking import OfflineRecorder

@@ -33,6 +33,7 @@ from data_juicer_hpo.sweep.config import SweepConfig
 from data_juicer_hpo.sweep.grid import iter_grid_points, point_key
 from data_juicer_hpo.sweep.locking import study_lock
 from data_juicer_hpo.sweep.parameters import grid_size
+from data_juicer_hpo.sweep.retry import DEFAULT_RETRY_S, Outage
 from data_juicer_hpo.sweep.samplers import make_sampler
 from data_juicer_hpo.sweep.space import SearchSpace
 from data_juicer_hpo.sweep.storage import mask_url, open_storage, validate_storage_url
@@ -71,6 +72,8 @@ class LocalSweep:
         and is failed (default: 6 intervals, generous because a long C call holding the GIL also stops the
         heartbeat thread). One of this machine is failed as soon as its process is gone.
     :param worker: this worker's label in logs and in each trial's ``worker`` attribute (``w1``, ``w2``...).
+    :param storage_retry_s: how long storage calls (the study lock's included) retry a lost connection before the
+        run ends with one line (see :mod:`~data_juicer_hpo.sweep.retry`).
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class LocalSweep:
         heartbeat_interval: int = 10,
         grace_period: Optional[int] = None,
         worker: Optional[str] = None,
+        storage_retry_s: float = DEFAULT_RETRY_S,
     ):
         self.sweep = sweep
         self.study_name = study_name
@@ -94,12 +98,13 @@ class LocalSweep:
         self._url = mask_url(storage)
         grace_period = grace_period if grace_period is not None else 6 * heartbeat_interval
         self._heartbeat_interval = heartbeat_interval
-        self._lock = study_lock(storage, study_name)
+        self._outage = Outage(self._url, storage_retry_s)  # one budget for the storage and its lock
+        self._lock = study_lock(storage, study_name, self._outage)
         pruner = optuna.pruners.NopPruner()
         if self._rungs:
             pruner = optuna.pruners.HyperbandPruner(self._rungs[0], self._rungs[-1], int(sweep.hyperband.eta))
         with self._lock:  # workers starting together would race creating the tables and the study
-            self._storage = open_storage(storage, heartbeat_interval, grace_period)
+            self._storage = open_storage(storage, heartbeat_interval, grace_period, self._outage)
             n_stored = self._check_same_sweep()
             self._study = optuna.create_study(
                 storage=self._storage,

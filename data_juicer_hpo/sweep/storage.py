@@ -152,10 +152,17 @@ def _log_stale(study, trial) -> None:
     )
 
 
-def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[int] = None):
-    """An Optuna RDBStorage on ``url`` with heartbeats; a SQLite file's missing directories are created."""
+def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[int] = None, outage=None):
+    """An Optuna RDBStorage on ``url`` with heartbeats; a SQLite file's missing directories are created.
+
+    Every database call retries a lost connection within ``outage``'s budget (see :mod:`.retry`); pooled server
+    connections are checked before use (``pool_pre_ping``: Optuna sets it for MySQL only), so a restarted server
+    costs a reconnect, not an error.
+    """
     import optuna
     from sqlalchemy.engine import make_url
+
+    from data_juicer_hpo.sweep.retry import Outage, resilient_storage
 
     parsed = make_url(url)
     engine_kwargs = {}
@@ -164,10 +171,14 @@ def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
         # Workers share one file; wait for its lock rather than fail at the default 5 s.
         engine_kwargs = {"connect_args": {"timeout": 60}}
+    else:
+        engine_kwargs = {"pool_pre_ping": True, "connect_args": connect_args(parsed)}
+    outage = outage if outage is not None else Outage(mask_url(url))
     with warnings.catch_warnings():  # heartbeat_interval is "experimental" in Optuna; we rely on it knowingly
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
-            url,
+        return resilient_storage(
+            outage,
+            url=url,
             engine_kwargs=engine_kwargs,
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,

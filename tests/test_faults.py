@@ -1,0 +1,241 @@
+"""Faults without damage (issue 12), on real ``dj-process`` runs: a PostgreSQL server restarted or stopped
+mid-sweep, crashes that must not leak the storage password or WANDB_API_KEY, signals.
+
+The trials are made slow on purpose (a custom objective that sleeps and counts its calls in a file), so that the
+fault lands in the middle of the sweep.
+"""
+
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import BIN, varied_texts, write_jsonl, write_yaml
+from pg_server import controlled_postgres_server, unavailable
+
+pytestmark = pytest.mark.e2e
+
+API_KEY = "k3y" + "fedcba9876543210" * 2 + "cafe"
+OBJECTIVE = '''
+import os, time
+
+def slow(dataset, cfg):
+    time.sleep(float(os.environ.get("FAULT_SLEEP", "1")))
+    with open(os.environ["FAULT_MARKS"], "a") as f:
+        f.write("x\\n")
+    return float(len(dataset))
+
+def leaky(dataset, cfg):
+    url = os.environ["FAULT_URL"]  # a local variable holding the password: loguru's diagnose would print it
+    raise RuntimeError("cannot reach " + url)
+'''
+
+
+@pytest.fixture(scope="module")
+def pg():
+    why = unavailable()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but: {why}")
+        pytest.skip(why)
+    with controlled_postgres_server() as (url, server):
+        yield url, server
+
+
+def _setup(tmp_path: Path, storage: str, run_cap: int, objective: str = "faultobj:slow", **section) -> Path:
+    (tmp_path / "faultobj.py").write_text(textwrap.dedent(OBJECTIVE))
+    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(150))
+    sweep = write_yaml(
+        tmp_path / "sweep.yaml",
+        {
+            "name": f"faults-{tmp_path.name}"[:60],
+            "method": "random",
+            "run_cap": run_cap,
+            "metric": {"name": "kept", "goal": "maximize"},
+            "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 300}},
+        },
+    )
+    return write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "np": 1,
+            "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
+            "auto_hpo": {
+                "mode": "wandb",
+                "backend": "local",
+                "hpo_config": str(sweep),
+                "storage": storage,
+                "objective": objective,
+                "output_dir": str(tmp_path / "hpo"),
+                **section,
+            },
+        },
+    )
+
+
+def _start(tmp_path: Path, recipe: Path, url: str = "", sleep: float = 1.0) -> subprocess.Popen:
+    env = dict(os.environ)
+    env.update(
+        WANDB_SILENT="true",
+        WANDB_API_KEY=API_KEY,
+        DJ_HPO_BLOCK_RUNTIME_INSTALLS="1",
+        PYTHONPATH=f"{tmp_path}{os.pathsep}{env.get('PYTHONPATH', '')}",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        FAULT_MARKS=str(tmp_path / "marks"),
+        FAULT_SLEEP=str(sleep),
+        FAULT_URL=url,
+    )
+    return subprocess.Popen(
+        [str(BIN / "dj-process"), "--config", str(recipe)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+
+
+def _marks(tmp_path: Path) -> int:
+    path = tmp_path / "marks"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def _wait_for_marks(tmp_path: Path, proc, n: int, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while _marks(tmp_path) < n:
+        assert proc.poll() is None, f"dj-process ended early ({proc.returncode}): {proc.communicate()[1][-3000:]}"
+        assert time.monotonic() < deadline, "the sweep made no progress"
+        time.sleep(0.1)
+
+
+def _finish(proc, timeout: float = 300):
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"dj-process hung: {err[-3000:]}")
+    return proc.returncode, out, err
+
+
+def _states(url: str, study: str) -> dict:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trials = optuna.load_study(study_name=study, storage=url).get_trials(deepcopy=False)
+    counts: dict = {}
+    for t in trials:
+        counts[t.state.name] = counts.get(t.state.name, 0) + 1
+    return counts
+
+
+def assert_no_secret(tmp_path: Path, outputs, secrets, skip=()) -> int:
+    """No secret in the captured output nor in any file under ``tmp_path`` (gzip files decompressed); returns how
+    many files were read."""
+    for text in outputs:
+        for secret in secrets:
+            assert secret not in text
+    checked = 0
+    for root, _, files in os.walk(tmp_path):
+        for name in files:
+            path = os.path.join(root, name)
+            if path in map(str, skip):
+                continue
+            content = Path(path).read_bytes()
+            if name.endswith(".gz"):
+                content = gzip.decompress(content)
+            checked += 1
+            for secret in secrets:
+                assert secret.encode() not in content, path
+    return checked
+
+
+def _no_traceback(err: str) -> None:
+    assert "Traceback" not in err, err[-3000:]
+
+
+# ---- 2. short storage outages ---------------------------------------------------------------------------
+
+
+def test_postgres_restart_mid_sweep_loses_no_trial(tmp_path, pg):
+    url, server = pg
+    recipe = _setup(tmp_path, url, run_cap=6)
+    proc = _start(tmp_path, recipe)
+    _wait_for_marks(tmp_path, proc, 2)
+    server.restart("fast")  # every connection dropped, mid-trial
+    code, out, err = _finish(proc)
+    assert code == 0, err[-3000:]
+    _no_traceback(err)
+    study = f"faults-{tmp_path.name}"[:60]
+    assert _states(url, study) == {"COMPLETE": 6}
+    assert _marks(tmp_path) == 6  # no trial was lost and run again
+    assert (tmp_path / "out" / "kept.jsonl").exists()
+
+
+def test_postgres_down_for_seconds_mid_sweep_is_waited_for(tmp_path, pg):
+    url, server = pg
+    recipe = _setup(tmp_path, url, run_cap=5)
+    proc = _start(tmp_path, recipe)
+    _wait_for_marks(tmp_path, proc, 2)
+    server.stop("fast")
+    time.sleep(10)
+    server.start(server.port)
+    code, out, err = _finish(proc)
+    assert code == 0, err[-3000:]
+    _no_traceback(err)
+    assert "retrying for up to 60 s" in err
+    assert _states(url, f"faults-{tmp_path.name}"[:60]) == {"COMPLETE": 5}
+
+
+def test_postgres_down_past_the_bound_one_line_and_no_secret(tmp_path, pg):
+    url, server = pg
+    password = urlparse(url).password
+    recipe = _setup(tmp_path, url, run_cap=8, storage_retry_s=3)
+    proc = _start(tmp_path, recipe)
+    _wait_for_marks(tmp_path, proc, 2)
+    server.stop("fast")
+    try:
+        stopped = time.monotonic()
+        code, out, err = _finish(proc, timeout=120)
+        elapsed = time.monotonic() - stopped
+    finally:
+        server.start(server.port)
+    assert code == 1, err[-3000:]
+    _no_traceback(err)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    masked = url.replace(password, "***")
+    assert errors == [
+        f"error: auto_hpo.storage: lost the connection to {masked} for 3 s; rerun the same command to resume"
+    ], err[-3000:]
+    assert elapsed < 30
+    assert assert_no_secret(tmp_path, [out, err], [password, API_KEY], skip=[recipe]) > 5
+    # the same command resumes and finishes the sweep
+    code, out, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert code == 0, err[-3000:]
+    assert _states(url, f"faults-{tmp_path.name}"[:60]).get("COMPLETE") == 8
+
+
+# ---- 1. crashes that must not leak ----------------------------------------------------------------------
+
+
+def test_objective_crash_with_the_url_in_a_local_leaks_nothing(tmp_path, pg):
+    url, _ = pg
+    password = urlparse(url).password
+    recipe = _setup(tmp_path, url, run_cap=3, objective="faultobj:leaky", fail_fast=True)
+    code, out, err = _finish(_start(tmp_path, recipe, url=url))
+    assert code != 0
+    assert "RuntimeError: cannot reach postgresql+psycopg2://hpo:***@" in err  # the error is told, masked
+    assert assert_no_secret(tmp_path, [out, err], [password, API_KEY], skip=[recipe]) > 5
+    error_logs = list((tmp_path / "out").rglob("*_ERROR*"))
+    assert error_logs, "Data-Juicer's error log was not written"
