@@ -50,6 +50,8 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
     stopped = [child for child in exits if child.error is not None]
     if stopped:
         first = stopped[0]
+        if first.problems:
+            raise AutoHpoError(first.problems)
         raise WorkerError(f"worker {first.label} stopped the sweep: {first.error} (its traceback is in the log above)")
     if any(child.died for child in exits):  # a slot its trial held is free again once that trial is failed
         local.engine.run(local.train, catch=not section["fail_fast"], callbacks=[local.record])

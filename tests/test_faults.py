@@ -27,6 +27,8 @@ OBJECTIVE = '''
 import os, time
 
 def slow(dataset, cfg):
+    with open(os.environ["FAULT_MARKS"] + ".started", "a") as f:
+        f.write("x\\n")
     time.sleep(float(os.environ.get("FAULT_SLEEP", "1")))
     with open(os.environ["FAULT_MARKS"], "a") as f:
         f.write("x\\n")
@@ -94,39 +96,48 @@ def _start(tmp_path: Path, recipe: Path, url: str = "", sleep: float = 1.0) -> s
         FAULT_SLEEP=str(sleep),
         FAULT_URL=url,
     )
-    return subprocess.Popen(
-        [str(BIN / "dj-process"), "--config", str(recipe)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
+    # output to files, not pipes: nobody reads a pipe while the run goes on, and a full pipe would block it
+    runs = len(list(tmp_path.glob("stdout-*")))
+    out, err = tmp_path / f"stdout-{runs}", tmp_path / f"stderr-{runs}"
+    with open(out, "w") as fout, open(err, "w") as ferr:
+        proc = subprocess.Popen(
+            [str(BIN / "dj-process"), "--config", str(recipe)],
+            cwd=tmp_path,
+            env=env,
+            stdout=fout,
+            stderr=ferr,
+            start_new_session=True,
+        )
+    proc.output_files = (out, err)
+    return proc
 
 
-def _marks(tmp_path: Path) -> int:
-    path = tmp_path / "marks"
+def _marks(tmp_path: Path, name: str = "marks") -> int:
+    path = tmp_path / name
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-def _wait_for_marks(tmp_path: Path, proc, n: int, timeout: float = 240) -> None:
+def _wait_for_marks(tmp_path: Path, proc, n: int, timeout: float = 120, name: str = "marks") -> None:
+    """Until ``n`` trials finished their objective (``name="marks.started"``: started it)."""
     deadline = time.monotonic() + timeout
-    while _marks(tmp_path) < n:
-        assert proc.poll() is None, f"dj-process ended early ({proc.returncode}): {proc.communicate()[1][-3000:]}"
+    while _marks(tmp_path, name) < n:
+        assert proc.poll() is None, f"dj-process ended early ({proc.returncode}): {_output(proc)[1][-3000:]}"
         assert time.monotonic() < deadline, "the sweep made no progress"
         time.sleep(0.1)
 
 
+def _output(proc):
+    return tuple(path.read_text(errors="replace") for path in proc.output_files)
+
+
 def _finish(proc, timeout: float = 300):
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"dj-process hung: {err[-3000:]}")
-    return proc.returncode, out, err
+        proc.wait()
+        pytest.fail(f"dj-process hung: {_output(proc)[1][-3000:]}")
+    return (proc.returncode, *_output(proc))
 
 
 def _states(url: str, study: str) -> dict:
@@ -239,3 +250,34 @@ def test_objective_crash_with_the_url_in_a_local_leaks_nothing(tmp_path, pg):
     assert assert_no_secret(tmp_path, [out, err], [password, API_KEY], skip=[recipe]) > 5
     error_logs = list((tmp_path / "out").rglob("*_ERROR*"))
     assert error_logs, "Data-Juicer's error log was not written"
+
+
+# ---- 6. signals -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_fails_the_running_trial_writes_trials_and_exits_cleanly(tmp_path, signum, code):
+    import csv
+
+    storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
+    recipe = _setup(tmp_path, storage, run_cap=4)
+    proc = _start(tmp_path, recipe, sleep=3)
+    _wait_for_marks(tmp_path, proc, 2, name="marks.started")
+    time.sleep(0.5)  # inside the second trial's objective
+    proc.send_signal(signum)
+    started = time.monotonic()
+    status, out, err = _finish(proc, timeout=60)
+    assert time.monotonic() - started < 20
+    assert status == code, err[-3000:]
+    _no_traceback(err)
+    assert err.rstrip().splitlines()[-1] == "auto_hpo: interrupted; rerun the same command to resume"
+    with open(tmp_path / "hpo" / "trials.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["state"] for r in rows] == ["COMPLETE", "FAIL"]
+    assert rows[1]["error"].startswith("interrupted")
+    study = f"faults-{tmp_path.name}"[:60]
+    assert _states(storage, study) == {"COMPLETE": 1, "FAIL": 1}
+    # the same command resumes: the interrupted trial's slot is filled again
+    status, out, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert status == 0, err[-3000:]
+    assert _states(storage, study) == {"COMPLETE": 4, "FAIL": 1}

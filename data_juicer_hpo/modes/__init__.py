@@ -62,8 +62,12 @@ def check_config(cfg) -> None:
 
 
 def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
-    """Run the configured mode in place of ``executor.run`` (called by the executor hook)."""
-    with reported():
+    """Run the configured mode in place of ``executor.run`` (called by the executor hook). Under ``dj-process``,
+    SIGTERM / SIGINT end it with one line and exit 143 / 130 (see :mod:`data_juicer_hpo.signals`)."""
+    from ..errors import inside_dj_process
+    from ..signals import interruptible
+
+    with interruptible(exit_on_interrupt=inside_dj_process()), reported():
         section = section_of(executor.cfg)
         problems = validate_section(section)
         raise_if_any(problems)
