@@ -92,7 +92,14 @@ class _LocalWorkers:
         label = worker_label(index) if self.section["n_workers"] > 1 else None
         seed = None if seed is None else seed + index  # distinct per worker: TPE must not replay another's draws
         return LocalSweep(
-            self.sweep, self.storage, self.study, seed=seed, worker=label, storage_retry_s=self.section["storage_retry_s"]
+            self.sweep,
+            self.storage,
+            self.study,
+            seed=seed,
+            worker=label,
+            storage_retry_s=self.section["storage_retry_s"],
+            scored_on=self.section.get("scored_on"),
+            resume=self.section["resume"],
         )
 
     def work(self, index: int, stop) -> list:

@@ -281,3 +281,50 @@ def test_signal_fails_the_running_trial_writes_trials_and_exits_cleanly(tmp_path
     status, out, err = _finish(_start(tmp_path, recipe, sleep=0))
     assert status == 0, err[-3000:]
     assert _states(storage, study) == {"COMPLETE": 4, "FAIL": 1}
+
+
+# ---- 5. resume only what is comparable -------------------------------------------------------------------
+
+
+def _variant(recipe: Path, name: str, **section) -> Path:
+    import yaml
+
+    doc = yaml.safe_load(recipe.read_text())
+    doc["auto_hpo"].update(section)
+    return write_yaml(recipe.parent / name, doc)
+
+
+def test_resume_on_changed_data_refuses_unless_forced(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
+    recipe = _setup(tmp_path, storage, run_cap=2)
+    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert status == 0, err[-3000:]
+    study = f"faults-{tmp_path.name}"[:60]
+    csv_before = (tmp_path / "hpo" / "trials.csv").read_bytes()
+    # unchanged: the rerun resumes (nothing left to run) without complaint
+    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert status == 0 and "auto_hpo.resume:" not in err, err[-3000:]
+    # the dataset is appended to, as between a kill -9 and the rerun
+    with open(tmp_path / "d.jsonl", "a") as f:
+        f.write('{"text": "one more document appended later", "meta": {"id": "x"}}\n')
+    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert status == 1
+    _no_traceback(err)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: auto_hpo.resume: study '{study}' in sqlite:///"), err
+    assert "samples: 150 -> 151" in errors[0] and "dataset: " in errors[0]
+    assert "name" in errors[0] and "auto_hpo.resume: force" in errors[0]
+    assert (tmp_path / "hpo" / "trials.csv").read_bytes() == csv_before  # nothing overwritten
+    assert _states(storage, study) == {"COMPLETE": 2}
+    # the objective changed: named too
+    changed = _variant(recipe, "changed.yaml", objective="retention")
+    status, _, err = _finish(_start(tmp_path, changed, sleep=0))
+    assert status == 1 and "objective: faultobj:slow" in err and "-> retention" in err, err[-3000:]
+    # forced: resumes, says so, and the new fingerprint is the one stored
+    forced = _variant(recipe, "forced.yaml", resume="force")
+    status, _, err = _finish(_start(tmp_path, forced, sleep=0))
+    assert status == 0, err[-3000:]
+    assert "auto_hpo.resume: force: resuming study" in err
+    assert _states(storage, study) == {"COMPLETE": 2}  # nothing left to run: the cap was reached
+    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert status == 0 and "auto_hpo.resume:" not in err, err[-3000:]

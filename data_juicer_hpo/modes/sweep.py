@@ -174,6 +174,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     from ..data_access import data_access
 
     dataset = data_access(executor).load(dataset, load_data_np)
+    section["scored_on"] = _scored_on(cfg, section, sweep, targets, data_access(executor).count(dataset))
     executor._dj_hpo_inner = True
     try:
         evaluator = TrialEvaluator(executor, original_run, dataset, targets, objective, seed=section["seed"])
@@ -208,6 +209,14 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:
         executor._dj_hpo_inner = False
+
+
+def _scored_on(cfg, section, sweep, targets, n_samples: int) -> dict:
+    """The fingerprint of what the trials are scored on, stored with the study (see fingerprint.py)."""
+    from ..fingerprint import fingerprint
+
+    swept = [(t.position, t.arg) for t in targets.values() if t.position is not None]
+    return fingerprint(cfg, section, sweep.goal, swept, n_samples)
 
 
 def _flush_trials(storage: str, study: str, path: str, param_names: List[str], metric: str) -> None:

@@ -53,6 +53,7 @@ __all__ = ["LocalSweep"]
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 _TAKEN = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 _SWEEP_ATTR = "data_juicer_hpo.sweep"  # study user attribute: the search space the study was made for
+_SCORED_ON_ATTR = "data_juicer_hpo.scored_on"  # study user attribute: what the trials are scored on (a dict)
 
 
 def _fingerprint(sweep: SweepConfig) -> str:
@@ -72,6 +73,8 @@ class LocalSweep:
         and is failed (default: 6 intervals, generous because a long C call holding the GIL also stops the
         heartbeat thread). One of this machine is failed as soon as its process is gone.
     :param worker: this worker's label in logs and in each trial's ``worker`` attribute (``w1``, ``w2``...).
+    :param scored_on: what the trials are scored on (:func:`data_juicer_hpo.fingerprint.fingerprint`): stored with
+        the study; a resume where it differs refuses in one line, unless ``resume`` is ``"force"``.
     :param storage_retry_s: how long storage calls (the study lock's included) retry a lost connection before the
         run ends with one line (see :mod:`~data_juicer_hpo.sweep.retry`).
     """
@@ -88,6 +91,8 @@ class LocalSweep:
         grace_period: Optional[int] = None,
         worker: Optional[str] = None,
         storage_retry_s: float = DEFAULT_RETRY_S,
+        scored_on: Optional[Dict[str, str]] = None,
+        resume: str = "auto",
     ):
         self.sweep = sweep
         self.study_name = study_name
@@ -106,6 +111,7 @@ class LocalSweep:
         with self._lock:  # workers starting together would race creating the tables and the study
             self._storage = open_storage(storage, heartbeat_interval, grace_period, self._outage)
             n_stored = self._check_same_sweep()
+            self._check_comparable(scored_on, resume)
             self._study = optuna.create_study(
                 storage=self._storage,
                 study_name=study_name,
@@ -115,6 +121,8 @@ class LocalSweep:
                 load_if_exists=True,
             )
             self._study.set_user_attr(_SWEEP_ATTR, _fingerprint(sweep))
+            if scored_on:
+                self._study.set_user_attr(_SCORED_ON_ATTR, scored_on)
         self._study_id = self._storage.get_study_id_from_name(study_name)
         self._space = SearchSpace(sweep)
 
@@ -149,6 +157,32 @@ class LocalSweep:
                 f"parameters of {self.sweep.source}; give a new study name or storage to start afresh"
             )
         return len(self._storage.get_all_trials(study_id, deepcopy=False))
+
+    def _check_comparable(self, scored_on: Optional[Dict[str, str]], resume: str) -> None:
+        """Refuse to resume a study whose trials were scored on other data, ops or objective (see fingerprint.py)."""
+        from data_juicer_hpo.fingerprint import differences
+
+        if not scored_on:
+            return
+        try:
+            study_id = self._storage.get_study_id_from_name(self.study_name)
+        except KeyError:
+            return
+        stored = self._storage.get_study_user_attrs(study_id).get(_SCORED_ON_ATTR)
+        changed = differences(stored, scored_on) if isinstance(stored, dict) else []
+        if not changed:
+            return
+        if resume == "force":
+            logger.warning(
+                f"auto_hpo.resume: force: resuming study [{self.study_name}] although {'; '.join(changed)}; its "
+                f"earlier trials were scored on what was there before"
+            )
+            return
+        raise AutoHpoError(
+            f"auto_hpo.resume: study {self.study_name!r} in {self._url} was scored on other data or settings "
+            f"({'; '.join(changed)}); to start afresh give the sweep a new name (name: in the sweep config), "
+            f"or set auto_hpo.resume: force to resume anyway"
+        )
 
     # ---- reading the storage ----------------------------------------------------------------------------
 
