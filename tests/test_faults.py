@@ -328,3 +328,46 @@ def test_resume_on_changed_data_refuses_unless_forced(tmp_path):
     assert _states(storage, study) == {"COMPLETE": 2}  # nothing left to run: the cap was reached
     status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
     assert status == 0 and "auto_hpo.resume:" not in err, err[-3000:]
+
+
+# ---- 3/4. full disk: one line, nothing half-written, no hang ----------------------------------------------
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 512 KiB tmpfs (skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True)
+    if res.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the full-disk tests, but mount failed: {res.stderr.decode()[-300:]}")
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_export_to_a_full_disk_leaves_nothing_half_written_and_does_not_hang(tmp_path, small_fs):
+    storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
+    recipe = _setup(tmp_path, storage, run_cap=2)
+    import yaml
+
+    doc = yaml.safe_load(recipe.read_text())
+    write_jsonl(tmp_path / "big.jsonl", varied_texts(4000))  # ~1 MB kept: more than the 512 KiB disk holds
+    doc.update(dataset_path=str(tmp_path / "big.jsonl"), export_path=str(small_fs / "kept.jsonl"))
+    recipe = write_yaml(tmp_path / "full.yaml", doc)  # Data-Juicer's work_dir, with its logs, is on that disk too
+    started = time.monotonic()
+    status, out, err = _finish(_start(tmp_path, recipe, sleep=0), timeout=240)
+    assert time.monotonic() - started < 200
+    assert status == 1, err[-3000:]
+    _no_traceback(err)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: auto_hpo: cannot write {small_fs / 'kept.jsonl'}: No space left on device (ENOSPC); make room "
+        f"there and rerun the same command to resume"
+    ], err[-3000:]
+    assert not (small_fs / "kept.jsonl").exists()
+    assert not list(small_fs.glob(".tmp-*"))
+    assert (tmp_path / "hpo" / "trials.csv").exists()  # the sweep itself is kept

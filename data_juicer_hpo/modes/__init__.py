@@ -10,13 +10,15 @@ A mode module provides:
   ``run`` returns.
 """
 
+import errno
 import importlib
-from typing import List
+import os
+from typing import List, Optional
 
-from ..errors import raise_if_any, reported
+from ..errors import AutoHpoError, raise_if_any, reported
 from ..section import SECTION, section_of, validate_section
 
-__all__ = ["MODES", "register_mode", "check_config", "run_mode", "mode_module"]
+__all__ = ["MODES", "register_mode", "check_config", "run_mode", "mode_module", "write_failure"]
 
 MODES = {
     "3sigma": "data_juicer_hpo.modes.three_sigma",
@@ -73,4 +75,32 @@ def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
         raise_if_any(problems)
         module = mode_module(section["mode"])
         raise_if_any([p for p in [_executor_problem(section["mode"], module, executor_type)] if p])
-        return module.run(executor, original_run, *args, **kwargs)
+        try:
+            return module.run(executor, original_run, *args, **kwargs)
+        except Exception as e:
+            line = write_failure(e)
+            if line is None:
+                raise
+            raise AutoHpoError(line) from None
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def write_failure(exc: BaseException) -> Optional[str]:
+    """One line for a write that failed for lack of room (a full disk, a quota, a file-size limit), found anywhere
+    in the exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None."""
+    seen, todo = set(), [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _FULL:
+            where = f"cannot write {e.filename}" if e.filename else "a write failed"
+            return (
+                f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
+                f"there and rerun the same command to resume"
+            )
+        todo.extend([e.__cause__, e.__context__])
+    return None

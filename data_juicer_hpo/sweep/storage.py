@@ -62,13 +62,45 @@ def _sqlite_problems(database: Optional[str], key: str, shown: str) -> List[str]
     if os.path.isdir(path):
         return [f"{key}: {path} is a directory, not a database file (in {shown})"]
     if os.path.exists(path):
-        return [] if os.access(path, os.W_OK) else [f"{key}: {path} is not writable (in {shown})"]
+        if not os.access(path, os.W_OK):
+            return [f"{key}: {path} is not writable (in {shown})"]
+        damage = _sqlite_damage(path)
+        if damage:
+            return [f"{key}: {path} {damage}; it is never replaced: restore it, or move it away to start afresh"]
+        return []
     parent = os.path.dirname(path)
     while not os.path.exists(parent):  # missing directories are created by open_storage
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
         return [f"{key}: cannot create {path}: {parent} is not a writable directory (in {shown})"]
     return []
+
+
+def _sqlite_damage(path: str) -> Optional[str]:
+    """What is wrong with an existing SQLite file (empty, not SQLite, failing its quick check), else None.
+
+    An empty file would pass for a new empty database: the sweep would silently start over beside its old outputs.
+    """
+    import sqlite3
+
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if not header:
+        return "is empty (0 bytes), not a sweep database"
+    if header != b"SQLite format 3\x00":
+        return "is not a SQLite database"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return f"is damaged ({e})"
+    return None if verdict == "ok" else f"is damaged (quick_check: {' '.join(str(verdict).split())[:200]})"
 
 
 def _connect_problems(url, key: str, shown: str) -> List[str]:
