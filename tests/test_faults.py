@@ -371,3 +371,15 @@ def test_export_to_a_full_disk_leaves_nothing_half_written_and_does_not_hang(tmp
     assert not (small_fs / "kept.jsonl").exists()
     assert not list(small_fs.glob(".tmp-*"))
     assert (tmp_path / "hpo" / "trials.csv").exists()  # the sweep itself is kept
+
+
+def test_sqlite_storage_on_a_full_disk_is_one_line(tmp_path, small_fs):
+    database = small_fs / "sweep.db"
+    recipe = _setup(tmp_path, f"sqlite:///{database}", run_cap=2)
+    stat = os.statvfs(small_fs)
+    (small_fs / "filler").write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 32 * 1024))  # ~32 KiB stay free
+    status, out, err = _finish(_start(tmp_path, recipe, sleep=0), timeout=240)
+    assert status == 1, err[-3000:]
+    _no_traceback(err)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: auto_hpo.storage: sqlite:///{database}: database or disk is full"], err[-3000:]
