@@ -229,7 +229,9 @@ def _data(tmp_path, kind):
         path.write_text('{"content": "abc def"}\n{"content": "ghi"}\n')
     elif kind in ("empty-db", "junk-db"):  # a sweep database that must be refused, never replaced
         write_jsonl(path, varied_texts(60))
-        (tmp_path / "sweep.db").write_bytes(b"" if kind == "empty-db" else b"these are not the pages of a database" * 50)
+        (tmp_path / "sweep.db").write_bytes(
+            b"" if kind == "empty-db" else b"these are not the pages of a database" * 50
+        )
     return path
 
 

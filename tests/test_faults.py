@@ -9,7 +9,6 @@ import gzip
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from pg_server import controlled_postgres_server, unavailable
 pytestmark = pytest.mark.e2e
 
 API_KEY = "k3y" + "fedcba9876543210" * 2 + "cafe"
-OBJECTIVE = '''
+OBJECTIVE = """
 import os, time
 
 def slow(dataset, cfg):
@@ -37,7 +36,7 @@ def slow(dataset, cfg):
 def leaky(dataset, cfg):
     url = os.environ["FAULT_URL"]  # a local variable holding the password: loguru's diagnose would print it
     raise RuntimeError("cannot reach " + url)
-'''
+"""
 
 
 @pytest.fixture(scope="module")

@@ -210,4 +210,3 @@ def study_lock(storage_url: str, study_name: str, outage=None) -> StudyLock:
 
     url = make_url(storage_url)
     return LOCKS.get(url.get_backend_name(), _best_effort)(url, study_name, outage)
-

@@ -171,7 +171,12 @@ def _first_line(exc: BaseException) -> str:
 
 
 # Storage methods that are not retried: no database access, or the session bookkeeping itself.
-_NOT_RETRIED = {"remove_session", "get_heartbeat_interval", "get_heartbeat_stale_trial_callback", "is_heartbeat_enabled"}
+_NOT_RETRIED = {
+    "remove_session",
+    "get_heartbeat_interval",
+    "get_heartbeat_stale_trial_callback",
+    "is_heartbeat_enabled",
+}
 
 
 def resilient_storage(outage: Outage, **kwargs):
