@@ -135,8 +135,8 @@ def test_crash_redaction_masks_a_caught_exception_without_its_locals():
     try:
 
         def connect():
-            url = f"postgresql://u:{secret}@host/db"  # noqa: F841  (diagnose would print it)
-            raise ConnectionError("cannot reach " + f"postgresql://u:{secret}@host/db")
+            password = secret  # a local variable: loguru's diagnose prints the values of those in the failing line
+            raise ConnectionError("cannot reach postgresql://u:" + password + "@host/db")
 
         try:
             connect()
@@ -150,4 +150,4 @@ def test_crash_redaction_masks_a_caught_exception_without_its_locals():
     assert (
         "Traceback (most recent call last)" in text and "ConnectionError: cannot reach postgresql://u:***@host" in text
     )
-    assert 'raise ConnectionError("cannot reach "' in text  # the source line, as Python prints it
+    assert 'raise ConnectionError("cannot reach postgresql' in text  # the source line, as Python prints it
