@@ -151,3 +151,27 @@ def test_crash_redaction_masks_a_caught_exception_without_its_locals():
         "Traceback (most recent call last)" in text and "ConnectionError: cannot reach postgresql://u:***@host" in text
     )
     assert 'raise ConnectionError("cannot reach postgresql' in text  # the source line, as Python prints it
+
+
+def test_fault_hooks_are_active_only_in_mode_runs_and_undoable():
+    import sys
+    import threading
+
+    from data_juicer.core.exporter import Exporter
+
+    import data_juicer_hpo
+    from data_juicer_hpo import hooks
+
+    data_juicer_hpo.uninstall()  # start from Data-Juicer as it is (another test may have activated the hooks)
+    data_juicer_hpo.install()
+    original_export, original_hook = Exporter.export, sys.excepthook
+    assert original_export.__name__ == "export" and not original_hook.__module__.endswith("crash_redaction")
+    hooks.activate()
+    try:
+        assert Exporter.export.__name__ == "_atomic_export"
+        assert sys.excepthook.__module__.endswith("crash_redaction")
+        assert threading.excepthook.__module__.endswith("crash_redaction")
+    finally:
+        data_juicer_hpo.uninstall()
+        data_juicer_hpo.install()
+    assert Exporter.export is original_export and sys.excepthook is original_hook
