@@ -382,3 +382,27 @@ def test_sqlite_storage_on_a_full_disk_is_one_line(tmp_path, small_fs):
     _no_traceback(err)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [f"error: auto_hpo.storage: sqlite:///{database}: database or disk is full"], err[-3000:]
+
+
+def test_logs_on_a_full_disk_do_not_hang_the_run(tmp_path, small_fs):
+    """Data-Juicer's queued log handlers deadlock when their file cannot be written (plain dj-process hangs):
+    with a mode, the run ends with one line within seconds."""
+    storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
+    recipe = _setup(tmp_path, storage, run_cap=2)
+    import yaml
+
+    doc = yaml.safe_load(recipe.read_text())
+    doc.update(export_path=str(small_fs / "kept.jsonl"))  # work_dir, with the logs, is on the small disk too
+    recipe = write_yaml(tmp_path / "full.yaml", doc)
+    stat = os.statvfs(small_fs)
+    (small_fs / "filler").write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 48 * 1024))
+    started = time.monotonic()
+    status, out, err = _finish(_start(tmp_path, recipe, sleep=0), timeout=150)
+    assert time.monotonic() - started < 120
+    assert status == 1, err[-3000:]
+    _no_traceback(err)
+    assert "data-juicer-hpo: log handler #" in err and "its later lines are dropped" in err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"({small_fs} (export_path, work_dir) is full)" in errors[0], err[-3000:]
+    assert "No space left on device (ENOSPC)" in errors[0]
+    assert not (small_fs / "kept.jsonl").exists()

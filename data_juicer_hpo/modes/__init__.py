@@ -13,7 +13,7 @@ A mode module provides:
 import errno
 import importlib
 import os
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from ..errors import AutoHpoError, raise_if_any, reported
 from ..section import SECTION, section_of, validate_section
@@ -78,7 +78,13 @@ def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
         try:
             return module.run(executor, original_run, *args, **kwargs)
         except Exception as e:
-            line = write_failure(e)
+            cfg = executor.cfg
+            places = {
+                "export_path": os.path.dirname(os.path.abspath(cfg.get("export_path") or ".")),
+                "work_dir": cfg.get("work_dir"),
+                f"{SECTION}.output_dir": section.get("output_dir"),
+            }
+            line = write_failure(e, places)
             if line is None:
                 raise
             raise AutoHpoError(line) from None
@@ -87,9 +93,25 @@ def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
-def write_failure(exc: BaseException) -> Optional[str]:
+def _full_places(places: Dict[str, Optional[str]]) -> str:
+    """``path (keys) is full`` per filesystem with less than 1 MiB left among ``places``, for a failed write that
+    names no file (the shortest path of each filesystem is shown)."""
+    full: Dict[int, tuple] = {}
+    for key, path in places.items():
+        try:
+            stat, device = (os.statvfs(path), os.stat(path).st_dev) if path else (None, None)
+        except OSError:
+            continue
+        if stat is not None and stat.f_bavail * stat.f_frsize < 2**20:
+            shown, keys = full.get(device, (os.path.abspath(path), []))
+            full[device] = (min(shown, os.path.abspath(path), key=len), keys + [key])
+    return "; ".join(f"{shown} ({', '.join(keys)}) is full" for shown, keys in full.values())
+
+
+def write_failure(exc: BaseException, places: Optional[Dict[str, Optional[str]]] = None) -> Optional[str]:
     """One line for a write that failed for lack of room (a full disk, a quota, a file-size limit), found anywhere
-    in the exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None."""
+    in the exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None.
+    A failed ``write`` names no file: then the ``places`` (key -> directory) on a full filesystem are named."""
     seen, todo = set(), [exc]
     while todo:
         e = todo.pop()
@@ -98,6 +120,8 @@ def write_failure(exc: BaseException) -> Optional[str]:
         seen.add(id(e))
         if isinstance(e, OSError) and e.errno in _FULL:
             where = f"cannot write {e.filename}" if e.filename else "a write failed"
+            full = "" if e.filename else _full_places(places or {})
+            where += f" ({full})" if full else ""
             return (
                 f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
                 f"there and rerun the same command to resume"
