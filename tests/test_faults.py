@@ -178,9 +178,10 @@ def _no_traceback(err: str) -> None:
 # ---- 2. short storage outages ---------------------------------------------------------------------------
 
 
-def test_postgres_restart_mid_sweep_loses_no_trial(tmp_path, pg):
+@pytest.mark.parametrize("n_workers", [1, 2])
+def test_postgres_restart_mid_sweep_loses_no_trial(tmp_path, pg, n_workers):
     url, server = pg
-    recipe = _setup(tmp_path, url, run_cap=6)
+    recipe = _setup(tmp_path, url, run_cap=6, n_workers=n_workers)
     proc = _start(tmp_path, recipe)
     _wait_for_marks(tmp_path, proc, 2)
     server.restart("fast")  # every connection dropped, mid-trial
