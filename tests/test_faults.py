@@ -407,3 +407,27 @@ def test_logs_on_a_full_disk_do_not_hang_the_run(tmp_path, small_fs):
     assert len(errors) == 1 and f"({small_fs} (export_path, work_dir) is full)" in errors[0], err[-3000:]
     assert "No space left on device (ENOSPC)" in errors[0]
     assert not (small_fs / "kept.jsonl").exists()
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["sigterm-to-parent", "ctrl-c-to-group"])
+def test_signal_with_two_workers(tmp_path, to_group):
+    """Ctrl-C reaches every process of the terminal's group; a service manager's SIGTERM often the parent only."""
+    storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
+    recipe = _setup(tmp_path, storage, run_cap=6, n_workers=2)
+    proc = _start(tmp_path, recipe, sleep=3)
+    _wait_for_marks(tmp_path, proc, 2, name="marks.started")
+    time.sleep(0.5)
+    if to_group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGTERM)
+    status, out, err = _finish(proc, timeout=90)
+    assert status == (130 if to_group else 143), err[-3000:]
+    _no_traceback(err)
+    assert err.rstrip().splitlines()[-1] == "auto_hpo: interrupted; rerun the same command to resume"
+    study = f"faults-{tmp_path.name}"[:60]
+    states = _states(storage, study)
+    assert "RUNNING" not in states and states.get("FAIL", 0) >= 1, states
+    status, out, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert status == 0, err[-3000:]
+    assert _states(storage, study)["COMPLETE"] == 6
