@@ -4,16 +4,17 @@ A server restart (``pg_ctl restart``) or a network blip drops every connection; 
 and Optuna words any SQLAlchemy error as "invalid data in the commit, e.g. exceeding max length". Here:
 
 - :func:`is_transient` tells a lost or refused connection (retry it) from everything else;
-- :func:`call` retries a call with backoff (0.5 s doubling to 5 s) for at most ``retry_s`` seconds of one outage,
+- :meth:`Outage.call` retries a call with backoff (0.5 s doubling to 5 s) for at most ``retry_s`` seconds of one outage,
   then raises one :class:`~data_juicer_hpo.errors.AutoHpoError` line: ``auto_hpo.storage: lost the connection
   to <masked URL> for 60 s; rerun the same command to resume``. After that, every later call of the same storage
   fails at once with the same line (no second wait while the run winds down);
-- :func:`cause_of` turns a non-transient database error (a full disk, a corrupt SQLite file) into one line naming
-  the path and the cause.
+- :func:`cause_of` finds SQLite's words for what no retry fixes (a full disk, a corrupt file); :meth:`Outage.call`
+  turns it into one line naming the database and the cause.
 
 Each storage call is one transaction, rolled back when its connection is lost, so calling it again is safe. The
 one call that may have committed before its connection dropped is finishing a trial (``tell``): it is retried only
-while the trial is not yet in the state it was being set to (:class:`~data_juicer_hpo.sweep.storage` does that).
+while the trial is not yet in the state it was being set to (:func:`resilient_storage`, an Optuna ``RDBStorage``
+whose every database call goes through :meth:`Outage.call`, does that).
 """
 
 import threading
