@@ -50,6 +50,8 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
     stopped = [child for child in exits if child.error is not None]
     if stopped:
         first = stopped[0]
+        if first.problems:
+            raise AutoHpoError(first.problems)
         raise WorkerError(f"worker {first.label} stopped the sweep: {first.error} (its traceback is in the log above)")
     if any(child.died for child in exits):  # a slot its trial held is free again once that trial is failed
         local.engine.run(local.train, catch=not section["fail_fast"], callbacks=[local.record])
@@ -89,7 +91,16 @@ class _LocalWorkers:
         seed = self.section["seed"]
         label = worker_label(index) if self.section["n_workers"] > 1 else None
         seed = None if seed is None else seed + index  # distinct per worker: TPE must not replay another's draws
-        return LocalSweep(self.sweep, self.storage, self.study, seed=seed, worker=label)
+        return LocalSweep(
+            self.sweep,
+            self.storage,
+            self.study,
+            seed=seed,
+            worker=label,
+            storage_retry_s=self.section["storage_retry_s"],
+            scored_on=self.section.get("scored_on"),
+            resume=self.section["resume"],
+        )
 
     def work(self, index: int, stop) -> list:
         from .tracking import OfflineRecorder

@@ -4,7 +4,7 @@ import contextlib
 import sys
 from typing import Iterable
 
-__all__ = ["AutoHpoError", "raise_if_any", "reported", "print_problems"]
+__all__ = ["AutoHpoError", "raise_if_any", "reported", "print_problems", "inside_dj_process"]
 
 
 class AutoHpoError(Exception):
@@ -53,6 +53,11 @@ def _inside_dj_process() -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def inside_dj_process() -> bool:
+    """Whether the caller runs under Data-Juicer's ``dj-process`` main (it owns the process: may exit it)."""
+    return _inside_dj_process()
 
 
 @contextlib.contextmanager

@@ -8,19 +8,40 @@ missing), ``install()`` and ``uninstall()``. Two phases:
 - :func:`activate`, when a parsed config has an ``auto_hpo`` mode: every other hook is checked, then installed --
   the checks before anything is written (:mod:`.config_checks`), the executors (:mod:`.executors`), the install
   guard (:mod:`.install_guard`), secret redaction in logs and config outputs (:mod:`.log_redaction`,
-  :mod:`.config_outputs`). A hook whose target does not match refuses the run in one line naming the Data-Juicer
-  version and the missing piece.
+  :mod:`.config_outputs`) and in crash output (:mod:`.crash_redaction`), the export written atomically
+  (:mod:`.atomic_export`), log files that fail without hanging the run (:mod:`.log_sink_errors`). A hook whose
+  target does not match refuses the run in one line naming the Data-Juicer version and the missing piece.
 """
 
 import os
 from typing import Optional
 
-from . import config_checks, config_outputs, executors, install_guard, log_redaction, parser
+from . import (
+    atomic_export,
+    config_checks,
+    config_outputs,
+    crash_redaction,
+    executors,
+    install_guard,
+    log_redaction,
+    log_sink_errors,
+    parser,
+)
 from ._base import mismatches, note_mismatch, refusal
 
 __all__ = ["install", "uninstall", "is_installed", "activate", "mismatches", "RUN_HOOKS", "BLOCK_INSTALLS_ENV"]
 
-RUN_HOOKS = (config_checks, config_outputs, executors, install_guard, log_redaction)
+# crash_redaction after log_redaction: its loguru patcher replaces (and does the work of) the message-only one
+RUN_HOOKS = (
+    config_checks,
+    config_outputs,
+    executors,
+    install_guard,
+    log_redaction,
+    crash_redaction,
+    atomic_export,
+    log_sink_errors,
+)
 # Data-Juicer 1.6 installs torch (a multi-GB CUDA build) at run time after every op when torch is missing; we leave
 # recipes without auto_hpo alone, but a user (and our tests) can opt in to the guard for every recipe.
 BLOCK_INSTALLS_ENV = "DJ_HPO_BLOCK_RUNTIME_INSTALLS"

@@ -174,14 +174,20 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     from ..data_access import data_access
 
     dataset = data_access(executor).load(dataset, load_data_np)
+    section["scored_on"] = _scored_on(cfg, section, sweep, targets, data_access(executor).count(dataset))
     executor._dj_hpo_inner = True
     try:
         evaluator = TrialEvaluator(executor, original_run, dataset, targets, objective, seed=section["seed"])
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
-        records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg)
         param_names: List[str] = list(sweep.parameters)
         metric = sweep.metric_name or objective.name or "objective"
+        try:
+            records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg)
+        except KeyboardInterrupt:  # SIGINT / SIGTERM (see signals.py): what the storage holds goes to trials.csv
+            if backend == "local":
+                _flush_trials(storage, study, os.path.join(out_dir, "trials.csv"), param_names, metric)
+            raise
         write_trials_csv(os.path.join(out_dir, "trials.csv"), records, param_names, metric)
         for path in (
             plot_history(os.path.join(out_dir, "metric_history.png"), records, metric, sweep.goal),
@@ -203,6 +209,28 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:
         executor._dj_hpo_inner = False
+
+
+def _scored_on(cfg, section, sweep, targets, n_samples: int) -> dict:
+    """The fingerprint of what the trials are scored on, stored with the study (see fingerprint.py)."""
+    from ..fingerprint import fingerprint
+
+    swept = [(t.position, t.arg) for t in targets.values() if t.position is not None]
+    return fingerprint(cfg, section, sweep.goal, swept, n_samples)
+
+
+def _flush_trials(storage: str, study: str, path: str, param_names: List[str], metric: str) -> None:
+    """Write ``trials.csv`` from the study as the storage holds it (an interrupted run's last act)."""
+    import optuna
+
+    from ..outputs import write_trials_csv
+    from ..sweep.trial import record_of
+
+    try:
+        trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+        write_trials_csv(path, [record_of(t) for t in trials], param_names, metric)
+    except Exception as e:  # noqa: BLE001  (the trials are safe in the storage; the rerun writes the file)
+        logger.warning(f"auto_hpo[sweep]: could not write [{path}] on interrupt: {type(e).__name__}: {e}")
 
 
 def _process_best(executor, original_run, evaluator, params, process, top, skip_export, skip_return):
