@@ -19,6 +19,7 @@ class Target:
     name: str  # the sweep parameter's name
     position: Optional[int]  # op position in ``process``; None for a top-level key
     arg: str  # op argument, or the top-level key
+    size: bool = False  # a size threshold: a byte count is written to the recipe as its size string
 
 
 def _op_args(op_class) -> Optional[set]:
@@ -31,6 +32,12 @@ def _op_args(op_class) -> Optional[set]:
     for cls in inspect.getmro(op_class):
         names |= set(getattr(cls, "_BASE_PARAMS", {}) or {})
     return names
+
+
+def _size_args(op_class) -> set:
+    from .thresholds import size_args
+
+    return size_args(op_class) if op_class is not None else set()
 
 
 def resolve_targets(
@@ -60,7 +67,7 @@ def resolve_targets(
             if accepted is not None and arg not in accepted:
                 problems.append(f"{key}: {op} has no argument {arg!r} (arguments: {', '.join(sorted(accepted))})")
                 continue
-            targets[name] = Target(name, positions[index], arg)
+            targets[name] = Target(name, positions[index], arg, arg in _size_args(op_classes.get(op)))
         elif name in top_keys and name not in ("process", "auto_hpo", "config"):
             targets[name] = Target(name, None, name)
         else:
@@ -88,8 +95,16 @@ def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) 
             op = next(iter(entry))
             if entry[op] is None:
                 entry[op] = {}
+            if target.size and not isinstance(value, str):
+                from .thresholds import size_string
+
+                value = size_string(value)
             entry[op][target.arg] = value
     return out, top
+
+
+def _whole(value):
+    return round(value) if isinstance(value, float) and value == value and abs(value) != float("inf") else value
 
 
 def recipe_problems(
@@ -101,7 +116,7 @@ def recipe_problems(
 ) -> List[str]:
     """Problems a sweep would only meet trial after trial: a numeric threshold swept over non-numbers, and a
     base recipe whose fixed bounds keep nothing (``min > max``)."""
-    from .thresholds import threshold_pairs
+    from .thresholds import size_bytes, threshold_pairs
 
     problems = []
     swept = {(t.position, t.arg) for t in targets.values() if t.position is not None}
@@ -114,6 +129,18 @@ def recipe_problems(
         values = list(getattr(spec, "values", None) or []) + (
             [spec.value] if getattr(spec, "value", None) is not None else []
         )
+        if target.size:
+            # min/max of a linear distribution are byte counts too (those of log or normal ones are not bytes)
+            dist = getattr(spec, "distribution", "") or ""
+            linear = "log" not in dist and "normal" not in dist
+            bounds = [getattr(spec, side, None) for side in ("min", "max")] if linear else []
+            bad = [v for v in values + [b for b in bounds if b is not None] if size_bytes(_whole(v)) is None]
+            if bad:
+                problems.append(
+                    f"{source}.parameters.{name}: {op}.{target.arg} is a size, a byte count >= 0 or a string such as"
+                    f" '10KB' or '123456' (got {bad[0]!r})"
+                )
+            continue
         bad = [v for v in values if target.arg in numeric and (isinstance(v, bool) or not isinstance(v, (int, float)))]
         if bad:
             problems.append(
@@ -126,6 +153,8 @@ def recipe_problems(
             if pair.low is None or pair.high is None:
                 continue
             lo, hi = args.get(pair.low.arg), args.get(pair.high.arg)
+            if pair.low.size:
+                lo, hi = size_bytes(lo), size_bytes(hi)
             fixed = (position, pair.low.arg) not in swept and (position, pair.high.arg) not in swept
             if fixed and isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
                 problems.append(
