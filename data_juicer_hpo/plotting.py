@@ -58,7 +58,7 @@ def plot_bounds(
         unit = "items" if any(isinstance(v, (list, tuple, np.ndarray)) for v in values[index][stat_key]) else "n"
         ax.set_title(f"{op_name} (#{index}): {stat_key}, {unit}={data.size}, k={k:g}, {group[0].scale} scale")
         ax.set_xlabel(stat_key)
-        ax.set_ylabel("samples")
+        ax.set_ylabel("items" if unit == "items" else "samples")
         fig.tight_layout()
         path = os.path.join(out_dir, f"{op_name}_{index}_{stat_key}.png")
         tmp = os.path.join(out_dir, f".tmp-{os.getpid()}-{os.path.basename(path)}")
