@@ -209,6 +209,17 @@ CASES = [
     ("text-field-absent", {"mode": "3sigma"}, None, "no-text", None, [], ["text_keys:"]),
     ("one-sample", {"mode": "3sigma"}, None, "one", None, [], ["needs at least 2 to estimate a std"]),
     ("sweep-data-missing", {"mode": "wandb"}, SWEEP, "missing", None, [], ["dataset_path: no such file or directory"]),
+    # issue 8: log-scale bounds, size thresholds
+    ("scale-unknown", {"mode": "3sigma", "scale": "x"}, None, "ok", None, [], ["auto_hpo.scale: unknown scale 'x' (valid: linear, log)"]),
+    (
+        "sweep-size-unreadable",
+        {"mode": "wandb"},
+        _params(**{"image_size_filter.max_size": {"values": ["1.5MB", 20000]}}),
+        "ok",
+        [PROCESS[0], {"image_size_filter": {"max_size": "1MB"}}],
+        [],
+        ["hpo_config.parameters.image_size_filter.max_size: image_size_filter.max_size is a size", "(got '1.5MB')"],
+    ),
 ]
 
 
