@@ -123,3 +123,49 @@ def test_3sigma_pools_image_items_and_keeps_size_strings(tmp_path, dj_process):
     res = dj_process("--config", write_yaml(tmp_path / "plain.yaml", body))
     assert res.returncode == 0, res.stderr[-3000:]
     assert [row["text"] for row in read_jsonl(tmp_path / "plain" / "kept.jsonl")] == kept
+
+
+def test_sweep_addresses_image_thresholds_and_honours_any_or_all(tmp_path, dj_process):
+    from PIL import Image
+
+    samples = image_samples(tmp_path / "media")
+    data = _write_samples(tmp_path / "d.jsonl", samples)
+    sweep = {
+        "method": "grid",
+        "metric": {"name": "retention", "goal": "maximize"},
+        "parameters": {
+            "image_shape_filter.min_width": {"values": [25, 40]},
+            "image_size_filter.max_size": {"values": ["5KB", 8000, "1MB"]},
+        },
+    }
+    sweep_path = write_yaml(tmp_path / "sweep.yaml", sweep)
+    process = [
+        {"image_shape_filter": {"min_width": 1, "any_or_all": "all"}},
+        {"image_size_filter": {"max_size": "1TB", "any_or_all": "any"}},
+    ]
+    recipe = _recipe(tmp_path, data, process, mode="wandb", hpo_config=str(sweep_path), output_dir=str(tmp_path / "hpo"))
+    res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "each trial runs Data-Juicer's full pipeline" not in res.stderr  # the fast path: statistics reused
+
+    import csv
+
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6
+    widths = {p: Image.open(p).size[0] for s in samples for p in s["images"]}
+    sizes = {p: os.path.getsize(p) for p in widths}
+    bytes_of = {"5KB": 5 * 1024, "8000": 8000, "1MB": 1 << 20}
+    for row in rows:
+        min_width, max_size = int(row["image_shape_filter.min_width"]), bytes_of[row["image_size_filter.max_size"]]
+        keep = _keep(samples, lambda p: widths[p] >= min_width, any_=False)
+        keep &= _keep(samples, lambda p: sizes[p] <= max_size, any_=True)
+        assert float(row["retention"]) == pytest.approx(keep.mean()), row
+
+    best = yaml.safe_load((tmp_path / "hpo" / "best_recipe.yaml").read_text())["process"]
+    assert isinstance(best[1]["image_size_filter"]["max_size"], str)  # a byte count is written as a size string
+    body = yaml.safe_load((tmp_path / "hpo" / "best_recipe.yaml").read_text())
+    body["export_path"] = str(tmp_path / "plain" / "kept.jsonl")
+    res = dj_process("--config", write_yaml(tmp_path / "plain.yaml", body))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert read_jsonl(tmp_path / "plain" / "kept.jsonl") == read_jsonl(tmp_path / "out" / "kept.jsonl")
