@@ -165,6 +165,7 @@ def kept_mask(values, low=None, high=None, low_closed=True, high_closed=True) ->
     """Which samples a Data-Juicer filter keeps with these bounds (``Filter.get_keep_boolean`` semantics)."""
     arr = np.asarray(values, dtype=np.float64)
     keep = np.ones(arr.shape, dtype=bool)
+    low, high = (None if b is None else float(b) for b in (low, high))  # a Fraction bound (video aspect ratios)
     if low is not None:
         keep &= arr >= low if low_closed else arr > low
     if high is not None:

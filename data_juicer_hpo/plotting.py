@@ -1,5 +1,6 @@
 """Pictures of what 3sigma did: one histogram per tuned statistic with the old and new bounds marked."""
 
+import numbers
 import os
 from typing import Dict, List
 
@@ -39,15 +40,16 @@ def plot_bounds(
         if use_log:
             ax.set_xscale("log")
         lo, hi = ax.get_xlim()
-        new_bounds = {c.arg.split("_", 1)[0]: c.op_value for c in group}
+        new_bounds = {c.arg.split("_", 1)[0]: float(c.op_value) for c in group}
         kept_lo = max(new_bounds.get("min", lo), lo)
         kept_hi = min(new_bounds.get("max", hi), hi)
         if kept_lo < kept_hi:
             ax.axvspan(kept_lo, kept_hi, color="#2ecc71", alpha=0.08, label="kept by the new bounds")
         for c in group:
             for value, style, color, label in ((c.old, ":", "#555555", "old"), (c.op_value, "-", "#c0392b", "new")):
-                if not isinstance(value, (int, float)):
+                if not isinstance(value, numbers.Real) or isinstance(value, bool):
                     continue
+                value = float(value)
                 text = f"{label} {c.arg} = {value:.6g}"
                 if lo <= value <= hi:
                     ax.axvline(value, color=color, linestyle=style, lw=1.6, label=text)

@@ -43,6 +43,13 @@ def _threshold_args(op) -> set:
     return {t.arg for pair in threshold_pairs(type(op)) for t in pair.args}
 
 
+def _as_float(bound):
+    """A bound as numpy compares it (a Fraction becomes a float; the probes check the result against the op)."""
+    from fractions import Fraction
+
+    return float(bound) if isinstance(bound, Fraction) else bound
+
+
 def _thresholds(op) -> dict:
     return {t.arg: t for pair in threshold_pairs(type(op)) for t in pair.args}
 
@@ -222,8 +229,8 @@ class TrialEvaluator:
             if found is None or found[2] is None or np.isnan(found[0]).any():
                 return None
             values, owner, raw = found
-            lo = getattr(op, pair.low.arg, None) if pair.low else None
-            hi = getattr(op, pair.high.arg, None) if pair.high else None
+            lo = _as_float(getattr(op, pair.low.arg, None) if pair.low else None)
+            hi = _as_float(getattr(op, pair.high.arg, None) if pair.high else None)
             columns.append(raw)
             lows.append(lo)
             highs.append(hi)
@@ -274,8 +281,8 @@ class TrialEvaluator:
             if found is None or found[2] is not None or np.isnan(found[0]).any():
                 return None
             column, order, _ = found
-            lo = getattr(op, pair.low.arg, None) if pair.low else None
-            hi = getattr(op, pair.high.arg, None) if pair.high else None
+            lo = _as_float(getattr(op, pair.low.arg, None) if pair.low else None)
+            hi = _as_float(getattr(op, pair.high.arg, None) if pair.high else None)
             mask &= kept_mask(
                 column, lo, hi, getattr(op, "min_closed_interval", True), getattr(op, "max_closed_interval", True)
             )

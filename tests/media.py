@@ -45,3 +45,38 @@ def image_samples(folder: Path, n: int = 60, seed: int = 3):
             paths.append(str(write_png(folder / f"img_{i}_{j}.png", w, h, seed * 1000 + i * 10 + j)))
         samples.append({"text": f"sample {i}", "images": paths})
     return samples
+
+
+def write_video(path: Path, width: int, height: int, frames: int, fps: int = 10, seed: int = 0) -> Path:
+    """A short MPEG-4 video of noise (PyAV, the package Data-Juicer reads videos with)."""
+    import av
+
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for _ in range(frames):
+            image = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def video_samples(folder: Path, n: int = 24, seed: int = 5):
+    """``n`` samples with 0, 1 or 2 short videos each, of varied shapes and lengths (even sizes, as MPEG-4 needs)."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for i in range(n):
+        count = 0 if i % 8 == 0 else (2 if i % 3 == 0 else 1)
+        paths = []
+        for j in range(count):
+            w, h = 2 * int(rng.integers(8, 20)), 2 * int(rng.integers(8, 20))
+            frames = int(rng.integers(5, 15))
+            if i == 9 and j == 0:
+                w, h, frames = 96, 16, 40  # one extreme video
+            paths.append(str(write_video(folder / f"vid_{i}_{j}.mp4", w, h, frames, seed=i * 10 + j)))
+        samples.append({"text": f"sample {i}", "videos": paths})
+    return samples

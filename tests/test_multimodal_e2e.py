@@ -28,13 +28,17 @@ def _k_sigma(items, k=3.0):
     return float(arr.mean() - k * arr.std(ddof=1)), float(arr.mean() + k * arr.std(ddof=1))
 
 
-def _keep(samples, item_ok, any_):
-    """Data-Juicer's rule for list-valued filters: a sample without images is kept, else any/all of its items."""
+def _keep_media(samples, key, item_ok, any_):
+    """Data-Juicer's rule for list-valued filters: a sample without media is kept, else any/all of its items."""
     out = []
     for s in samples:
-        oks = [item_ok(p) for p in s["images"]]
+        oks = [item_ok(p) for p in s[key]]
         out.append(True if not oks else (any(oks) if any_ else all(oks)))
     return np.asarray(out)
+
+
+def _keep(samples, item_ok, any_):
+    return _keep_media(samples, "images", item_ok, any_)
 
 
 IMAGE_PROCESS = [
@@ -169,3 +173,55 @@ def test_sweep_addresses_image_thresholds_and_honours_any_or_all(tmp_path, dj_pr
     res = dj_process("--config", write_yaml(tmp_path / "plain.yaml", body))
     assert res.returncode == 0, res.stderr[-3000:]
     assert read_jsonl(tmp_path / "plain" / "kept.jsonl") == read_jsonl(tmp_path / "out" / "kept.jsonl")
+
+
+def test_3sigma_on_videos_durations_resolutions_and_fraction_ratios(tmp_path, dj_process):
+    pytest.importorskip("av")
+    from fractions import Fraction
+
+    import av
+    from media import video_samples
+
+    samples = video_samples(tmp_path / "media")
+    data = _write_samples(tmp_path / "d.jsonl", samples)
+    process = [
+        {"video_duration_filter": {"video_backend": "av", "any_or_all": "any"}},
+        {"video_aspect_ratio_filter": {"min_ratio": "1/100", "max_ratio": "100:1", "any_or_all": "all"}},
+        {"video_resolution_filter": {"any_or_all": "any"}},
+    ]
+    refined_path = tmp_path / "refined.yaml"
+    recipe = _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(refined_path))
+    res = dj_process("--config", recipe)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    info = {}
+    for p in (p for s in samples for p in s["videos"]):
+        with av.open(p) as container:
+            stream = container.streams.video[0]
+            info[p] = (stream.frames / float(stream.average_rate), stream.width, stream.height)
+    d_lo, d_hi = _k_sigma([d for d, _, _ in info.values()])
+    a_lo, a_hi = _k_sigma([w / h for _, w, h in info.values()])
+    w_lo, w_hi = _k_sigma([w for _, w, _ in info.values()])
+    h_lo, h_hi = _k_sigma([h for _, _, h in info.values()])
+    refined = yaml.safe_load(refined_path.read_text())["process"]
+    dur, ratio, res_args = (next(iter(entry.values())) for entry in refined)
+    assert dur["min_duration"] == pytest.approx(max(d_lo, 0.0)) and dur["max_duration"] == pytest.approx(d_hi)
+    assert isinstance(ratio["min_ratio"], str) and isinstance(ratio["max_ratio"], str)  # the argument's type
+    assert float(Fraction(ratio["min_ratio"])) == pytest.approx(max(a_lo, 0.0), rel=1e-9)
+    assert float(Fraction(ratio["max_ratio"])) == pytest.approx(a_hi, rel=1e-9)
+    assert (res_args["min_width"], res_args["max_width"]) == (max(math.ceil(w_lo), 0), math.floor(w_hi))
+    assert (res_args["min_height"], res_args["max_height"]) == (max(math.ceil(h_lo), 0), math.floor(h_hi))
+
+    keep = _keep_media(samples, "videos", lambda p: dur["min_duration"] <= info[p][0] <= dur["max_duration"], True)
+    r_min, r_max = Fraction(ratio["min_ratio"]), Fraction(ratio["max_ratio"])
+    keep &= _keep_media(samples, "videos", lambda p: r_min <= info[p][1] / info[p][2] <= r_max, False)
+    keep &= _keep_media(
+        samples,
+        "videos",
+        lambda p: res_args["min_width"] <= info[p][1] <= res_args["max_width"]
+        and res_args["min_height"] <= info[p][2] <= res_args["max_height"],
+        True,
+    )
+    kept = [row["text"] for row in read_jsonl(tmp_path / "out" / "kept.jsonl")]
+    assert kept == [s["text"] for s, k in zip(samples, keep) if k]
+    assert 0 < len(kept) < len(samples)

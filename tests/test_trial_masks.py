@@ -119,7 +119,7 @@ def test_size_thresholds_are_set_in_bytes_from_strings_or_counts():
 
     op = OPERATORS.modules["image_size_filter"](max_size="1TB")
     runner = object.__new__(TrialEvaluator)
-    runner.targets = {"image_size_filter.max_size": Target("image_size_filter.max_size", 0, "max_size", True)}
+    runner.targets = {"image_size_filter.max_size": Target("image_size_filter.max_size", 0, "max_size", "size")}
     runner._keep_only = set(runner.targets)
     runner._masks, runner._columns = {}, {}
     rows = [{"image_sizes": [v]} for v in range(0, 4000, 100)]

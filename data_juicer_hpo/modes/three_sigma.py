@@ -24,7 +24,7 @@ from ..ksigma import (
     natural_range,
 )
 from ..ops.recipe import dump_recipe, load_recipe_file, recipe_path, refined_recipe, set_process_arg
-from ..ops.thresholds import match_statistic, recipe_value, threshold_pairs
+from ..ops.thresholds import live_value, match_statistic, recipe_value, threshold_pairs
 from ..section import SECTION, section_of
 
 __all__ = ["Change", "Skip", "plan_bounds", "tune", "EXECUTORS", "check", "run"]
@@ -103,7 +103,7 @@ def plan_bounds(ops, stat_keys, values, k: float, scale: str = "linear") -> Tupl
                 live = bound_value(est, k, threshold.side, threshold.type, stat_range, used)
                 new = recipe_value(threshold, live)
                 old = getattr(op, threshold.arg, None)
-                live = live if threshold.size else None
+                live = live_value(threshold, new) if threshold.parse else None  # bytes, a Fraction
                 changes.append(Change(index, name, threshold.arg, old, new, stat_key, live, used, note))
     return changes, skips
 
@@ -143,6 +143,8 @@ def _removed_counts(ops, changes: List[Change], values) -> Dict[int, np.ndarray]
 
 
 def _fmt(value) -> str:
+    if type(value).__name__ == "Fraction":
+        return f"'{value}'"
     return repr(value) if not isinstance(value, int) or value < 10**15 else f"{value:.3g}"
 
 

@@ -19,7 +19,7 @@ class Target:
     name: str  # the sweep parameter's name
     position: Optional[int]  # op position in ``process``; None for a top-level key
     arg: str  # op argument, or the top-level key
-    size: bool = False  # a size threshold: a byte count is written to the recipe as its size string
+    parse: Optional[str] = None  # a threshold the op parses from a string (ops.parsed.SIZE / FRACTION)
 
 
 def _op_args(op_class) -> Optional[set]:
@@ -34,10 +34,10 @@ def _op_args(op_class) -> Optional[set]:
     return names
 
 
-def _size_args(op_class) -> set:
-    from .thresholds import size_args
+def _parsed_args(op_class) -> dict:
+    from .parsed import parsed_args
 
-    return size_args(op_class) if op_class is not None else set()
+    return parsed_args(op_class) if op_class is not None else {}
 
 
 def resolve_targets(
@@ -67,7 +67,7 @@ def resolve_targets(
             if accepted is not None and arg not in accepted:
                 problems.append(f"{key}: {op} has no argument {arg!r} (arguments: {', '.join(sorted(accepted))})")
                 continue
-            targets[name] = Target(name, positions[index], arg, arg in _size_args(op_classes.get(op)))
+            targets[name] = Target(name, positions[index], arg, _parsed_args(op_classes.get(op)).get(arg))
         elif name in top_keys and name not in ("process", "auto_hpo", "config"):
             targets[name] = Target(name, None, name)
         else:
@@ -95,12 +95,18 @@ def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) 
             op = next(iter(entry))
             if entry[op] is None:
                 entry[op] = {}
-            if target.size and not isinstance(value, str):
-                from .thresholds import size_string
+            if target.parse:
+                from .parsed import to_recipe
 
-                value = size_string(value)
+                value = to_recipe(target.parse, value)  # a number: the string the op reads back as it
             entry[op][target.arg] = value
     return out, top
+
+
+def _is_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _whole(value):
@@ -116,7 +122,8 @@ def recipe_problems(
 ) -> List[str]:
     """Problems a sweep would only meet trial after trial: a numeric threshold swept over non-numbers, and a
     base recipe whose fixed bounds keep nothing (``min > max``)."""
-    from .thresholds import size_bytes, threshold_pairs
+    from .parsed import SIZE, fraction_of, size_bytes
+    from .thresholds import threshold_pairs
 
     problems = []
     swept = {(t.position, t.arg) for t in targets.values() if t.position is not None}
@@ -129,17 +136,20 @@ def recipe_problems(
         values = list(getattr(spec, "values", None) or []) + (
             [spec.value] if getattr(spec, "value", None) is not None else []
         )
-        if target.size:
-            # min/max of a linear distribution are byte counts too (those of log or normal ones are not bytes)
+        if target.parse:
+            # min/max of a linear distribution are values too (those of log or normal ones are not)
             dist = getattr(spec, "distribution", "") or ""
             linear = "log" not in dist and "normal" not in dist
             bounds = [getattr(spec, side, None) for side in ("min", "max")] if linear else []
-            bad = [v for v in values + [b for b in bounds if b is not None] if size_bytes(_whole(v)) is None]
+            candidates = values + [b for b in bounds if b is not None]
+            if target.parse == SIZE:
+                bad = [v for v in candidates if size_bytes(_whole(v)) is None]
+                what = "a size, a byte count >= 0 or a string such as '10KB' or '123456'"
+            else:
+                bad = [v for v in candidates if fraction_of(v) is None]
+                what = "a ratio, a number >= 0 or a string such as '16/9' or '16:9'"
             if bad:
-                problems.append(
-                    f"{source}.parameters.{name}: {op}.{target.arg} is a size, a byte count >= 0 or a string such as"
-                    f" '10KB' or '123456' (got {bad[0]!r})"
-                )
+                problems.append(f"{source}.parameters.{name}: {op}.{target.arg} is {what} (got {bad[0]!r})")
             continue
         bad = [v for v in values if target.arg in numeric and (isinstance(v, bool) or not isinstance(v, (int, float)))]
         if bad:
@@ -153,10 +163,11 @@ def recipe_problems(
             if pair.low is None or pair.high is None:
                 continue
             lo, hi = args.get(pair.low.arg), args.get(pair.high.arg)
-            if pair.low.size:
-                lo, hi = size_bytes(lo), size_bytes(hi)
+            if pair.low.parse:
+                read = size_bytes if pair.low.parse == SIZE else fraction_of
+                lo, hi = read(lo), read(hi)
             fixed = (position, pair.low.arg) not in swept and (position, pair.high.arg) not in swept
-            if fixed and isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+            if fixed and _is_number(lo) and _is_number(hi) and lo > hi:
                 problems.append(
                     f"process[{position}].{op}: {pair.low.arg} ({lo}) > {pair.high.arg} ({hi}), so it keeps no sample"
                 )

@@ -4,41 +4,37 @@
 ``min_``/``max_`` parameter of the op's ``__init__`` whose declared type is a number -- never a substring match,
 so ``min_closed_interval`` (a bool, and not even in the signature) is never touched.
 
-Size thresholds (``image_size_filter.min_size: "10KB"``) are strings that the op's ``__init__`` parses with
-Data-Juicer's ``size_to_bytes``; they count as int thresholds in bytes (``Threshold.size``), and a new bound is
-written back as the string of its exact byte count (``"123456"``: ``size_to_bytes`` reads plain digits as bytes
-and rejects a ``B`` suffix).
+Thresholds the op parses from a string (``image_size_filter.min_size: "10KB"``, ``video_aspect_ratio_filter.
+min_ratio: "9/21"``, see :mod:`.parsed`) count as int (bytes) or float thresholds; ``Threshold.parse`` says how
+the recipe states them.
 """
 
 import inspect
-import re
 import typing
 from dataclasses import dataclass
 from typing import Dict, List, Optional
+
+from .parsed import SIZE, parsed_args, to_live, to_recipe
 
 __all__ = [
     "Threshold",
     "ThresholdPair",
     "threshold_pairs",
     "match_statistic",
-    "size_args",
-    "size_bytes",
     "recipe_value",
-    "size_string",
     "live_value",
 ]
-
-# what size_to_bytes reads exactly: digits, then an optional unit (it drops a '.' and ignores other characters)
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmgtpezy]i?b)?\s*$", re.IGNORECASE)
-_SHIFT = {u: 10 * (i + 1) for i, u in enumerate("kmgtpezy")}
-
 
 @dataclass(frozen=True)
 class Threshold:
     arg: str  # e.g. "min_len"
     side: str  # "min" or "max"
-    type: type  # int or float (int for a size string: bytes)
-    size: bool = False  # a size string parsed by size_to_bytes ("10KB", "123456")
+    type: type  # int or float (a size string: int bytes; a fraction string: float)
+    parse: Optional[str] = None  # parsed.SIZE or parsed.FRACTION: the recipe states it as a string
+
+    @property
+    def size(self) -> bool:
+        return self.parse == SIZE
 
 
 @dataclass(frozen=True)
@@ -73,55 +69,14 @@ def _numeric_type(annotation) -> Optional[type]:
     return None
 
 
-def size_args(op_class) -> set:
-    """Arguments of ``op_class.__init__`` that it parses with ``size_to_bytes`` (read from its source)."""
-    try:
-        source = inspect.getsource(op_class.__init__)
-    except (TypeError, OSError):
-        return set()
-    return set(re.findall(r"size_to_bytes\(\s*(\w+)\s*\)", source))
-
-
-def size_bytes(value) -> Optional[int]:
-    """The byte count Data-Juicer's ``size_to_bytes`` gives ``value`` (a byte count or a size string such as
-    ``"10KB"``), or None when the value is not one it reads exactly (``"1.5MB"`` would be read as 15 MB)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and value >= 0 else None
-    if not isinstance(value, str):
-        return None
-    match = _SIZE.match(value)
-    if not match:
-        return None
-    unit = (match[2] or "").lower()
-    return int(match[1]) << _SHIFT[unit[0]] if unit else int(match[1])
-
-
-def size_string(value) -> str:
-    """A byte count as the size string that Data-Juicer's ``size_to_bytes`` parses to exactly that count (plain
-    digits: it reads them as bytes; ``"123456B"`` is an error there). A fractional count is rounded."""
-    if isinstance(value, float) and not value.is_integer():
-        value = round(value)
-    count = size_bytes(value)
-    if count is None:
-        raise ValueError(f"not a byte count (got {value!r})")
-    return str(count)
-
-
 def recipe_value(threshold: Threshold, value):
-    """``value`` as the recipe states it: a size threshold's byte count becomes the string Data-Juicer parses to
-    exactly that many bytes; a size string stays as given."""
-    if threshold.size and not isinstance(value, str):
-        return size_string(value)
-    return value
+    """``value`` as the recipe states it (a parsed threshold's number becomes the string the op reads back)."""
+    return to_recipe(threshold.parse, value)
 
 
 def live_value(threshold: Threshold, value):
-    """``value`` as the constructed op holds it (a size threshold holds bytes)."""
-    return size_bytes(value) if threshold.size else value
+    """``value`` as the constructed op holds it (a size threshold holds bytes, a fraction one a Fraction)."""
+    return to_live(threshold.parse, value)
 
 
 def threshold_pairs(op_class) -> List[ThresholdPair]:
@@ -130,7 +85,7 @@ def threshold_pairs(op_class) -> List[ThresholdPair]:
         params = inspect.signature(op_class.__init__).parameters
     except (TypeError, ValueError):
         return []
-    sizes = size_args(op_class)
+    parsed = parsed_args(op_class)
     found: Dict[str, Dict[str, Threshold]] = {}
     for name, param in params.items():
         for side in ("min", "max"):
@@ -139,8 +94,9 @@ def threshold_pairs(op_class) -> List[ThresholdPair]:
                 kind = _numeric_type(param.annotation)
                 if kind is None and isinstance(param.default, (int, float)) and not isinstance(param.default, bool):
                     kind = type(param.default)
-                if name in sizes:
-                    found.setdefault(name[len(prefix) :], {})[side] = Threshold(name, side, int, size=True)
+                if name in parsed:
+                    kind = int if parsed[name] == SIZE else float
+                    found.setdefault(name[len(prefix) :], {})[side] = Threshold(name, side, kind, parsed[name])
                 elif kind is not None:
                     found.setdefault(name[len(prefix) :], {})[side] = Threshold(name, side, kind)
     return [ThresholdPair(suffix, sides.get("min"), sides.get("max")) for suffix, sides in found.items()]
