@@ -224,7 +224,7 @@ class TrialEvaluator:
 
         columns, lows, highs, probes = [], [], [], set()
         for pair in pairs:
-            stat = match_statistic(pair, stats)
+            stat = match_statistic(pair, stats, len(pairs))
             found = None if stat is None else self._column(bundle, position, stat)
             if found is None or found[2] is None or np.isnan(found[0]).any():
                 return None
@@ -267,7 +267,7 @@ class TrialEvaluator:
             return None
         mask = np.ones(len(bundle.rows), dtype=bool)
         probes = set()
-        first = match_statistic(pairs[0], stats)
+        first = match_statistic(pairs[0], stats, len(pairs))
         found = None if first is None else self._column(bundle, position, first)
         if found is not None and found[2] is not None:
             items = self._items_mask(bundle, position, op, pairs, stats)
@@ -276,7 +276,7 @@ class TrialEvaluator:
             mask, probes = items
             pairs = []
         for pair in pairs:
-            stat = match_statistic(pair, stats)
+            stat = match_statistic(pair, stats, len(pairs))
             found = None if stat is None else self._column(bundle, position, stat)
             if found is None or found[2] is not None or np.isnan(found[0]).any():
                 return None

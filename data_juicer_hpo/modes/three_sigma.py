@@ -85,7 +85,7 @@ def plan_bounds(ops, stat_keys, values, k: float, scale: str = "linear") -> Tupl
         usable = [key for key, (est, reason) in numeric.items() if est is not None or "constant" in (reason or "")]
         for pair in pairs:
             candidates = usable if usable else keys
-            stat_key = match_statistic(pair, candidates)
+            stat_key = match_statistic(pair, candidates, len(pairs))
             label = "/".join(t.arg for t in pair.args)
             if stat_key is None:
                 reasons = "; ".join(f"{key}: {r}" for key, (e, r) in numeric.items() if r) or "ambiguous"
@@ -221,8 +221,10 @@ def preflight(cfg) -> None:
 
 
 def check(cfg) -> List[str]:
-    """Nothing beyond the section and the dataset path (checked by the mode registry)."""
-    return []
+    """Packages the recipe's filters need (the section and the dataset path are checked by the mode registry)."""
+    from ..ops.coverage import missing_package_problems
+
+    return missing_package_problems(cfg.process)
 
 
 def run(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):

@@ -102,9 +102,10 @@ def threshold_pairs(op_class) -> List[ThresholdPair]:
     return [ThresholdPair(suffix, sides.get("min"), sides.get("max")) for suffix, sides in found.items()]
 
 
-def match_statistic(pair: ThresholdPair, stat_keys: List[str]) -> Optional[str]:
-    """The statistic a pair bounds: the op's only numeric statistic, else the one named by the pair's suffix."""
-    if len(stat_keys) == 1:
+def match_statistic(pair: ThresholdPair, stat_keys: List[str], n_pairs: int = 1) -> Optional[str]:
+    """The statistic a pair bounds: the op's only statistic when the op has only this pair, else the one named by
+    the pair's suffix (``video_motion_score_filter.max_size`` is a frame size, not a bound of its only statistic)."""
+    if len(stat_keys) == 1 and n_pairs == 1:
         return stat_keys[0]
     named = [key for key in stat_keys if pair.suffix in key.split("_") or key.endswith(pair.suffix)]
     return named[0] if len(named) == 1 else None
