@@ -210,7 +210,15 @@ CASES = [
     ("one-sample", {"mode": "3sigma"}, None, "one", None, [], ["needs at least 2 to estimate a std"]),
     ("sweep-data-missing", {"mode": "wandb"}, SWEEP, "missing", None, [], ["dataset_path: no such file or directory"]),
     # issue 8: log-scale bounds, size thresholds
-    ("scale-unknown", {"mode": "3sigma", "scale": "x"}, None, "ok", None, [], ["auto_hpo.scale: unknown scale 'x' (valid: linear, log)"]),
+    (
+        "scale-unknown",
+        {"mode": "3sigma", "scale": "x"},
+        None,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.scale: unknown scale 'x' (valid: linear, log)"],
+    ),
     (
         "sweep-size-unreadable",
         {"mode": "wandb"},

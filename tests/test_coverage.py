@@ -4,8 +4,6 @@ set recomputed here with numpy and the filters' own decisions."""
 
 import inspect
 import math
-import os
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,9 +26,9 @@ def _table():
 def test_readme_table_is_current():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start, end = text.index("<!-- coverage:start -->\n"), text.index("\n<!-- coverage:end -->")
-    assert text[start + len("<!-- coverage:start -->\n") : end] == _table(), (
-        "README coverage table is stale: python -m data_juicer_hpo.ops.coverage"
-    )
+    assert (
+        text[start + len("<!-- coverage:start -->\n") : end] == _table()
+    ), "README coverage table is stale: python -m data_juicer_hpo.ops.coverage"
 
 
 def test_rows_cover_every_statistic_filter_and_the_known_cases():
@@ -39,9 +37,7 @@ def test_rows_cover_every_statistic_filter_and_the_known_cases():
     from data_juicer_hpo.ops.coverage import coverage
 
     rows = {row.name: row for row in coverage()}
-    expected = {
-        n for n, c in OPERATORS.modules.items() if issubclass(c, Filter) and n not in NON_STATS_FILTERS.modules
-    }
+    expected = {n for n, c in OPERATORS.modules.items() if issubclass(c, Filter) and n not in NON_STATS_FILTERS.modules}
     assert set(rows) == expected
     assert rows["image_shape_filter"].status == "tuned"
     assert rows["perplexity_filter"].status == "needs a model"

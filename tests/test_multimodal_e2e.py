@@ -147,7 +147,9 @@ def test_sweep_addresses_image_thresholds_and_honours_any_or_all(tmp_path, dj_pr
         {"image_shape_filter": {"min_width": 1, "any_or_all": "all"}},
         {"image_size_filter": {"max_size": "1TB", "any_or_all": "any"}},
     ]
-    recipe = _recipe(tmp_path, data, process, mode="wandb", hpo_config=str(sweep_path), output_dir=str(tmp_path / "hpo"))
+    recipe = _recipe(
+        tmp_path, data, process, mode="wandb", hpo_config=str(sweep_path), output_dir=str(tmp_path / "hpo")
+    )
     res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled"})
     assert res.returncode == 0, res.stderr[-3000:]
     assert "each trial runs Data-Juicer's full pipeline" not in res.stderr  # the fast path: statistics reused

@@ -185,7 +185,9 @@ def test_log_scale_bounds_and_linear_fallback(tmp_path, dj_process):
         {"character_repetition_filter": {"rep_len": 10, "max_ratio": 0.9}},  # ratio 0 for a few texts
     ]
     refined_path = tmp_path / "refined.yaml"
-    recipe = _recipe(tmp_path, data, process, mode="3sigma", scale="log", path_3sigma_recipe=str(refined_path), plot=True)
+    recipe = _recipe(
+        tmp_path, data, process, mode="3sigma", scale="log", path_3sigma_recipe=str(refined_path), plot=True
+    )
     res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]
 

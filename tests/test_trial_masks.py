@@ -90,8 +90,16 @@ def _media_rows(stat_names, seed, n=300, high=100):
 @pytest.mark.parametrize(
     "op_name, args, stats",
     [
-        ("image_shape_filter", {"min_width": 20, "max_width": 70, "min_height": 10, "max_height": 90}, ["image_width", "image_height"]),
-        ("image_shape_filter", {"min_width": 20, "max_width": 70, "min_closed_interval": False}, ["image_width", "image_height"]),
+        (
+            "image_shape_filter",
+            {"min_width": 20, "max_width": 70, "min_height": 10, "max_height": 90},
+            ["image_width", "image_height"],
+        ),
+        (
+            "image_shape_filter",
+            {"min_width": 20, "max_width": 70, "min_closed_interval": False},
+            ["image_width", "image_height"],
+        ),
         ("image_size_filter", {"min_size": "25", "max_size": "80"}, ["image_sizes"]),
         ("image_aspect_ratio_filter", {"min_ratio": 30.0, "max_ratio": 60.5}, ["aspect_ratios"]),
         ("audio_size_filter", {"min_size": "10", "max_size": "50"}, ["audio_sizes"]),

@@ -25,6 +25,7 @@ __all__ = [
     "live_value",
 ]
 
+
 @dataclass(frozen=True)
 class Threshold:
     arg: str  # e.g. "min_len"
