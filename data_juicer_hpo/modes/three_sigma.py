@@ -239,7 +239,8 @@ def run(executor, original_run, dataset=None, load_data_np=None, skip_export=Fal
     n = access.count(dataset)
     check_size(cfg, n)
     ops = access.load_ops(cfg.process)
-    logger.info(f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{n}] samples once")
+    where = f"the Ray dataset ([{n}] samples)" if access.kind == "ray" else f"[{n}] samples"
+    logger.info(f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on {where} once")
     stats = access.statistics_pass(dataset, ops)
     for note in stats.notes:
         logger.info(f"auto_hpo[3sigma]: {note}")
