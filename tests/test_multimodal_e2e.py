@@ -113,6 +113,8 @@ def test_3sigma_pools_image_items_and_keeps_size_strings(tmp_path, dj_process):
     kept = [row["text"] for row in read_jsonl(tmp_path / "out" / "kept.jsonl")]
     assert kept == [s["text"] for s, k in zip(samples, keep) if k]
     assert 0 < len(kept) < len(samples)  # the extreme images are cut, samples without images stay
+    shape_removed = int((~_keep(samples, shape_ok, any_=False)).sum())
+    assert f"image_shape_filter (#1) bounds remove [{shape_removed}] of [{len(samples)}]" in res.stderr
     assert all(s["text"] in kept for s in samples if not s["images"])
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
         "image_aspect_ratio_filter_0_aspect_ratios.png",

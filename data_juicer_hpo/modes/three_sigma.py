@@ -118,14 +118,17 @@ def _removed_counts(ops, changes: List[Change], values) -> Dict[int, np.ndarray]
         op = ops[index]
         if any(is_list_valued(values[index][stat_key]) for stat_key in per_stat):
             # one decision per sample from all of its items, by the filter's own any_or_all
-            keep = kept_mask_items(
-                [values[index][stat_key] for stat_key in per_stat],
-                [bounds.get("min") for bounds in per_stat.values()],
-                [bounds.get("max") for bounds in per_stat.values()],
-                getattr(op, "min_closed_interval", True),
-                getattr(op, "max_closed_interval", True),
-                bool(getattr(op, "any", True)),
-            )
+            try:
+                keep = kept_mask_items(
+                    [values[index][stat_key] for stat_key in per_stat],
+                    [bounds.get("min") for bounds in per_stat.values()],
+                    [bounds.get("max") for bounds in per_stat.values()],
+                    getattr(op, "min_closed_interval", True),
+                    getattr(op, "max_closed_interval", True),
+                    bool(getattr(op, "any", True)),
+                )
+            except ValueError:  # statistics with different item counts: no count to report, the bounds stand
+                continue
             removed[index] = ~keep
             continue
         mask = np.zeros(len(next(iter(values[index].values()))), dtype=bool)
