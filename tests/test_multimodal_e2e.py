@@ -102,7 +102,7 @@ def test_3sigma_pools_image_items_and_keeps_size_strings(tmp_path, dj_process):
 
     size_args = next(entry["image_size_filter"] for entry in refined if "image_size_filter" in entry)
     assert size_to_bytes(size_args["max_size"]) == math.floor(s_hi)  # Data-Juicer reads back the exact byte bound
-    assert "image_size_filter.max_size: " in res.stderr and f"-> '{math.floor(s_hi)}'" in res.stderr
+    assert f"image_size_filter.max_size: '1TB' -> '{math.floor(s_hi)}'" in res.stderr
 
     r_min, r_max = expected[("image_aspect_ratio_filter", "min_ratio")], r_hi
     keep = _keep(samples, lambda p: r_min <= ratios[p] <= r_max, any_=True)

@@ -5,6 +5,7 @@ Runs inside the executor's ``run``, after the dataset is loaded: one statistics 
 recipe, then Data-Juicer's own ``run`` on the data that already carries the statistics.
 """
 
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -151,6 +152,15 @@ def _fmt(value) -> str:
     return repr(value) if not isinstance(value, int) or value < 10**15 else f"{value:.3g}"
 
 
+def _stated(process, ops, c: Change):
+    """A parsed threshold's old value as the recipe states it ('1TB', not the bytes the op holds)."""
+    args = next(iter(process[c.index].values())) or {}
+    if c.arg in args:
+        return args[c.arg]
+    param = inspect.signature(type(ops[c.index]).__init__).parameters.get(c.arg)
+    return param.default if param is not None and param.default is not param.empty else c.old
+
+
 def _cli_overrides(original: dict, cfg) -> List[Tuple[str, object]]:
     """Top-level keys given on the command line, with their effective values (``--export_path x``)."""
     keys = []
@@ -182,7 +192,8 @@ def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[Ch
     for note in dict.fromkeys(f"{c.op_name} (#{c.index}): {c.note}" for c in changes if c.note):
         logger.info(f"auto_hpo[3sigma]: {note}")
     for c in changes:
-        logger.info(f"{c.op_name}.{c.arg}: {_fmt(c.old)} -> {_fmt(c.new)}")
+        old = _stated(cfg.process, ops, c) if c.live is not None else c.old
+        logger.info(f"{c.op_name}.{c.arg}: {_fmt(old)} -> {_fmt(c.new)}")
     removed = _removed_counts(ops, changes, values)
     for index, mask in removed.items():
         logger.info(f"auto_hpo[3sigma]: {ops[index]._name} (#{index}) bounds remove [{int(mask.sum())}] of [{n}]")
