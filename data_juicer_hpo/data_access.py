@@ -68,8 +68,7 @@ class LocalData:
 
         return run_stats_pass(dataset, ops)
 
-    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False,
-                      skip_return=False):
+    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
         """Data-Juicer's own ``run`` with the tuned ``ops``, on the data that already carries the statistics."""
         from .ops.statistics import prepared_pipeline, use_prepared_ops
 
@@ -168,8 +167,7 @@ class RayData:
             dataset, stat_keys, values, len(prefix), len(rows) == n, notes=model_notes(ops), count=len(rows)
         )
 
-    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False,
-                      skip_return=False):
+    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
         """Data-Juicer's Ray ``run`` with the tuned ``ops``; when the statistics pass kept every sample, on the
         materialized dataset that carries them (the prefix's mappers already applied)."""
         from data_juicer.ops import Filter
