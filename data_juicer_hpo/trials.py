@@ -81,7 +81,7 @@ class TrialEvaluator:
         self._mapped: Dict[tuple, object] = {}  # mapper state -> (dataset, Population)
         self._stats: Dict[tuple, Dict[str, list]] = {}  # filter statistics key -> stat key -> values
         self._masks: Dict[tuple, np.ndarray] = {}
-        self._columns: Dict[tuple, Optional[Tuple[np.ndarray, np.ndarray]]] = {}  # statistic -> (values, order)
+        self._columns: Dict[tuple, Optional[tuple]] = {}  # statistic -> (values, order or owner, lists or None)
         self._subsets: Dict[tuple, List[np.ndarray]] = {}
         base_ops = self._load_ops(self.base_process)
         self._op_thresholds = [_threshold_args(op) for op in base_ops]
@@ -193,11 +193,11 @@ class TrialEvaluator:
             keep = [op.process_single({Fields.stats: row}) for row in rows]
         return np.asarray(keep, dtype=bool)
 
-    def _column(self, bundle: _Bundle, position: int, stat: str) -> Optional[Tuple[np.ndarray, np.ndarray]]:
-        """A numeric statistic as an array and its sort order (None when it is not numeric), made once.
+    def _column(self, bundle: _Bundle, position: int, stat: str) -> Optional[Tuple[np.ndarray, np.ndarray, list]]:
+        """A numeric statistic as an array, its sort order and None (None when it is not numeric), made once.
 
-        A list-valued statistic (one value per media item) gives every item's value and, as second array, the
-        sample each item belongs to (items in sample order)."""
+        A list-valued statistic (one value per media item) gives every item's value, the sample each item belongs
+        to (items in sample order) and the per-sample lists."""
         from .ksigma import is_list_valued, pooled
 
         key = (bundle.stat_keys.get(position), stat)
