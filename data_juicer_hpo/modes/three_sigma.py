@@ -102,10 +102,10 @@ def plan_bounds(ops, stat_keys, values, k: float, scale: str = "linear") -> Tupl
             if scale == "log" and log_scale_problem(est):
                 used, note = "linear", f"{stat_key} {log_scale_problem(est)}"
             for threshold in pair.args:
-                live = bound_value(est, k, threshold.side, threshold.type, stat_range, used)
-                new = recipe_value(threshold, live)
+                bound = bound_value(est, k, threshold.side, threshold.type, stat_range, used)
+                new = recipe_value(threshold, bound)  # a parsed threshold: the string the op reads back
                 old = getattr(op, threshold.arg, None)
-                live = live_value(threshold, new) if threshold.parse else None  # bytes, a Fraction
+                live = live_value(threshold, new) if threshold.parse else None  # what the op holds: bytes, a Fraction
                 changes.append(Change(index, name, threshold.arg, old, new, stat_key, live, used, note))
     return changes, skips
 
