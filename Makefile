@@ -12,7 +12,7 @@ setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres,multimodal]'
 	touch $@
 
 $(DEMO_DATA): | $(VENV)/.installed

@@ -149,20 +149,23 @@ class RayData:
     def statistics_pass(self, dataset, ops):
         """As :meth:`LocalData.statistics_pass`, with Data-Juicer's ``stats_only`` processing on the Ray dataset
         (no sample removed); the materialized dataset carries the statistics."""
-        from .ops.statistics import StatsPass, is_stats_filter, probe_stat_keys
+        from .ops.statistics import StatsPass, is_computed, is_stats_filter, model_notes, probe_stat_keys
 
-        positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
+        positions = [i for i, op in enumerate(ops) if is_computed(op)]
         n = self.count(dataset)
         if not positions:
-            return StatsPass(dataset, {}, {}, 0, True, count=n)
+            return StatsPass(dataset, {}, {}, 0, True, notes=model_notes(ops), count=n)
         prefix = ops[: positions[-1] + 1]
         first = {k: v for k, v in dataset.data.take(1)[0].items()}
         stat_keys = {i: probe_stat_keys(ops[i], first) for i in positions}
-        dataset.process(prefix, stats_only=True)
+        # a filter that needs a model is not run here (no download by the plugin); Data-Juicer runs it later
+        dataset.process([op for op in prefix if is_computed(op) or not is_stats_filter(op)], stats_only=True)
         dataset.data = dataset.data.materialize()
         rows = ray_stats_rows(dataset.data)
         values = {i: {key: [row.get(key) for row in rows] for key in keys} for i, keys in stat_keys.items()}
-        return StatsPass(dataset, stat_keys, values, len(prefix), len(rows) == n, count=len(rows))
+        return StatsPass(
+            dataset, stat_keys, values, len(prefix), len(rows) == n, notes=model_notes(ops), count=len(rows)
+        )
 
     def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
         """Data-Juicer's Ray ``run`` with the tuned ``ops``; when the statistics pass kept every sample, on the

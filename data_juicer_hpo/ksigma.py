@@ -9,6 +9,13 @@ statistic's natural range and cast to the argument's declared type so that the k
 * fractional statistic, int argument (``average_line_length_filter``): round outward (``min -> floor``,
   ``max -> ceil``) so that no inlier is dropped;
 * float argument: the exact float.
+
+List-valued statistics (one value per image, audio or video of a sample) are pooled over the population as
+Data-Juicer's Analyzer explodes them (``data_juicer/analysis/overall_analysis.py``: ``col.explode()``): every item
+counts once, a sample without media contributes nothing. The filter's own ``any_or_all`` then decides per sample.
+
+With ``scale="log"`` the bounds are ``exp(mean(ln x) -/+ k * std(ln x))`` (ddof=1), for statistics whose values are
+all > 0 (lengths and sizes are log-normal on real data: the linear lower bound is often negative).
 """
 
 import math
@@ -17,7 +24,20 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-__all__ = ["Estimate", "estimate", "natural_range", "bound_value", "kept_mask"]
+__all__ = [
+    "Estimate",
+    "SCALES",
+    "estimate",
+    "pooled",
+    "is_list_valued",
+    "log_scale_problem",
+    "natural_range",
+    "bound_value",
+    "kept_mask",
+    "kept_mask_items",
+]
+
+SCALES = ("linear", "log")
 
 # Statistics of Data-Juicer's text filters whose range is known; others fall back to what the data shows.
 _NON_NEGATIVE_HINTS = ("len", "length", "num", "count", "size", "ratio", "perplexity", "duration", "width", "height")
@@ -34,29 +54,71 @@ class Estimate:
     integral: bool  # every value is a whole number
     low: float  # observed minimum
     high: float  # observed maximum
+    per_item: bool = False  # pooled from one list of values per sample
+    log_mean: Optional[float] = None  # moments of ln(x), when every value is > 0
+    log_std: Optional[float] = None
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
+
+
+def is_list_valued(values) -> bool:
+    """Whether a statistic holds one list per sample (one value per media item) rather than one number."""
+    return any(_is_list(v) for v in values)
+
+
+def pooled(values) -> np.ndarray:
+    """The statistic's values as the Analyzer sees them: one per sample, or every item of every sample's list
+    (empty lists and missing values contribute nothing, as ``explode`` + ``describe`` skip them)."""
+    values = list(values)
+    if not is_list_valued(values):
+        return np.asarray(values, dtype=np.float64)
+    items = [item for v in values if v is not None for item in (v if _is_list(v) else [v])]
+    return np.asarray(items, dtype=np.float64)
+
+
+def _moments(arr: np.ndarray) -> Tuple[float, float]:
+    # math.fsum sums exactly: the bounds do not depend on the order of the samples (Ray may reorder them)
+    mean = math.fsum(arr) / arr.size
+    return mean, math.sqrt(math.fsum((arr - mean) ** 2) / (arr.size - 1))
 
 
 def estimate(values) -> Tuple[Optional[Estimate], Optional[str]]:
     """Moments of ``values``, or ``(None, reason)`` when the k-sigma rule cannot apply to them."""
+    values = list(values) if not isinstance(values, np.ndarray) else values
+    per_item = is_list_valued(values)
+    unit = "item" if per_item else "sample"
     try:
-        arr = np.asarray(values, dtype=np.float64)
+        arr = pooled(values)
     except (TypeError, ValueError):
         return None, "statistic is not numeric"
     if arr.ndim != 1:
-        return None, "statistic is not a scalar per sample"
+        return None, "statistic is not a number or a list of numbers per sample"
     if arr.size < 2:
-        return None, f"needs at least 2 samples to estimate a std (got {arr.size})"
+        return None, f"needs at least 2 {unit}s to estimate a std (got {arr.size})"
     if np.isnan(arr).any():
-        return None, f"statistic is NaN for {int(np.isnan(arr).sum())} sample(s)"
+        return None, f"statistic is NaN for {int(np.isnan(arr).sum())} {unit}(s)"
     if np.isinf(arr).any():
-        return None, "statistic is infinite for some samples"
-    # math.fsum sums exactly: the bounds do not depend on the order of the samples (Ray may reorder them)
-    mean = math.fsum(arr) / arr.size
-    std = math.sqrt(math.fsum((arr - mean) ** 2) / (arr.size - 1))
+        return None, f"statistic is infinite for some {unit}s"
+    mean, std = _moments(arr)
     if std == 0.0:
         return None, f"statistic is constant ({float(arr[0])!r})"
     integral = bool(np.all(arr == np.floor(arr)))
-    return Estimate(int(arr.size), mean, std, integral, float(arr.min()), float(arr.max())), None
+    log_mean = log_std = None
+    if arr.min() > 0:
+        log_mean, log_std = _moments(np.log(arr))
+    est = Estimate(int(arr.size), mean, std, integral, float(arr.min()), float(arr.max()), per_item, log_mean, log_std)
+    return est, None
+
+
+def log_scale_problem(est: Estimate) -> Optional[str]:
+    """Why log-scale bounds cannot apply to this statistic (None when they can)."""
+    if est.log_mean is None:
+        return f"has values <= 0 (minimum {est.low:g}), so its bounds stay linear"
+    if not est.log_std:
+        return "ln(x) is constant, so its bounds stay linear"
+    return None
 
 
 def natural_range(stat_key: str, est: Estimate) -> Tuple[float, float]:
@@ -74,11 +136,21 @@ def natural_range(stat_key: str, est: Estimate) -> Tuple[float, float]:
     return low, high
 
 
-def bound_value(est: Estimate, k: float, side: str, arg_type: type, stat_range: Tuple[float, float]):
-    """The new value of a ``min``/``max`` argument: k-sigma, clamped, and cast to ``arg_type`` (int or float)."""
+def bound_value(
+    est: Estimate, k: float, side: str, arg_type: type, stat_range: Tuple[float, float], scale: str = "linear"
+):
+    """The new value of a ``min``/``max`` argument: k-sigma (on ``scale``), clamped, and cast to ``arg_type``."""
     if side not in ("min", "max"):
         raise ValueError(f"side must be 'min' or 'max' (got {side!r})")
-    raw = est.mean - k * est.std if side == "min" else est.mean + k * est.std
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES} (got {scale!r})")
+    sign = -1.0 if side == "min" else 1.0
+    if scale == "log":
+        if log_scale_problem(est):
+            raise ValueError(f"log scale does not apply: {log_scale_problem(est)}")
+        raw = math.exp(est.log_mean + sign * k * est.log_std)
+    else:
+        raw = est.mean + sign * k * est.std
     raw = min(max(raw, stat_range[0]), stat_range[1])
     if arg_type is int:
         if est.integral:
@@ -93,8 +165,31 @@ def kept_mask(values, low=None, high=None, low_closed=True, high_closed=True) ->
     """Which samples a Data-Juicer filter keeps with these bounds (``Filter.get_keep_boolean`` semantics)."""
     arr = np.asarray(values, dtype=np.float64)
     keep = np.ones(arr.shape, dtype=bool)
+    low, high = (None if b is None else float(b) for b in (low, high))  # a Fraction bound (video aspect ratios)
     if low is not None:
         keep &= arr >= low if low_closed else arr > low
     if high is not None:
         keep &= arr <= high if high_closed else arr < high
+    return keep
+
+
+def kept_mask_items(columns, lows, highs, low_closed=True, high_closed=True, any_=True) -> np.ndarray:
+    """Which samples a list-valued filter keeps: an item is kept when every statistic of it lies within its
+    bounds (``image_shape_filter``: width and height), a sample by ``any``/``all`` of its items, and a sample
+    without items always (Data-Juicer's ``process_single`` of its image/audio/video filters)."""
+    columns = [list(c) for c in columns]
+    n = len(columns[0])
+    lengths = np.asarray([len(v) if v is not None else 0 for v in columns[0]], dtype=np.int64)
+    item_keep = np.ones(int(lengths.sum()), dtype=bool)
+    for column, low, high in zip(columns, lows, highs):
+        flat = pooled([v if v is not None else [] for v in column])
+        if flat.size != item_keep.size:
+            raise ValueError("list-valued statistics of one filter must have one value per item")
+        item_keep &= kept_mask(flat, low, high, low_closed, high_closed)
+    keep = np.ones(n, dtype=bool)
+    has = lengths > 0
+    if has.any():
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[has]
+        counts = np.add.reduceat(item_keep.astype(np.int64), starts)
+        keep[has] = counts > 0 if any_ else counts == lengths[has]
     return keep

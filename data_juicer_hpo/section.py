@@ -16,6 +16,7 @@ SECTION = "auto_hpo"
 MODES = ("3sigma", "wandb")
 BACKENDS = ("auto", "wandb", "local")
 RECIPE_SUFFIXES = (".yaml", ".yml", ".json")
+SCALES = ("linear", "log")  # the same as ksigma.SCALES (section.py stays free of numpy for the entry point)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,12 @@ class _Key:
 KEYS = (
     _Key("mode", Optional[str], None, f"Auto-HPO mode, one of {', '.join(MODES)}; unset = the plugin does nothing."),
     _Key("k", float, 3.0, "3sigma: bounds are mean +/- k * std of each filter's statistic (k > 0)."),
+    _Key(
+        "scale",
+        str,
+        "linear",
+        "3sigma: linear (mean +/- k*std) or log (exp(mean(ln x) +/- k*std(ln x)), for statistics all > 0).",
+    ),
     _Key(
         "path_3sigma_recipe",
         Optional[str],
@@ -132,6 +139,8 @@ def validate_section(section: dict) -> List[str]:
     k = section["k"]
     if not isinstance(k, (int, float)) or isinstance(k, bool) or not k > 0 or k != k or k == float("inf"):
         problems.append(f"{SECTION}.k: must be a finite number > 0 (got {k!r})")
+    if section["scale"] not in SCALES:
+        problems.append(f"{SECTION}.scale: unknown scale {section['scale']!r} (valid: {', '.join(SCALES)})")
     path = section["path_3sigma_recipe"]
     if path is not None:
         problem = writable_path_problem(f"{SECTION}.path_3sigma_recipe", str(path), RECIPE_SUFFIXES)

@@ -20,7 +20,7 @@ import numpy as np
 from loguru import logger
 
 from .ops.addressing import Target, apply_params
-from .ops.thresholds import threshold_pairs
+from .ops.thresholds import live_value, threshold_pairs
 
 __all__ = ["TrialEvaluator"]
 
@@ -41,6 +41,17 @@ class _Bundle:
 
 def _threshold_args(op) -> set:
     return {t.arg for pair in threshold_pairs(type(op)) for t in pair.args}
+
+
+def _as_float(bound):
+    """A bound as numpy compares it (a Fraction becomes a float; the probes check the result against the op)."""
+    from fractions import Fraction
+
+    return float(bound) if isinstance(bound, Fraction) else bound
+
+
+def _thresholds(op) -> dict:
+    return {t.arg: t for pair in threshold_pairs(type(op)) for t in pair.args}
 
 
 def _op_key(entry: dict, keep_only: set) -> tuple:
@@ -70,7 +81,7 @@ class TrialEvaluator:
         self._mapped: Dict[tuple, object] = {}  # mapper state -> (dataset, Population)
         self._stats: Dict[tuple, Dict[str, list]] = {}  # filter statistics key -> stat key -> values
         self._masks: Dict[tuple, np.ndarray] = {}
-        self._columns: Dict[tuple, Optional[Tuple[np.ndarray, np.ndarray]]] = {}  # statistic -> (values, order)
+        self._columns: Dict[tuple, Optional[tuple]] = {}  # statistic -> (values, order or owner, lists or None)
         self._subsets: Dict[tuple, List[np.ndarray]] = {}
         base_ops = self._load_ops(self.base_process)
         self._op_thresholds = [_threshold_args(op) for op in base_ops]
@@ -182,16 +193,66 @@ class TrialEvaluator:
             keep = [op.process_single({Fields.stats: row}) for row in rows]
         return np.asarray(keep, dtype=bool)
 
-    def _column(self, bundle: _Bundle, position: int, stat: str) -> Optional[Tuple[np.ndarray, np.ndarray]]:
-        """A numeric statistic as an array and its sort order (None when it is not numeric), made once."""
+    def _column(self, bundle: _Bundle, position: int, stat: str) -> Optional[Tuple[np.ndarray, np.ndarray, list]]:
+        """A numeric statistic as an array, its sort order and None (None when it is not numeric), made once.
+
+        A list-valued statistic (one value per media item) gives every item's value, the sample each item belongs
+        to (items in sample order) and the per-sample lists."""
+        from .ksigma import is_list_valued, pooled
+
         key = (bundle.stat_keys.get(position), stat)
         if key not in self._columns:
+            raw = [row.get(stat) for row in bundle.rows]
             try:
-                values = np.asarray([row.get(stat) for row in bundle.rows], dtype=np.float64)
-                self._columns[key] = (values, np.argsort(values, kind="stable"))
+                if is_list_valued(raw):
+                    lengths = [len(v) if v is not None else 0 for v in raw]
+                    values = pooled([v if v is not None else [] for v in raw])
+                    self._columns[key] = (values, np.repeat(np.arange(len(raw)), lengths), raw)
+                else:
+                    values = np.asarray(raw, dtype=np.float64)
+                    ok = values.ndim == 1
+                    self._columns[key] = (values, np.argsort(values, kind="stable"), None) if ok else None
             except (TypeError, ValueError):
                 self._columns[key] = None
         return self._columns[key]
+
+    def _items_mask(self, bundle: _Bundle, position: int, op, pairs, stats) -> Optional[Tuple[np.ndarray, set]]:
+        """The keep mask of a filter over list-valued statistics (an item is kept when within every pair's
+        bounds, a sample by the filter's ``any_or_all``), and samples whose items lie nearest the bounds."""
+        from .ksigma import kept_mask_items
+        from .ops.thresholds import match_statistic
+
+        columns, lows, highs, probes = [], [], [], set()
+        for pair in pairs:
+            stat = match_statistic(pair, stats, len(pairs))
+            found = None if stat is None else self._column(bundle, position, stat)
+            if found is None or found[2] is None or np.isnan(found[0]).any():
+                return None
+            values, owner, raw = found
+            lo = _as_float(getattr(op, pair.low.arg, None) if pair.low else None)
+            hi = _as_float(getattr(op, pair.high.arg, None) if pair.high else None)
+            columns.append(raw)
+            lows.append(lo)
+            highs.append(hi)
+            order = np.argsort(values, kind="stable")
+            for bound in (lo, hi):
+                if isinstance(bound, (int, float)) and values.size:
+                    at = int(np.searchsorted(values[order], bound))
+                    probes.update(int(owner[order[i]]) for i in range(max(0, at - 2), min(len(order), at + 2)))
+        if not isinstance(getattr(op, "any", None), bool):
+            return None
+        try:
+            mask = kept_mask_items(
+                columns,
+                lows,
+                highs,
+                getattr(op, "min_closed_interval", True),
+                getattr(op, "max_closed_interval", True),
+                op.any,
+            )
+        except ValueError:  # statistics of one item that do not line up: ask the filter
+            return None
+        return mask, probes
 
     def _interval_mask(self, bundle: _Bundle, position: int, op) -> Optional[np.ndarray]:
         """The keep mask of an interval filter (``min <= statistic <= max`` per threshold pair) computed with
@@ -206,14 +267,22 @@ class TrialEvaluator:
             return None
         mask = np.ones(len(bundle.rows), dtype=bool)
         probes = set()
-        for pair in pairs:
-            stat = match_statistic(pair, stats)
-            found = None if stat is None else self._column(bundle, position, stat)
-            if found is None or np.isnan(found[0]).any():
+        first = match_statistic(pairs[0], stats, len(pairs))
+        found = None if first is None else self._column(bundle, position, first)
+        if found is not None and found[2] is not None:
+            items = self._items_mask(bundle, position, op, pairs, stats)
+            if items is None:
                 return None
-            column, order = found
-            lo = getattr(op, pair.low.arg, None) if pair.low else None
-            hi = getattr(op, pair.high.arg, None) if pair.high else None
+            mask, probes = items
+            pairs = []
+        for pair in pairs:
+            stat = match_statistic(pair, stats, len(pairs))
+            found = None if stat is None else self._column(bundle, position, stat)
+            if found is None or found[2] is not None or np.isnan(found[0]).any():
+                return None
+            column, order, _ = found
+            lo = _as_float(getattr(op, pair.low.arg, None) if pair.low else None)
+            hi = _as_float(getattr(op, pair.high.arg, None) if pair.high else None)
             mask &= kept_mask(
                 column, lo, hi, getattr(op, "min_closed_interval", True), getattr(op, "max_closed_interval", True)
             )
@@ -240,9 +309,10 @@ class TrialEvaluator:
             if not isinstance(op, Filter):
                 continue
             args = next(iter(process[position].values())) or {}
-            thresholds = tuple(sorted((a, repr(args[a])) for a in _threshold_args(op) if a in args))
+            declared = _thresholds(op)
+            thresholds = tuple(sorted((a, repr(args[a])) for a in declared if a in args))
             for arg, _ in thresholds:
-                setattr(op, arg, args[arg])
+                setattr(op, arg, live_value(declared[arg], args[arg]))  # a size string: the bytes the op holds
             keep &= self._mask(bundle, position, op, thresholds)
         return np.flatnonzero(keep)
 

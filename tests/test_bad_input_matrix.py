@@ -214,6 +214,25 @@ CASES = [
     ("resume-unknown", {"mode": "wandb", "resume": "maybe"}, SWEEP, "ok", None, [], ["auto_hpo.resume: must be"]),
     ("db-empty", {"mode": "wandb", "storage": "sqlite:///sweep.db"}, SWEEP, "empty-db", None, [], ["is empty (0"]),
     ("db-not-sqlite", {"mode": "wandb", "storage": "sqlite:///sweep.db"}, SWEEP, "junk-db", None, [], ["not a SQLite"]),
+    # issue 8: log-scale bounds, size thresholds
+    (
+        "scale-unknown",
+        {"mode": "3sigma", "scale": "x"},
+        None,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.scale: unknown scale 'x' (valid: linear, log)"],
+    ),
+    (
+        "sweep-size-unreadable",
+        {"mode": "wandb"},
+        _params(**{"image_size_filter.max_size": {"values": ["1.5MB", 20000]}}),
+        "ok",
+        [PROCESS[0], {"image_size_filter": {"max_size": "1MB"}}],
+        [],
+        ["hpo_config.parameters.image_size_filter.max_size: image_size_filter.max_size is a size", "(got '1.5MB')"],
+    ),
 ]
 
 

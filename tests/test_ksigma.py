@@ -86,3 +86,45 @@ def test_unknown_statistics_are_not_clamped_when_data_goes_negative():
 def test_open_intervals_follow_data_juicer():
     values = [1, 2, 3]
     assert kept_mask(values, 1, 3, low_closed=False, high_closed=False).tolist() == [False, True, False]
+
+
+def test_list_valued_statistics_pool_every_item_as_the_analyzer_does():
+    import pandas as pd
+
+    values = [[10, 20], [], [30], None, [40, 50, 60]]
+    est, reason = estimate(values)
+    assert reason is None and est.per_item and est.n == 6
+    exploded = pd.Series(values, dtype=object).explode().dropna().astype(float)  # Data-Juicer's OverallAnalysis
+    assert est.mean == pytest.approx(exploded.mean()) and est.std == pytest.approx(exploded.std())
+    est, reason = estimate([[], [5], []])
+    assert est is None and "at least 2 items" in reason
+
+
+def test_log_scale_bounds_match_numpy_and_refuse_non_positive_values():
+    from data_juicer_hpo.ksigma import log_scale_problem
+
+    rng = np.random.default_rng(1)
+    values = np.round(rng.lognormal(5, 1, size=500))
+    est, _ = estimate(values)
+    logs = np.log(values)
+    lo, hi = np.exp(logs.mean() - 2 * logs.std(ddof=1)), np.exp(logs.mean() + 2 * logs.std(ddof=1))
+    assert bound_value(est, 2, "min", int, (0, math.inf), "log") == math.ceil(lo)
+    assert bound_value(est, 2, "max", int, (0, math.inf), "log") == math.floor(hi)
+    assert bound_value(est, 2, "max", float, (0, math.inf), "log") == pytest.approx(hi, rel=1e-12)
+    est, _ = estimate([0.0, 1.0, 5.0])
+    assert "values <= 0" in log_scale_problem(est)
+    with pytest.raises(ValueError):
+        bound_value(est, 2, "min", float, (0, math.inf), "log")
+
+
+@pytest.mark.parametrize("any_", [True, False])
+def test_kept_mask_items_any_all_and_empty(any_):
+    from data_juicer_hpo.ksigma import kept_mask_items
+
+    widths = [[10, 50], [], [50], [5, 6], None]
+    heights = [[10, 10], [], [99], [10, 10], None]
+    keep = kept_mask_items([widths, heights], [8, 8], [60, 60], any_=any_)
+    # item ok: (10,10) yes, (50,10) yes; (50,99) no; (5,10) no, (6,10) no
+    assert keep.tolist() == [True, True, False, False, True]
+    keep = kept_mask_items([[[10, 70]]], [8], [60], any_=any_)
+    assert keep.tolist() == [any_]

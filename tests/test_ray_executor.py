@@ -140,3 +140,90 @@ def test_sweep_trials_run_on_ray(tmp_path, ray_runner):
         assert float(r["retention"]) == pytest.approx(expected)
     kept = _kept_texts(str(tmp_path / "out" / "kept.jsonl"))
     assert len(kept) == sum(1 for t in mapped if 50 <= len(t) <= 100000)
+
+
+def test_three_sigma_and_sweep_on_images_on_ray(tmp_path, ray_runner, dj_process):
+    """List-valued statistics on Ray: the same pooled bounds and kept set as the default executor, and sweep trials
+    whose keep masks honour any_or_all, checked against numpy over the images."""
+    pytest.importorskip("PIL")
+    import csv
+    import math
+
+    from media import image_samples
+    from PIL import Image
+
+    samples = image_samples(tmp_path / "media", n=50)
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    process = [
+        {"image_shape_filter": {"any_or_all": "all"}},
+        {"image_size_filter": {"max_size": "1TB", "any_or_all": "any"}},
+    ]
+
+    def recipe(name, executor, auto_hpo):
+        return write_yaml(
+            tmp_path / f"{name}.yaml",
+            {
+                "project_name": name,
+                "executor_type": executor,
+                "ray_address": "auto",
+                "dataset_path": str(data),
+                "export_path": str(tmp_path / name / "kept.jsonl"),
+                "np": 2,
+                "process": process,
+                "auto_hpo": auto_hpo,
+            },
+        )
+
+    res = ray_runner(
+        [
+            BIN / "dj-process",
+            "--config",
+            recipe("ray", "ray", {"mode": "3sigma", "path_3sigma_recipe": str(tmp_path / "r.yaml")}),
+        ],
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    res = dj_process(
+        "--config", recipe("default", "default", {"mode": "3sigma", "path_3sigma_recipe": str(tmp_path / "d.yaml")})
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    ray_ops = yaml.safe_load((tmp_path / "r.yaml").read_text())["process"]
+    assert ray_ops == yaml.safe_load((tmp_path / "d.yaml").read_text())["process"]
+    widths = [Image.open(p).size[0] for s in samples for p in s["images"]]
+    assert ray_ops[0]["image_shape_filter"]["max_width"] == math.floor(
+        sum(widths) / len(widths) + 3 * float(__import__("numpy").std(widths, ddof=1))
+    )
+    assert isinstance(ray_ops[1]["image_size_filter"]["max_size"], str)
+    kept_ray = _kept_texts(str(tmp_path / "ray" / "kept.jsonl"))
+    assert kept_ray == _kept_texts(str(tmp_path / "default" / "kept.jsonl")) and 0 < len(kept_ray) < len(samples)
+
+    sweep = write_yaml(
+        tmp_path / "sweep.yaml",
+        {
+            "method": "grid",
+            "metric": {"name": "retention", "goal": "maximize"},
+            "parameters": {
+                "image_shape_filter.min_width": {"values": [25, 40]},
+                "image_size_filter.max_size": {"values": ["5KB", 8000]},
+            },
+        },
+    )
+    auto_hpo = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "output_dir": str(tmp_path / "hpo")}
+    res = ray_runner([BIN / "dj-process", "--config", recipe("sweep-run", "ray", auto_hpo)], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["state"] for r in rows} == {"COMPLETE"}
+    size = {p: os.path.getsize(p) for s in samples for p in s["images"]}
+    width = {p: Image.open(p).size[0] for p in size}
+    for r in rows:
+        min_width = int(r["image_shape_filter.min_width"])
+        max_size = {"5KB": 5120, "8000": 8000}[r["image_size_filter.max_size"]]
+        kept = sum(
+            1
+            for s in samples
+            if not s["images"]
+            or (all(width[p] >= min_width for p in s["images"]) and any(size[p] <= max_size for p in s["images"]))
+        )
+        assert float(r["retention"]) == pytest.approx(kept / len(samples)), r

@@ -175,3 +175,44 @@ def test_recipe_without_the_block_runs_as_without_the_plugin(tmp_path, dj_proces
     assert res.returncode == 0, res.stderr[-3000:]
     assert "PLUGIN False" in res.stdout + res.stderr
     assert _texts(tmp_path / "bare" / "processed.jsonl") == with_plugin
+
+
+def test_log_scale_bounds_and_linear_fallback(tmp_path, dj_process):
+    texts = varied_texts()
+    data = write_jsonl(tmp_path / "d.jsonl", texts)
+    process = [
+        {"text_length_filter": {"min_len": 10, "max_len": 100000}},
+        {"character_repetition_filter": {"rep_len": 10, "max_ratio": 0.9}},  # ratio 0 for a few texts
+    ]
+    refined_path = tmp_path / "refined.yaml"
+    recipe = _recipe(
+        tmp_path, data, process, mode="3sigma", scale="log", path_3sigma_recipe=str(refined_path), plot=True
+    )
+    res = dj_process("--config", recipe)
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    logs = np.log([len(t) for t in texts])
+    lo = math.exp(logs.mean() - 3 * logs.std(ddof=1))
+    hi = math.exp(logs.mean() + 3 * logs.std(ddof=1))
+    expected_min, expected_max = math.ceil(lo), math.floor(hi)
+    linear_lo, _ = _k_sigma([len(t) for t in texts])
+    assert linear_lo < 0 < expected_min  # the point of log scale: the low side filters
+    tl = yaml.safe_load(refined_path.read_text())["process"][0]["text_length_filter"]
+    assert (tl["min_len"], tl["max_len"]) == (expected_min, expected_max)
+    assert f"text_length_filter.min_len: 10 -> {expected_min}" in res.stderr
+    kept = _texts(tmp_path / "out" / "processed.jsonl")
+    assert kept and all(expected_min <= len(t) <= expected_max for t in kept)
+
+    # a statistic with values <= 0 stays linear for that op, with the reason logged
+    assert "character_repetition_filter (#1): char_rep_ratio has values <= 0 (minimum 0)" in res.stderr
+    assert "so its bounds stay linear" in res.stderr
+    sc = yaml.safe_load(refined_path.read_text())["process"][1]["character_repetition_filter"]
+    from data_juicer.ops import OPERATORS
+
+    op = OPERATORS.modules["character_repetition_filter"](rep_len=10)
+    stats = op.compute_stats_batched({"text": texts, "__dj__stats__": [{} for _ in texts]})["__dj__stats__"]
+    ratios = [row["char_rep_ratio"] for row in stats]
+    assert min(ratios) == 0.0
+    _, linear_hi = _k_sigma(ratios)
+    assert sc["max_ratio"] == pytest.approx(min(linear_hi, 1.0), rel=1e-9)
+    assert (tmp_path / "text_length_filter_0_text_len.png").exists()

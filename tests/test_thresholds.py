@@ -50,3 +50,44 @@ def test_single_statistic_and_ambiguity():
     pair = ThresholdPair("len", Threshold("min_len", "min", int), None)
     assert match_statistic(pair, ["text_len"]) == "text_len"
     assert match_statistic(pair, ["a_x", "b_y"]) is None
+
+
+def test_size_thresholds_are_found_from_size_to_bytes_and_read_back_exactly():
+    from data_juicer.ops import OPERATORS
+    from data_juicer.utils.mm_utils import size_to_bytes
+
+    from data_juicer_hpo.ops.parsed import size_bytes
+    from data_juicer_hpo.ops.thresholds import recipe_value
+
+    for name in ("image_size_filter", "audio_size_filter"):
+        (pair,) = threshold_pairs(OPERATORS.modules[name])
+        assert pair.low.size and pair.high.size and pair.low.type is int
+    video = {t.arg: t for p in threshold_pairs(OPERATORS.modules["video_motion_score_filter"]) for t in p.args}
+    assert not video["max_size"].size  # a frame size in pixels, not parsed by size_to_bytes
+    for text in ("0", "123456", "10KB", "3 MiB", "1tb", "7kib"):
+        assert size_bytes(text) == size_to_bytes(text), text
+    for text in ("1.5MB", "12K", "abc", "-3", "123456B"):
+        assert size_bytes(text) is None, text
+    with pytest.raises(ValueError):  # why a byte bound is written as plain digits, not "123456B"
+        size_to_bytes("123456B")
+    (pair,) = threshold_pairs(OPERATORS.modules["image_size_filter"])
+    assert recipe_value(pair.high, 123456) == "123456" and size_to_bytes("123456") == 123456
+    assert recipe_value(pair.high, "2MB") == "2MB"
+
+
+def test_fraction_thresholds_are_read_back_by_the_op():
+    from fractions import Fraction
+
+    from data_juicer.ops import OPERATORS
+
+    from data_juicer_hpo.ops.parsed import fraction_of
+    from data_juicer_hpo.ops.thresholds import live_value, recipe_value
+
+    cls = OPERATORS.modules["video_aspect_ratio_filter"]
+    (pair,) = threshold_pairs(cls)
+    assert pair.low.parse == "fraction" and pair.low.type is float
+    value = 1.7777777777777777
+    text = recipe_value(pair.high, value)
+    assert isinstance(text, str) and float(cls(max_ratio=text).max_ratio) == value
+    assert live_value(pair.low, "16:9") == Fraction(16, 9) == cls(min_ratio="16:9").min_ratio
+    assert fraction_of("abc") is None and fraction_of("1/0") is None

@@ -74,3 +74,117 @@ def test_a_filter_that_is_not_an_interval_is_asked():
     runner, bundle = _runner_with(rows, ("s", 0), ["n"])
     assert runner._interval_mask(bundle, 0, op) is None
     assert runner._asked_mask(rows, op).tolist() == [i % 2 == 0 for i in range(40)]
+
+
+def _media_rows(stat_names, seed, n=300, high=100):
+    """Rows with 0..3 items each: one list per statistic, the same length within a row."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        count = int(rng.integers(0, 4))
+        rows.append({name: [int(v) for v in rng.integers(1, high, size=count)] for name in stat_names})
+    return rows
+
+
+@pytest.mark.parametrize("any_or_all", ["any", "all"])
+@pytest.mark.parametrize(
+    "op_name, args, stats",
+    [
+        (
+            "image_shape_filter",
+            {"min_width": 20, "max_width": 70, "min_height": 10, "max_height": 90},
+            ["image_width", "image_height"],
+        ),
+        (
+            "image_shape_filter",
+            {"min_width": 20, "max_width": 70, "min_closed_interval": False},
+            ["image_width", "image_height"],
+        ),
+        ("image_size_filter", {"min_size": "25", "max_size": "80"}, ["image_sizes"]),
+        ("image_aspect_ratio_filter", {"min_ratio": 30.0, "max_ratio": 60.5}, ["aspect_ratios"]),
+        ("audio_size_filter", {"min_size": "10", "max_size": "50"}, ["audio_sizes"]),
+        ("video_aspect_ratio_filter", {"min_ratio": "30/1", "max_ratio": "60.5"}, ["video_aspect_ratios"]),
+        ("video_resolution_filter", {"min_width": 20, "max_height": 70}, ["video_width", "video_height"]),
+    ],
+)
+def test_list_valued_mask_equals_the_filters_decision(op_name, args, stats, any_or_all):
+    from data_juicer.ops import OPERATORS
+
+    op = OPERATORS.modules[op_name](any_or_all=any_or_all, **args)
+    rows = _media_rows(stats, seed=len(op_name))
+    runner, bundle = _runner_with(rows, ("s", 0), stats)
+    fast = runner._interval_mask(bundle, 0, op)
+    assert fast is not None
+    asked = runner._asked_mask(rows, op)
+    np.testing.assert_array_equal(fast, asked)
+    assert 0 < asked.sum() < len(rows)  # the bounds cut something and keep something
+    assert all(asked[i] for i, row in enumerate(rows) if not row[stats[0]])  # no media: kept
+
+
+def test_size_thresholds_are_set_in_bytes_from_strings_or_counts():
+    from data_juicer.ops import OPERATORS
+
+    from data_juicer_hpo.ops.addressing import Target
+    from data_juicer_hpo.trials import TrialEvaluator
+
+    op = OPERATORS.modules["image_size_filter"](max_size="1TB")
+    runner = object.__new__(TrialEvaluator)
+    runner.targets = {"image_size_filter.max_size": Target("image_size_filter.max_size", 0, "max_size", "size")}
+    runner._keep_only = set(runner.targets)
+    runner._masks, runner._columns = {}, {}
+    rows = [{"image_sizes": [v]} for v in range(0, 4000, 100)]
+    runner._stats = {("s", 0): {"image_sizes": [r["image_sizes"] for r in rows]}}
+    bundle = _Bundle(("k",), [{"image_size_filter": {"max_size": "1TB"}}], [op], None, None, rows, {0: ("s", 0)}, True)
+    for value, expected in ((2000, 21), ("2KB", 21), ("1000", 11)):
+        kept = runner.kept_indices(bundle, {"image_size_filter.max_size": value})
+        assert len(kept) == expected, value
+        assert op.max_size == {2000: 2000, "2KB": 2048, "1000": 1000}[value]
+
+
+def test_fraction_thresholds_are_set_from_strings_or_numbers():
+    from fractions import Fraction
+
+    from data_juicer.ops import OPERATORS
+
+    from data_juicer_hpo.ops.addressing import Target
+
+    op = OPERATORS.modules["video_aspect_ratio_filter"](min_ratio="0", max_ratio="100")
+    name = "video_aspect_ratio_filter.max_ratio"
+    runner = object.__new__(TrialEvaluator)
+    runner.targets = {name: Target(name, 0, "max_ratio", "fraction")}
+    runner._keep_only = set(runner.targets)
+    runner._masks, runner._columns = {}, {}
+    rows = [{"video_aspect_ratios": [v / 10]} for v in range(40)]
+    runner._stats = {("s", 0): {"video_aspect_ratios": [r["video_aspect_ratios"] for r in rows]}}
+    process = [{"video_aspect_ratio_filter": {"min_ratio": "0", "max_ratio": "100"}}]
+    bundle = _Bundle(("k",), process, [op], None, None, rows, {0: ("s", 0)}, True)
+    for value, expected, held in (
+        ("16/9", 18, Fraction(16, 9)),
+        ("3:2", 16, Fraction(3, 2)),
+        (2.5, 26, Fraction(5, 2)),
+    ):
+        kept = runner.kept_indices(bundle, {name: value})
+        assert len(kept) == expected and op.max_ratio == held, value
+
+
+def test_sweep_values_of_parsed_thresholds_are_checked():
+    from data_juicer.ops import OPERATORS
+
+    from data_juicer_hpo.ops.addressing import apply_params, recipe_problems, resolve_targets
+    from data_juicer_hpo.sweep.parameters import parse_parameters
+
+    process = [{"image_size_filter": {"max_size": "1MB"}}, {"video_aspect_ratio_filter": {}}]
+    raw = {
+        "image_size_filter.max_size": {"values": ["10KB", 20000, "1.5MB"]},
+        "video_aspect_ratio_filter.min_ratio": {"values": ["16/9", 0.5, "wide"]},
+    }
+    targets, problems = resolve_targets(raw, process, OPERATORS.modules, [])
+    assert not problems and targets["image_size_filter.max_size"].parse == "size"
+    specs, problems = parse_parameters(raw, "hpo_config.parameters")
+    assert not problems
+    problems = recipe_problems(process, targets, specs, OPERATORS.modules)
+    assert any("image_size_filter.max_size is a size" in p and "'1.5MB'" in p for p in problems)
+    assert any("video_aspect_ratio_filter.min_ratio is a ratio" in p and "'wide'" in p for p in problems)
+    assert len(problems) == 2
+    out, _ = apply_params(process, targets, {"image_size_filter.max_size": 20000})
+    assert out[0]["image_size_filter"]["max_size"] == "20000"

@@ -142,11 +142,14 @@ def _best_recipe_doc(cfg, targets, params) -> dict:
 
 def check(cfg) -> List[str]:
     """The sweep file, parameter targets, objective options and storage: every problem, before any work."""
+    from ..ops.coverage import missing_package_problems
+
+    packages = missing_package_problems(cfg.process)
     try:
         sweep = load_sweep(section_of(cfg)["hpo_config"], cfg)
     except AutoHpoError as e:
-        return e.problems
-    return _validate(section_of(cfg), cfg, sweep)[2]
+        return packages + e.problems
+    return packages + _validate(section_of(cfg), cfg, sweep)[2]
 
 
 def run(executor, original_run, *args, **kwargs):

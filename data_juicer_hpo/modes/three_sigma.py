@@ -6,6 +6,7 @@ by :mod:`~data_juicer_hpo.ops.thresholds`), the edits to the live ops and ``cfg.
 Data-Juicer's own ``run`` on the data that already carries the statistics.
 """
 
+import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -15,9 +16,17 @@ import numpy as np
 from loguru import logger
 
 from ..errors import AutoHpoError
-from ..ksigma import bound_value, estimate, kept_mask, natural_range
+from ..ksigma import (
+    bound_value,
+    estimate,
+    is_list_valued,
+    kept_mask,
+    kept_mask_items,
+    log_scale_problem,
+    natural_range,
+)
 from ..ops.recipe import dump_recipe, load_recipe_file, recipe_path, refined_recipe, set_process_arg
-from ..ops.thresholds import match_statistic, threshold_pairs
+from ..ops.thresholds import live_value, match_statistic, recipe_value, threshold_pairs
 from ..section import SECTION, section_of
 
 __all__ = ["Change", "Skip", "plan_bounds", "tune", "EXECUTORS", "check", "run"]
@@ -37,8 +46,15 @@ class Change:
     op_name: str
     arg: str
     old: object
-    new: object
+    new: object  # as the recipe states it (a size threshold: the string of its byte count)
     stat_key: str
+    live: object = None  # as the op holds it (a size threshold: bytes); None = same as ``new``
+    scale: str = "linear"
+    note: str = ""  # why the requested scale was not used
+
+    @property
+    def op_value(self):
+        return self.new if self.live is None else self.live
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,11 @@ class Skip:
     reason: str
 
 
-def plan_bounds(ops, stat_keys, values, k: float) -> Tuple[List[Change], List[Skip]]:
-    """The new threshold values of every stats filter, and why the others stay unchanged."""
+def plan_bounds(ops, stat_keys, values, k: float, scale: str = "linear") -> Tuple[List[Change], List[Skip]]:
+    """The new threshold values of every stats filter, and why the others stay unchanged.
+
+    ``scale="log"`` uses log-scale bounds for every statistic whose values are all > 0; the others stay linear
+    (``Change.note`` says why)."""
     changes, skips = [], []
     for index, keys in stat_keys.items():
         op = ops[index]
@@ -68,7 +87,7 @@ def plan_bounds(ops, stat_keys, values, k: float) -> Tuple[List[Change], List[Sk
         usable = [key for key, (est, reason) in numeric.items() if est is not None or "constant" in (reason or "")]
         for pair in pairs:
             candidates = usable if usable else keys
-            stat_key = match_statistic(pair, candidates)
+            stat_key = match_statistic(pair, candidates, len(pairs))
             label = "/".join(t.arg for t in pair.args)
             if stat_key is None:
                 reasons = "; ".join(f"{key}: {r}" for key, (e, r) in numeric.items() if r) or "ambiguous"
@@ -79,9 +98,15 @@ def plan_bounds(ops, stat_keys, values, k: float) -> Tuple[List[Change], List[Sk
                 skips.append(Skip(index, name, f"{label}: {stat_key} {reason}"))
                 continue
             stat_range = natural_range(stat_key, est)
+            used, note = scale, ""
+            if scale == "log" and log_scale_problem(est):
+                used, note = "linear", f"{stat_key} {log_scale_problem(est)}"
             for threshold in pair.args:
-                new = bound_value(est, k, threshold.side, threshold.type, stat_range)
-                changes.append(Change(index, name, threshold.arg, getattr(op, threshold.arg, None), new, stat_key))
+                bound = bound_value(est, k, threshold.side, threshold.type, stat_range, used)
+                new = recipe_value(threshold, bound)  # a parsed threshold: the string the op reads back
+                old = getattr(op, threshold.arg, None)
+                live = live_value(threshold, new) if threshold.parse else None  # what the op holds: bytes, a Fraction
+                changes.append(Change(index, name, threshold.arg, old, new, stat_key, live, used, note))
     return changes, skips
 
 
@@ -89,10 +114,25 @@ def _removed_counts(ops, changes: List[Change], values) -> Dict[int, np.ndarray]
     """Per op position, the mask of samples its new bounds remove (on the statistic as that op sees it)."""
     by_op: Dict[int, Dict[str, Dict[str, object]]] = {}
     for c in changes:
-        by_op.setdefault(c.index, {}).setdefault(c.stat_key, {})[c.arg.split("_", 1)[0]] = c.new
+        by_op.setdefault(c.index, {}).setdefault(c.stat_key, {})[c.arg.split("_", 1)[0]] = c.op_value
     removed = {}
     for index, per_stat in by_op.items():
         op = ops[index]
+        if any(is_list_valued(values[index][stat_key]) for stat_key in per_stat):
+            # one decision per sample from all of its items, by the filter's own any_or_all
+            try:
+                keep = kept_mask_items(
+                    [values[index][stat_key] for stat_key in per_stat],
+                    [bounds.get("min") for bounds in per_stat.values()],
+                    [bounds.get("max") for bounds in per_stat.values()],
+                    getattr(op, "min_closed_interval", True),
+                    getattr(op, "max_closed_interval", True),
+                    bool(getattr(op, "any", True)),
+                )
+            except ValueError:  # statistics with different item counts: no count to report, the bounds stand
+                continue
+            removed[index] = ~keep
+            continue
         mask = np.zeros(len(next(iter(values[index].values()))), dtype=bool)
         for stat_key, bounds in per_stat.items():
             keep = kept_mask(
@@ -108,7 +148,18 @@ def _removed_counts(ops, changes: List[Change], values) -> Dict[int, np.ndarray]
 
 
 def _fmt(value) -> str:
+    if type(value).__name__ == "Fraction":
+        return f"'{value}'"
     return repr(value) if not isinstance(value, int) or value < 10**15 else f"{value:.3g}"
+
+
+def _stated(process, ops, c: Change):
+    """A parsed threshold's old value as the recipe states it ('1TB', not the bytes the op holds)."""
+    args = next(iter(process[c.index].values())) or {}
+    if c.arg in args:
+        return args[c.arg]
+    param = inspect.signature(type(ops[c.index]).__init__).parameters.get(c.arg)
+    return param.default if param is not None and param.default is not param.empty else c.old
 
 
 def _cli_overrides(original: dict, cfg) -> List[Tuple[str, object]]:
@@ -124,7 +175,7 @@ def _cli_overrides(original: dict, cfg) -> List[Tuple[str, object]]:
 
 def _apply(changes: List[Change], ops, cfg) -> None:
     for c in changes:
-        setattr(ops[c.index], c.arg, c.new)
+        setattr(ops[c.index], c.arg, c.op_value)
         set_process_arg(cfg.process, c.index, c.arg, c.new)
 
 
@@ -135,11 +186,15 @@ def _default_side_dir(cfg) -> str:
 def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[Change]:
     """Plan, log, apply (live ops and ``cfg.process``), and write the refined recipe and plots."""
     k = float(section["k"])
-    changes, skips = plan_bounds(ops, stat_keys, values, k)
+    scale = section.get("scale") or "linear"
+    changes, skips = plan_bounds(ops, stat_keys, values, k, scale)
     for s in skips:
         logger.info(f"auto_hpo[3sigma]: {s.op_name} (#{s.index}) unchanged: {s.reason}")
+    for note in dict.fromkeys(f"{c.op_name} (#{c.index}): {c.note}" for c in changes if c.note):
+        logger.info(f"auto_hpo[3sigma]: {note}")
     for c in changes:
-        logger.info(f"{c.op_name}.{c.arg}: {_fmt(c.old)} -> {_fmt(c.new)}")
+        old = _stated(cfg.process, ops, c) if c.live is not None else c.old
+        logger.info(f"{c.op_name}.{c.arg}: {_fmt(old)} -> {_fmt(c.new)}")
     removed = _removed_counts(ops, changes, values)
     for index, mask in removed.items():
         logger.info(f"auto_hpo[3sigma]: {ops[index]._name} (#{index}) bounds remove [{int(mask.sum())}] of [{n}]")
@@ -159,7 +214,7 @@ def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[Ch
         from ..plotting import plot_bounds
 
         plot_dir = os.path.dirname(os.path.abspath(out_path)) if out_path else _default_side_dir(cfg)
-        for path in plot_bounds(changes, values, plot_dir, k):
+        for path in plot_bounds(changes, values, plot_dir, k, scale):
             logger.info(f"auto_hpo[3sigma]: plot written to [{path}]")
     return changes
 
@@ -181,8 +236,10 @@ def preflight(cfg) -> None:
 
 
 def check(cfg) -> List[str]:
-    """Nothing beyond the section and the dataset path (checked by the mode registry)."""
-    return []
+    """Packages the recipe's filters need (the section and the dataset path are checked by the mode registry)."""
+    from ..ops.coverage import missing_package_problems
+
+    return missing_package_problems(cfg.process)
 
 
 def run(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):

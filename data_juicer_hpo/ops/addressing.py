@@ -19,6 +19,7 @@ class Target:
     name: str  # the sweep parameter's name
     position: Optional[int]  # op position in ``process``; None for a top-level key
     arg: str  # op argument, or the top-level key
+    parse: Optional[str] = None  # a threshold the op parses from a string (ops.parsed.SIZE / FRACTION)
 
 
 def _op_args(op_class) -> Optional[set]:
@@ -31,6 +32,12 @@ def _op_args(op_class) -> Optional[set]:
     for cls in inspect.getmro(op_class):
         names |= set(getattr(cls, "_BASE_PARAMS", {}) or {})
     return names
+
+
+def _parsed_args(op_class) -> dict:
+    from .parsed import parsed_args
+
+    return parsed_args(op_class) if op_class is not None else {}
 
 
 def resolve_targets(
@@ -60,7 +67,7 @@ def resolve_targets(
             if accepted is not None and arg not in accepted:
                 problems.append(f"{key}: {op} has no argument {arg!r} (arguments: {', '.join(sorted(accepted))})")
                 continue
-            targets[name] = Target(name, positions[index], arg)
+            targets[name] = Target(name, positions[index], arg, _parsed_args(op_classes.get(op)).get(arg))
         elif name in top_keys and name not in ("process", "auto_hpo", "config"):
             targets[name] = Target(name, None, name)
         else:
@@ -88,8 +95,22 @@ def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) 
             op = next(iter(entry))
             if entry[op] is None:
                 entry[op] = {}
+            if target.parse:
+                from .parsed import to_recipe
+
+                value = to_recipe(target.parse, value)  # a number: the string the op reads back as it
             entry[op][target.arg] = value
     return out, top
+
+
+def _is_number(value) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _whole(value):
+    return round(value) if isinstance(value, float) and value == value and abs(value) != float("inf") else value
 
 
 def recipe_problems(
@@ -101,6 +122,7 @@ def recipe_problems(
 ) -> List[str]:
     """Problems a sweep would only meet trial after trial: a numeric threshold swept over non-numbers, and a
     base recipe whose fixed bounds keep nothing (``min > max``)."""
+    from .parsed import SIZE, fraction_of, size_bytes
     from .thresholds import threshold_pairs
 
     problems = []
@@ -114,6 +136,21 @@ def recipe_problems(
         values = list(getattr(spec, "values", None) or []) + (
             [spec.value] if getattr(spec, "value", None) is not None else []
         )
+        if target.parse:
+            # min/max of a linear distribution are values too (those of log or normal ones are not)
+            dist = getattr(spec, "distribution", "") or ""
+            linear = "log" not in dist and "normal" not in dist
+            bounds = [getattr(spec, side, None) for side in ("min", "max")] if linear else []
+            candidates = values + [b for b in bounds if b is not None]
+            if target.parse == SIZE:
+                bad = [v for v in candidates if size_bytes(_whole(v)) is None]
+                what = "a size, a byte count >= 0 or a string such as '10KB' or '123456'"
+            else:
+                bad = [v for v in candidates if fraction_of(v) is None]
+                what = "a ratio, a number >= 0 or a string such as '16/9' or '16:9'"
+            if bad:
+                problems.append(f"{source}.parameters.{name}: {op}.{target.arg} is {what} (got {bad[0]!r})")
+            continue
         bad = [v for v in values if target.arg in numeric and (isinstance(v, bool) or not isinstance(v, (int, float)))]
         if bad:
             problems.append(
@@ -126,8 +163,11 @@ def recipe_problems(
             if pair.low is None or pair.high is None:
                 continue
             lo, hi = args.get(pair.low.arg), args.get(pair.high.arg)
+            if pair.low.parse:
+                read = size_bytes if pair.low.parse == SIZE else fraction_of
+                lo, hi = read(lo), read(hi)
             fixed = (position, pair.low.arg) not in swept and (position, pair.high.arg) not in swept
-            if fixed and isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+            if fixed and _is_number(lo) and _is_number(hi) and lo > hi:
                 problems.append(
                     f"process[{position}].{op}: {pair.low.arg} ({lo}) > {pair.high.arg} ({hi}), so it keeps no sample"
                 )

@@ -19,6 +19,8 @@ __all__ = [
     "StatsPass",
     "run_stats_pass",
     "is_stats_filter",
+    "is_computed",
+    "model_notes",
     "probe_stat_keys",
     "use_prepared_ops",
     "prepared_pipeline",
@@ -33,6 +35,13 @@ def is_stats_filter(op) -> bool:
     return isinstance(op, Filter) and op._name not in NON_STATS_FILTERS.modules
 
 
+def is_computed(op) -> bool:
+    """A stats filter whose statistic the plugin computes: one that needs no model (never a download by us)."""
+    from .coverage import model_need
+
+    return is_stats_filter(op) and model_need(op) is None
+
+
 @dataclass
 class StatsPass:
     dataset: object  # the population after the applied prefix, with the statistics column
@@ -42,6 +51,17 @@ class StatsPass:
     aligned: bool  # every applied op kept one output sample per input sample
     notes: List[str] = field(default_factory=list)
     count: int = 0  # samples the statistics were computed on
+
+
+def model_notes(ops) -> List[str]:
+    """Why each stats filter that needs a model is left unchanged (its statistic is not computed by the plugin)."""
+    from .coverage import model_need
+
+    return [
+        f"{op._name} (#{i}) unchanged: {model_need(op)}"
+        for i, op in enumerate(ops)
+        if is_stats_filter(op) and model_need(op) is not None
+    ]
 
 
 def probe_stat_keys(op, sample: dict) -> List[str]:
@@ -79,7 +99,7 @@ def _segments(ops, last: int):
     """Runs of consecutive stats filters (computed together in one pass) and single other ops, up to ``last``."""
     segment = []
     for i, op in enumerate(ops[: last + 1]):
-        if is_stats_filter(op):
+        if is_computed(op):
             segment.append(i)
             continue
         if segment:
@@ -153,14 +173,17 @@ def run_stats_pass(dataset, ops) -> StatsPass:
 
     if not isinstance(dataset, NestedDataset):
         dataset = NestedDataset(dataset)
-    positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
+    positions = [i for i, op in enumerate(ops) if is_computed(op)]
     result = StatsPass(dataset, {}, {}, 0, True, count=len(dataset))
+    result.notes.extend(model_notes(ops))
     if not positions:
         return result
     last = positions[-1]
     sample = _first_sample(dataset)
     for segment in _segments(ops, last):
         first = ops[segment[0]]
+        if is_stats_filter(first) and not is_computed(first):
+            continue  # needs a model: noted above, computed later by Data-Juicer itself
         if is_stats_filter(first):
             for i in segment:
                 result.stat_keys[i] = probe_stat_keys(ops[i], sample)
@@ -233,7 +256,8 @@ def prepared_pipeline(stats: StatsPass, ops) -> Optional[list]:
     from data_juicer.ops import Filter
 
     prefix = [op for op in ops[: stats.prefix_len] if isinstance(op, Filter)]
+    computed = {id(ops[i]) for i in stats.stat_keys}
     for op in prefix:
-        if is_stats_filter(op):
+        if id(op) in computed:
             reuse_statistics(op)
     return prefix + list(ops[stats.prefix_len :])

@@ -3,6 +3,10 @@
 ``min_len``/``max_len``, ``min_ratio``/``max_ratio`` are pairs; ``min_score`` alone is one-sided. A threshold is a
 ``min_``/``max_`` parameter of the op's ``__init__`` whose declared type is a number -- never a substring match,
 so ``min_closed_interval`` (a bool, and not even in the signature) is never touched.
+
+Thresholds the op parses from a string (``image_size_filter.min_size: "10KB"``, ``video_aspect_ratio_filter.
+min_ratio: "9/21"``, see :mod:`.parsed`) count as int (bytes) or float thresholds; ``Threshold.parse`` says how
+the recipe states them.
 """
 
 import inspect
@@ -10,14 +14,28 @@ import typing
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-__all__ = ["Threshold", "ThresholdPair", "threshold_pairs", "match_statistic"]
+from .parsed import SIZE, parsed_args, to_live, to_recipe
+
+__all__ = [
+    "Threshold",
+    "ThresholdPair",
+    "threshold_pairs",
+    "match_statistic",
+    "recipe_value",
+    "live_value",
+]
 
 
 @dataclass(frozen=True)
 class Threshold:
     arg: str  # e.g. "min_len"
     side: str  # "min" or "max"
-    type: type  # int or float
+    type: type  # int or float (a size string: int bytes; a fraction string: float)
+    parse: Optional[str] = None  # parsed.SIZE or parsed.FRACTION: the recipe states it as a string
+
+    @property
+    def size(self) -> bool:
+        return self.parse == SIZE
 
 
 @dataclass(frozen=True)
@@ -52,12 +70,23 @@ def _numeric_type(annotation) -> Optional[type]:
     return None
 
 
+def recipe_value(threshold: Threshold, value):
+    """``value`` as the recipe states it (a parsed threshold's number becomes the string the op reads back)."""
+    return to_recipe(threshold.parse, value)
+
+
+def live_value(threshold: Threshold, value):
+    """``value`` as the constructed op holds it (a size threshold holds bytes, a fraction one a Fraction)."""
+    return to_live(threshold.parse, value)
+
+
 def threshold_pairs(op_class) -> List[ThresholdPair]:
     """The numeric ``min_X``/``max_X`` arguments of ``op_class.__init__``, grouped by ``X`` in signature order."""
     try:
         params = inspect.signature(op_class.__init__).parameters
     except (TypeError, ValueError):
         return []
+    parsed = parsed_args(op_class)
     found: Dict[str, Dict[str, Threshold]] = {}
     for name, param in params.items():
         for side in ("min", "max"):
@@ -66,14 +95,18 @@ def threshold_pairs(op_class) -> List[ThresholdPair]:
                 kind = _numeric_type(param.annotation)
                 if kind is None and isinstance(param.default, (int, float)) and not isinstance(param.default, bool):
                     kind = type(param.default)
-                if kind is not None:
+                if name in parsed:
+                    kind = int if parsed[name] == SIZE else float
+                    found.setdefault(name[len(prefix) :], {})[side] = Threshold(name, side, kind, parsed[name])
+                elif kind is not None:
                     found.setdefault(name[len(prefix) :], {})[side] = Threshold(name, side, kind)
     return [ThresholdPair(suffix, sides.get("min"), sides.get("max")) for suffix, sides in found.items()]
 
 
-def match_statistic(pair: ThresholdPair, stat_keys: List[str]) -> Optional[str]:
-    """The statistic a pair bounds: the op's only numeric statistic, else the one named by the pair's suffix."""
-    if len(stat_keys) == 1:
+def match_statistic(pair: ThresholdPair, stat_keys: List[str], n_pairs: int = 1) -> Optional[str]:
+    """The statistic a pair bounds: the op's only statistic when the op has only this pair, else the one named by
+    the pair's suffix (``video_motion_score_filter.max_size`` is a frame size, not a bound of its only statistic)."""
+    if len(stat_keys) == 1 and n_pairs == 1:
         return stat_keys[0]
     named = [key for key in stat_keys if pair.suffix in key.split("_") or key.endswith(pair.suffix)]
     return named[0] if len(named) == 1 else None
