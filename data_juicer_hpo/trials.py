@@ -271,17 +271,17 @@ class TrialEvaluator:
         bundle = self.bundle(params)
         if not bundle.fast:
             return self._evaluate_slow(params)
-        kept = self.kept_indices(bundle, params)
+        population, kept = self.trial_documents(bundle, params, self.kept_indices(bundle, params))
         history = self.history.setdefault(number, [])
         if rungs and report is not None:
-            subsets = self._rung_subsets(len(bundle.rows), list(rungs))
+            subsets = self._rung_subsets(len(population), list(rungs))
             for r, member in zip(rungs[:-1], subsets[:-1]):
-                value = float(self.objective.score(bundle.population, kept[member[kept]]))
+                value = float(self.objective.score(population, kept[member[kept]]))
                 history.append((r, value))
                 report(value, r)
                 if should_prune is not None and should_prune():
                     return value
-        value = float(self.objective.score(bundle.population, kept))
+        value = float(self.objective.score(population, kept))
         if rungs:
             history.append((rungs[-1], value))
             if report is not None:
@@ -296,7 +296,7 @@ class TrialEvaluator:
         saved = self.cfg.process
         self.cfg.process = process
         try:
-            samples, texts = self.data.run_pipeline(self.original_run, self.dataset)
+            samples, texts = self.data.run_pipeline(self.original_run, self.trial_dataset(params))
         finally:
             self.cfg.process = saved
         population = Population(texts, dataset=samples, cfg=self.cfg)
@@ -304,3 +304,43 @@ class TrialEvaluator:
 
     def best_recipe(self, params: dict) -> Tuple[List[dict], dict]:
         return apply_params(self.base_process, self.targets, params)
+
+    # ---- data mixtures (see mixture.py): trials pick rows of the whole sources -------------------------------
+
+    mixture = None  # a mixture_data.SourceMixture when the sweep tunes dataset.configs[i].weight / max_sample_num
+    _last_view: tuple = (None, None, None)
+
+    def use_mixture(self, mixture) -> None:
+        """Evaluate trials on mixtures of the sources concatenated in ``self.dataset`` (see mixture_data)."""
+        self.mixture = mixture
+
+    def trial_documents(self, bundle: _Bundle, params: dict, kept: np.ndarray):
+        """The population a trial scores and the indices of its kept documents: the bundle's population, or for a
+        mixture the rows the trial's recipe loads (a view, repeated rows included) and those the filters keep."""
+        if self.mixture is None:
+            return bundle.population, kept
+        from .objectives.views import PopulationView
+
+        rows = self.mixture.rows(params)
+        population, cached_rows, view = self._last_view
+        if population is not bundle.population or cached_rows is not rows:
+            view = PopulationView(bundle.population, rows)
+            self._last_view = (bundle.population, rows, view)  # one at a time: a view holds its rows' tokens
+        keep = np.zeros(len(bundle.rows), dtype=bool)
+        keep[kept] = True
+        return view, np.flatnonzero(keep[rows])
+
+    def trial_dataset(self, params: dict):
+        """The dataset a trial's recipe loads: the loaded one, or the mixture's rows of the sources."""
+        if self.mixture is None:
+            return self.dataset
+        return self.dataset.select(self.mixture.rows(params))
+
+    def best_dataset(self, bundle: _Bundle, params: dict):
+        """The bundle's samples that ``params``' recipe loads, with their statistics column (for the best run)."""
+        if self.mixture is None:
+            return self.dataset_with_statistics(bundle)
+        from data_juicer.utils.constant import Fields
+
+        rows = self.mixture.rows(params)
+        return bundle.dataset.select(rows).add_column(Fields.stats, [bundle.rows[i] for i in rows])

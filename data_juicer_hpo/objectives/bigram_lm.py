@@ -94,15 +94,29 @@ def bigram_counts(streams: TokenStreams, evaluation: HeldOut) -> BigramCounts:
     )
 
 
-def cross_entropy(counts: BigramCounts, evaluation: HeldOut, docs: np.ndarray, k: float = 1.0, beta: float = 1000.0):
-    """Nats per held-out token of the model trained on documents ``docs``."""
+def _weighted_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray):
+    """Unigram, left-context and held-out-pair counts of the documents, each taken ``times[doc]`` times."""
     n_buckets = evaluation.n_buckets
-    doc_mask = np.zeros(len(counts.word_lengths), dtype=bool)
-    doc_mask[docs] = True
-    unigram = np.bincount(counts.words[np.repeat(doc_mask, counts.word_lengths)], minlength=n_buckets)
-    last = counts.last_words[doc_mask]
-    contexts = unigram - np.bincount(last[last >= 0], minlength=n_buckets)
-    pair = np.bincount(counts.pairs[np.repeat(doc_mask, counts.pair_lengths)], minlength=len(evaluation.pair_keys))
+    unigram = np.bincount(counts.words, weights=np.repeat(times, counts.word_lengths), minlength=n_buckets)
+    ends = counts.last_words >= 0
+    contexts = unigram - np.bincount(counts.last_words[ends], weights=times[ends], minlength=n_buckets)
+    pair = np.bincount(counts.pairs, weights=np.repeat(times, counts.pair_lengths), minlength=len(evaluation.pair_keys))
+    return unigram, contexts, pair
+
+
+def cross_entropy(counts: BigramCounts, evaluation: HeldOut, docs: np.ndarray, k: float = 1.0, beta: float = 1000.0):
+    """Nats per held-out token of the model trained on documents ``docs``; a document listed twice is trained on
+    twice (a data mixture that upsamples a source repeats its rows)."""
+    n_buckets = evaluation.n_buckets
+    times = np.bincount(np.asarray(docs, dtype=np.int64), minlength=len(counts.word_lengths))
+    if times.max(initial=0) > 1:
+        unigram, contexts, pair = _weighted_counts(counts, evaluation, times)
+    else:
+        doc_mask = times.astype(bool)
+        unigram = np.bincount(counts.words[np.repeat(doc_mask, counts.word_lengths)], minlength=n_buckets)
+        last = counts.last_words[doc_mask]
+        contexts = unigram - np.bincount(last[last >= 0], minlength=n_buckets)
+        pair = np.bincount(counts.pairs[np.repeat(doc_mask, counts.pair_lengths)], minlength=len(evaluation.pair_keys))
     p_word = (unigram + k) / (unigram.sum() + k * n_buckets)
     p_pair = (pair + beta * p_word[evaluation.pair_right]) / (contexts[evaluation.pair_left] + beta)
     total = evaluation.pair_weights @ np.log(p_pair) + evaluation.first_weights @ np.log(p_word[evaluation.first_words])
