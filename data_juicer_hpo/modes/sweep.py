@@ -150,8 +150,11 @@ def _best_recipe_doc(cfg, targets, params, mixture=None) -> dict:
     changes = {(t.position, t.arg): params[n] for n, t in targets.items() if t.position is not None and n in params}
     top = [(t.arg, params[n]) for n, t in targets.items() if t.position is None and n in params]
     recipe = refined_recipe(original, changes, top)
-    if mixture is not None:  # the whole dataset block, with the tuned weights
-        recipe["dataset"] = mixture.dataset_block(params)
+    if mixture is not None:  # the user's whole dataset block, with the tuned weights
+        from ..mixture import mixed_dataset_block
+
+        block = original.get("dataset") if isinstance(original.get("dataset"), dict) else cfg.dataset
+        recipe["dataset"] = mixed_dataset_block(block, mixture.targets, params)
     for key in ("method", "metric", "parameters", "early_terminate", "run_cap", "sweep_max_count", "sweep_name"):
         recipe.pop(key, None)  # the seed's recipes mix sweep keys in; a runnable recipe has none
     return recipe
