@@ -219,3 +219,26 @@ def test_3sigma_tunes_on_the_mixed_population(tmp_path, dj_process):
     assert args["max_len"] == math.floor(mean + 2 * std)
     kept = read_jsonl(tmp_path / "out" / "kept.jsonl")
     assert len(kept) == int(np.sum((lengths >= args["min_len"]) & (lengths <= args["max_len"])))
+
+
+def test_full_pipeline_trials_load_the_same_mixture(tmp_path, dj_process):
+    """A deduplicator makes each trial run Data-Juicer's pipeline: on the trial's rows (repeats deduplicated)."""
+    paths = _sources(tmp_path)
+    process = [{"document_deduplicator": {}}, {"text_length_filter": {"min_len": 10, "max_len": 100000}}]
+    base = _recipe(tmp_path, paths, weights=(1.0, 1.0, 1.0), max_sample_num=300, process=process)
+    sweep = {
+        "method": "grid",
+        "metric": {"name": "mixture_score", "goal": "maximize"},
+        "parameters": {"dataset.configs[0].weight": {"values": [0.2, 4.0]}},
+    }
+    res, rows = _sweep_run(tmp_path, dj_process, base, sweep)
+    assert "each trial runs Data-Juicer's full pipeline" in res.stderr
+    for calls, row in enumerate(sorted(rows, key=lambda r: int(r["number"]))):
+        recipe = copy.deepcopy(base)
+        recipe["dataset"]["configs"][0]["weight"] = float(row["dataset.configs[0].weight"])
+        kept = _plain(tmp_path, dj_process, recipe, f"plain{row['number']}")
+        scored = json.loads((tmp_path / "rec" / f"call-{calls}.json").read_text())
+        assert Counter(map(tuple, scored)) == _multiset(kept), row
+    assert _multiset(read_jsonl(tmp_path / "out" / "kept.jsonl")) == _multiset(
+        _plain(tmp_path, dj_process, yaml.safe_load((tmp_path / "hpo" / "best_recipe.yaml").read_text()), "best")
+    )
