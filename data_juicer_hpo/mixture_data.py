@@ -1,6 +1,11 @@
 """A mixture sweep's data: every source of ``dataset.configs`` loaded once, whole, and each trial's rows picked
 from their concatenation (:func:`data_juicer_hpo.mixture.mixture_rows`), so statistics and the objectives'
-per-document work are computed once per source document, not once per trial."""
+per-document work are computed once per source document, not once per trial.
+
+Mappers and filters are per-sample on the fast path, so taking a trial's rows after them gives what Data-Juicer
+gives taking them before: the trial's population is a view on the mapped sources, and its keep mask the sources'
+mask read at its rows.
+"""
 
 import copy
 from typing import Dict, List, Tuple
@@ -60,6 +65,7 @@ class SourceMixture:
         self.targets = dict(targets)
         self.sizes = list(sizes)
         self._rows: Dict[tuple, np.ndarray] = {}
+        self._last_view = (None, None, None)
 
     def names(self) -> List[str]:
         return list(self.targets)
@@ -74,3 +80,29 @@ class SourceMixture:
 
     def dataset_block(self, params: dict) -> dict:
         return mixed_dataset_block(self.block, self.targets, params)
+
+    def documents(self, population, kept: np.ndarray, params: dict):
+        """The trial's population -- a view taking its rows of ``population`` (the concatenated sources after
+        the mappers), repeats included -- and the positions in it of the rows the filters keep (``kept``, indices
+        into ``population``)."""
+        from .objectives.views import PopulationView
+
+        rows = self.rows(params)
+        cached_population, cached_rows, view = self._last_view
+        if cached_population is not population or cached_rows is not rows:
+            view = PopulationView(population, rows)
+            self._last_view = (population, rows, view)  # one at a time: a view holds its rows' tokens
+        keep = np.zeros(len(population), dtype=bool)
+        keep[kept] = True
+        return view, np.flatnonzero(keep[rows])
+
+    def select(self, dataset, params: dict):
+        """The rows of ``dataset`` (the concatenated sources) that the trial's recipe loads."""
+        return dataset.select(self.rows(params))
+
+    def with_statistics(self, dataset, stats_rows: list, params: dict):
+        """The trial's rows of ``dataset`` with their statistics column (``stats_rows``, one dict per source row)."""
+        from data_juicer.utils.constant import Fields
+
+        rows = self.rows(params)
+        return dataset.select(rows).add_column(Fields.stats, [stats_rows[i] for i in rows])

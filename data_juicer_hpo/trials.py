@@ -7,6 +7,9 @@ moves thresholds recomputes nothing but the keep masks, which it asks of the fil
 ``process`` on the stored statistics, so Data-Juicer's semantics hold). Objectives cache per-document scores per
 population. Trials export nothing.
 
+A data-mixture sweep (``dataset.configs[i].weight``) evaluates on the concatenation of the whole sources: a trial
+scores the rows its recipe would load (:mod:`data_juicer_hpo.mixture_data`).
+
 Recipes that are not a chain of per-sample mappers and statistic filters (a deduplicator, a selector, a filter
 without statistics) fall back to running Data-Juicer's pipeline for each trial.
 """
@@ -305,42 +308,26 @@ class TrialEvaluator:
     def best_recipe(self, params: dict) -> Tuple[List[dict], dict]:
         return apply_params(self.base_process, self.targets, params)
 
-    # ---- data mixtures (see mixture.py): trials pick rows of the whole sources -------------------------------
+    # ---- data mixtures: trials pick rows of the whole sources (mixture_data.SourceMixture) ---------------------
 
-    mixture = None  # a mixture_data.SourceMixture when the sweep tunes dataset.configs[i].weight / max_sample_num
-    _last_view: tuple = (None, None, None)
+    mixture = None  # set by use_mixture when the sweep tunes dataset.configs[i].weight / dataset.max_sample_num
 
     def use_mixture(self, mixture) -> None:
-        """Evaluate trials on mixtures of the sources concatenated in ``self.dataset`` (see mixture_data)."""
+        """Evaluate trials on mixtures of the sources whose concatenation is ``self.dataset``."""
         self.mixture = mixture
 
     def trial_documents(self, bundle: _Bundle, params: dict, kept: np.ndarray):
-        """The population a trial scores and the indices of its kept documents: the bundle's population, or for a
-        mixture the rows the trial's recipe loads (a view, repeated rows included) and those the filters keep."""
+        """The population a trial scores and its kept documents: the bundle's, or the trial's mixture of it."""
         if self.mixture is None:
             return bundle.population, kept
-        from .objectives.views import PopulationView
-
-        rows = self.mixture.rows(params)
-        population, cached_rows, view = self._last_view
-        if population is not bundle.population or cached_rows is not rows:
-            view = PopulationView(bundle.population, rows)
-            self._last_view = (bundle.population, rows, view)  # one at a time: a view holds its rows' tokens
-        keep = np.zeros(len(bundle.rows), dtype=bool)
-        keep[kept] = True
-        return view, np.flatnonzero(keep[rows])
+        return self.mixture.documents(bundle.population, kept, params)
 
     def trial_dataset(self, params: dict):
-        """The dataset a trial's recipe loads: the loaded one, or the mixture's rows of the sources."""
-        if self.mixture is None:
-            return self.dataset
-        return self.dataset.select(self.mixture.rows(params))
+        """The dataset a trial's recipe loads (for Data-Juicer's full pipeline)."""
+        return self.dataset if self.mixture is None else self.mixture.select(self.dataset, params)
 
     def best_dataset(self, bundle: _Bundle, params: dict):
-        """The bundle's samples that ``params``' recipe loads, with their statistics column (for the best run)."""
+        """The samples the best recipe loads, after its mappers, with their statistics column."""
         if self.mixture is None:
             return self.dataset_with_statistics(bundle)
-        from data_juicer.utils.constant import Fields
-
-        rows = self.mixture.rows(params)
-        return bundle.dataset.select(rows).add_column(Fields.stats, [bundle.rows[i] for i in rows])
+        return self.mixture.with_statistics(bundle.dataset, bundle.rows, params)
