@@ -94,13 +94,20 @@ def bigram_counts(streams: TokenStreams, evaluation: HeldOut) -> BigramCounts:
     )
 
 
-def _weighted_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray):
-    """Unigram, left-context and held-out-pair counts of the documents, each taken ``times[doc]`` times."""
+def _trained_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray):
+    """Unigram, left-context and held-out-pair counts of the documents, each taken ``times[doc]`` times: one masked
+    bincount per distinct multiplicity (a mixture repeats rows a few times at most), exact integers."""
     n_buckets = evaluation.n_buckets
-    unigram = np.bincount(counts.words, weights=np.repeat(times, counts.word_lengths), minlength=n_buckets)
-    ends = counts.last_words >= 0
-    contexts = unigram - np.bincount(counts.last_words[ends], weights=times[ends], minlength=n_buckets)
-    pair = np.bincount(counts.pairs, weights=np.repeat(times, counts.pair_lengths), minlength=len(evaluation.pair_keys))
+    unigram, contexts = np.zeros(n_buckets, dtype=np.int64), np.zeros(n_buckets, dtype=np.int64)
+    pair = np.zeros(len(evaluation.pair_keys), dtype=np.int64)
+    for m in np.unique(times[times > 0]):
+        doc_mask = times == m
+        words = np.bincount(counts.words[np.repeat(doc_mask, counts.word_lengths)], minlength=n_buckets)
+        last = counts.last_words[doc_mask]
+        unigram = unigram + m * words
+        contexts = contexts + m * (words - np.bincount(last[last >= 0], minlength=n_buckets))
+        pairs = counts.pairs[np.repeat(doc_mask, counts.pair_lengths)]
+        pair = pair + m * np.bincount(pairs, minlength=len(evaluation.pair_keys))
     return unigram, contexts, pair
 
 
@@ -109,14 +116,7 @@ def cross_entropy(counts: BigramCounts, evaluation: HeldOut, docs: np.ndarray, k
     twice (a data mixture that upsamples a source repeats its rows)."""
     n_buckets = evaluation.n_buckets
     times = np.bincount(np.asarray(docs, dtype=np.int64), minlength=len(counts.word_lengths))
-    if times.max(initial=0) > 1:
-        unigram, contexts, pair = _weighted_counts(counts, evaluation, times)
-    else:
-        doc_mask = times.astype(bool)
-        unigram = np.bincount(counts.words[np.repeat(doc_mask, counts.word_lengths)], minlength=n_buckets)
-        last = counts.last_words[doc_mask]
-        contexts = unigram - np.bincount(last[last >= 0], minlength=n_buckets)
-        pair = np.bincount(counts.pairs[np.repeat(doc_mask, counts.pair_lengths)], minlength=len(evaluation.pair_keys))
+    unigram, contexts, pair = _trained_counts(counts, evaluation, times)
     p_word = (unigram + k) / (unigram.sum() + k * n_buckets)
     p_pair = (pair + beta * p_word[evaluation.pair_right]) / (contexts[evaluation.pair_left] + beta)
     total = evaluation.pair_weights @ np.log(p_pair) + evaluation.first_weights @ np.log(p_word[evaluation.first_words])
