@@ -242,3 +242,42 @@ def test_full_pipeline_trials_load_the_same_mixture(tmp_path, dj_process):
     assert _multiset(read_jsonl(tmp_path / "out" / "kept.jsonl")) == _multiset(
         _plain(tmp_path, dj_process, yaml.safe_load((tmp_path / "hpo" / "best_recipe.yaml").read_text()), "best")
     )
+
+
+def test_retention_is_kept_over_sampled_rows_with_hyperband(tmp_path, dj_process):
+    paths = _sources(tmp_path)
+    process = [{"text_length_filter": {"min_len": 10, "max_len": 100000}}]
+    base = _recipe(tmp_path, paths, max_sample_num=180, process=process)
+    base["auto_hpo"] = {
+        "mode": "wandb",
+        "backend": "local",
+        "output_dir": str(tmp_path / "hpo"),
+        "hpo_config": str(
+            write_yaml(
+                tmp_path / "sweep.yaml",
+                {
+                    "method": "random",
+                    "run_cap": 6,
+                    "metric": {"name": "retention", "goal": "maximize"},
+                    "parameters": {
+                        "dataset.configs[1].weight": {"distribution": "uniform", "min": 0.0, "max": 4.0},
+                        "dataset.max_sample_num": {"values": [90, 400]},
+                        "text_length_filter.min_len": {"distribution": "int_uniform", "min": 50, "max": 350},
+                    },
+                    "early_terminate": {"type": "hyperband", "min_iter": 1, "max_iter": 9, "eta": 3},
+                },
+            )
+        ),
+    }
+    res = dj_process("--config", write_yaml(tmp_path / "recipe.yaml", base), env={"WANDB_MODE": "disabled"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["state"] == "COMPLETE"]
+    assert rows
+    for row in rows:
+        weights, max_sample_num = [1.0, float(row["dataset.configs[1].weight"]), 1.0], int(
+            row["dataset.max_sample_num"]
+        )
+        mixed = _dj_mixture_rows(paths, weights, max_sample_num)
+        kept = [r for r in mixed if len(r["text"]) >= int(row["text_length_filter.min_len"])]
+        assert float(row["retention"]) == pytest.approx(len(kept) / len(mixed), rel=1e-12), row
