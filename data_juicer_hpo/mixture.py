@@ -182,6 +182,11 @@ def _fixed_weight_problems(configs: list, targets: Dict[str, MixtureTarget]) -> 
         weight = entry.get("weight", 1.0) if isinstance(entry, dict) else None
         if i not in swept and (not _number(weight) or weight < 0):
             problems.append(f"dataset.configs[{i}].weight: must be a number >= 0 (got {weight!r})")
+    weights = [entry.get("weight", 1.0) if isinstance(entry, dict) else None for entry in configs]
+    if not problems and all(_number(w) for w in weights) and sum(weights) <= 0:
+        problems.append(
+            f"dataset.configs: the recipe's weights are all 0, so Data-Juicer cannot sample (got {weights})"
+        )
     return problems
 
 

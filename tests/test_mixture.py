@@ -126,6 +126,12 @@ def test_swept_max_sample_num_lets_weights_count_and_fixed_weights_are_checked()
     assert problems == ["dataset.configs[0].weight: must be a number >= 0 (got -2)"]
 
 
+def test_base_weights_that_are_all_zero_are_refused():
+    block = {"configs": [{"path": "a", "weight": 0.0}, {"path": "b", "weight": 0}], "max_sample_num": 10}
+    _, problems = _resolve({"dataset.configs[1].weight": {"value": 1.0}}, block)
+    assert problems == ["dataset.configs: the recipe's weights are all 0, so Data-Juicer cannot sample (got [0.0, 0])"]
+
+
 def test_trial_mixture_and_block_leave_the_recipe_alone():
     targets, _ = _resolve({"dataset.configs[1].weight": {"value": 1.0}, "dataset.max_sample_num": {"value": 10}})
     before = json.dumps(MIXED)
