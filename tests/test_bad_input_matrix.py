@@ -287,6 +287,7 @@ MIXTURE_CASES = [
     ("mixture-max-float", "ok", {}, {"dataset.max_sample_num": {"min": 10.0, "max": 50.0}}, "a positive integer"),
     ("mixture-path-too", "ok", {"dataset_path": "d.jsonl"}, {"dataset.configs[0].weight": {"value": 1.0}}, "sets"),
     ("mixture-ray", "ok", {"executor_type": "ray"}, {"dataset.configs[0].weight": {"value": 1.0}}, "default only"),
+    ("mixture-all-zero", "zero", {}, {"dataset.max_sample_num": {"value": 10}}, "weights are all 0"),
 ]
 
 
@@ -297,8 +298,10 @@ def test_bad_mixture_input(tmp_path, dj_process, case):
     sweep = write_yaml(tmp_path / "sweep.yaml", _params(**parameters))
     configs = {"configs": [{"type": "local", "path": str(data), "weight": 1.0}] * 2}
     recipe = {"dataset_path": str(data)} if block is None else {"dataset": configs}
-    if block == "ok":
+    if block in ("ok", "zero"):
         recipe["dataset"]["max_sample_num"] = 50
+    if block == "zero":
+        recipe["dataset"]["configs"] = [{**c, "weight": 0.0} for c in configs["configs"]]
     recipe.update(
         {k: str(data) if k == "dataset_path" else v for k, v in extra.items()},
         export_path=str(tmp_path / "out" / "kept.jsonl"),
@@ -312,7 +315,7 @@ def test_bad_mixture_input(tmp_path, dj_process, case):
     output = res.stdout + res.stderr
     assert res.returncode == 1 and "Traceback" not in output, output[-3000:]
     lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
-    name = next(iter(parameters))
-    assert len(lines) == 1 and lines[0].startswith(f"error: hpo_config.parameters.{name}: "), lines
+    key = "dataset.configs" if block == "zero" else f"hpo_config.parameters.{next(iter(parameters))}"
+    assert len(lines) == 1 and lines[0].startswith(f"error: {key}: "), lines
     assert fragment in lines[0], lines
     assert _digest(tmp_path) == before and not (tmp_path / "out").exists() and not (tmp_path / "hpo").exists()
