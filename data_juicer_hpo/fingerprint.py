@@ -82,6 +82,15 @@ def _paths_state(dataset_path) -> str:
     return "; ".join(parts)
 
 
+def _configs_state(dataset) -> str:
+    """Each source of a ``dataset: {configs: [...]}`` block: its local path's state (weights are swept or part
+    of the recipe, not of the data)."""
+    configs = (dataset or {}).get("configs") if isinstance(dataset, dict) else None
+    if not configs:
+        return "(dataset config)"
+    return " | ".join(_paths_state((c or {}).get("path")) or repr(c) for c in configs)
+
+
 def _ops_state(process: List[dict], swept: Iterable) -> str:
     """The base ``process`` without the ``(position, arg)`` pairs the sweep sets."""
     swept = set(swept)
@@ -101,7 +110,7 @@ def fingerprint(cfg, section: dict, goal: str, swept, n_samples: int) -> Dict[st
         options["reference"] = _file_state(os.path.abspath(str(reference)))
     described = json.dumps({**options, "goal": goal}, sort_keys=True, default=repr)
     return {
-        "dataset": _paths_state(cfg.get("dataset_path")) or "(dataset config)",
+        "dataset": _paths_state(cfg.get("dataset_path")) or _configs_state(cfg.get("dataset")),
         "samples": str(int(n_samples)),
         "ops": _ops_state(cfg.get("process"), swept),
         "objective": f"{options.get('objective') or '(metric)'} #{_digest(described.encode())}",

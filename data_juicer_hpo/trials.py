@@ -7,6 +7,9 @@ moves thresholds recomputes nothing but the keep masks, which it asks of the fil
 ``process`` on the stored statistics, so Data-Juicer's semantics hold). Objectives cache per-document scores per
 population. Trials export nothing.
 
+A data-mixture sweep (``dataset.configs[i].weight``) evaluates on the concatenation of the whole sources: a trial
+scores the rows its recipe would load (:mod:`data_juicer_hpo.mixture_data`).
+
 Recipes that are not a chain of per-sample mappers and statistic filters (a deduplicator, a selector, a filter
 without statistics) fall back to running Data-Juicer's pipeline for each trial.
 """
@@ -341,17 +344,17 @@ class TrialEvaluator:
         bundle = self.bundle(params)
         if not bundle.fast:
             return self._evaluate_slow(params)
-        kept = self.kept_indices(bundle, params)
+        population, kept = self.trial_documents(bundle, params, self.kept_indices(bundle, params))
         history = self.history.setdefault(number, [])
         if rungs and report is not None:
-            subsets = self._rung_subsets(len(bundle.rows), list(rungs))
+            subsets = self._rung_subsets(len(population), list(rungs))
             for r, member in zip(rungs[:-1], subsets[:-1]):
-                value = float(self.objective.score(bundle.population, kept[member[kept]]))
+                value = float(self.objective.score(population, kept[member[kept]]))
                 history.append((r, value))
                 report(value, r)
                 if should_prune is not None and should_prune():
                     return value
-        value = float(self.objective.score(bundle.population, kept))
+        value = float(self.objective.score(population, kept))
         if rungs:
             history.append((rungs[-1], value))
             if report is not None:
@@ -366,7 +369,7 @@ class TrialEvaluator:
         saved = self.cfg.process
         self.cfg.process = process
         try:
-            samples, texts = self.data.run_pipeline(self.original_run, self.dataset)
+            samples, texts = self.data.run_pipeline(self.original_run, self.trial_dataset(params))
         finally:
             self.cfg.process = saved
         population = Population(texts, dataset=samples, cfg=self.cfg)
@@ -374,3 +377,27 @@ class TrialEvaluator:
 
     def best_recipe(self, params: dict) -> Tuple[List[dict], dict]:
         return apply_params(self.base_process, self.targets, params)
+
+    # ---- data mixtures: trials pick rows of the whole sources (mixture_data.SourceMixture) ---------------------
+
+    mixture = None  # set by use_mixture when the sweep tunes dataset.configs[i].weight / dataset.max_sample_num
+
+    def use_mixture(self, mixture) -> None:
+        """Evaluate trials on mixtures of the sources whose concatenation is ``self.dataset``."""
+        self.mixture = mixture
+
+    def trial_documents(self, bundle: _Bundle, params: dict, kept: np.ndarray):
+        """The population a trial scores and its kept documents: the bundle's, or the trial's mixture of it."""
+        if self.mixture is None:
+            return bundle.population, kept
+        return self.mixture.documents(bundle.population, kept, params)
+
+    def trial_dataset(self, params: dict):
+        """The dataset a trial's recipe loads (for Data-Juicer's full pipeline)."""
+        return self.dataset if self.mixture is None else self.mixture.select(self.dataset, params)
+
+    def best_dataset(self, bundle: _Bundle, params: dict):
+        """The samples the best recipe loads, after its mappers, with their statistics column."""
+        if self.mixture is None:
+            return self.dataset_with_statistics(bundle)
+        return self.mixture.with_statistics(bundle.dataset, bundle.rows, params)

@@ -304,3 +304,47 @@ def test_wandb_script_needs_a_sweep_file(tmp_path, script):
     assert [line for line in res.stderr.splitlines() if line.startswith("error:")] == [
         "error: --hpo_config: required (the W&B sweep configuration file)"
     ]
+
+
+# ---- data-mixture sweeps (dataset.configs[i].weight, dataset.max_sample_num) --------------------------------
+# id, dataset block (None: dataset_path only), extra recipe keys, sweep parameters, expected fragment
+MIXTURE_CASES = [
+    ("mixture-no-configs", None, {}, {"dataset.configs[0].weight": {"value": 1.0}}, "has no dataset.configs to mix"),
+    ("mixture-no-max", "no-max", {}, {"dataset.configs[0].weight": {"value": 1.0}}, "without dataset.max_sample_num"),
+    ("mixture-negative", "ok", {}, {"dataset.configs[1].weight": {"min": -1.0, "max": 1.0}}, "must be a number >= 0"),
+    ("mixture-index", "ok", {}, {"dataset.configs[2].weight": {"value": 1.0}}, "[2] is out of range"),
+    ("mixture-max-float", "ok", {}, {"dataset.max_sample_num": {"min": 10.0, "max": 50.0}}, "a positive integer"),
+    ("mixture-path-too", "ok", {"dataset_path": "d.jsonl"}, {"dataset.configs[0].weight": {"value": 1.0}}, "sets"),
+    ("mixture-ray", "ok", {"executor_type": "ray"}, {"dataset.configs[0].weight": {"value": 1.0}}, "default only"),
+    ("mixture-all-zero", "zero", {}, {"dataset.max_sample_num": {"value": 10}}, "weights are all 0"),
+]
+
+
+@pytest.mark.parametrize("case", MIXTURE_CASES, ids=[c[0] for c in MIXTURE_CASES])
+def test_bad_mixture_input(tmp_path, dj_process, case):
+    _, block, extra, parameters, fragment = case
+    data = _data(tmp_path, "ok")
+    sweep = write_yaml(tmp_path / "sweep.yaml", _params(**parameters))
+    configs = {"configs": [{"type": "local", "path": str(data), "weight": 1.0}] * 2}
+    recipe = {"dataset_path": str(data)} if block is None else {"dataset": configs}
+    if block in ("ok", "zero"):
+        recipe["dataset"]["max_sample_num"] = 50
+    if block == "zero":
+        recipe["dataset"]["configs"] = [{**c, "weight": 0.0} for c in configs["configs"]]
+    recipe.update(
+        {k: str(data) if k == "dataset_path" else v for k, v in extra.items()},
+        export_path=str(tmp_path / "out" / "kept.jsonl"),
+        np=1,
+        process=PROCESS,
+        auto_hpo={"mode": "wandb", "hpo_config": str(sweep), "output_dir": str(tmp_path / "hpo")},
+    )
+    path = write_yaml(tmp_path / "recipe.yaml", recipe)
+    before = _digest(tmp_path)
+    res = dj_process("--config", path, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
+    output = res.stdout + res.stderr
+    assert res.returncode == 1 and "Traceback" not in output, output[-3000:]
+    lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    key = "dataset.configs" if block == "zero" else f"hpo_config.parameters.{next(iter(parameters))}"
+    assert len(lines) == 1 and lines[0].startswith(f"error: {key}: "), lines
+    assert fragment in lines[0], lines
+    assert _digest(tmp_path) == before and not (tmp_path / "out").exists() and not (tmp_path / "hpo").exists()

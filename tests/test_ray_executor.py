@@ -14,10 +14,15 @@ from conftest import BIN, ROOT, run, varied_texts, write_jsonl, write_yaml
 pytestmark = pytest.mark.e2e
 
 
+# a private network namespace keeps Ray on loopback; a private PID namespace makes `ray stop --force` stop only
+# this cluster, not a concurrent test run's
+UNSHARE = ["unshare", "--net", "--pid", "--fork", "--mount-proc"]
+
+
 def _netns_available() -> bool:
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         return False
-    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
+    probe = subprocess.run(["unshare", "--net", "--pid", "--fork", "--mount-proc", "true"], capture_output=True)
     return probe.returncode == 0
 
 
@@ -31,7 +36,19 @@ def ray_runner():
 
     def _run(cmd, cwd):
         return run(
-            ["unshare", "--net", "bash", str(ROOT / "tests" / "ray_netns.sh"), *map(str, cmd)], cwd=cwd, timeout=900
+            # a private PID namespace too: `ray stop --force` then stops only this cluster, not a concurrent run's
+            [
+                "unshare",
+                "--net",
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "bash",
+                str(ROOT / "tests" / "ray_netns.sh"),
+                *map(str, cmd),
+            ],
+            cwd=cwd,
+            timeout=900,
         )
 
     return _run

@@ -110,10 +110,13 @@ def _validate(section, cfg, sweep):
     """Targets, objective and storage problems, all together (the sweep config was checked on loading)."""
     from data_juicer.ops import OPERATORS
 
+    from ..mixture import is_mixture_name
     from ..ops.addressing import recipe_problems, resolve_targets
     from ..sweep import validate_storage_url
 
-    targets, problems = resolve_targets(sweep.parameters, cfg.process, OPERATORS.modules, _dj_keys(cfg))
+    names = [n for n in sweep.parameters if not is_mixture_name(n)]
+    targets, problems = resolve_targets(names, cfg.process, OPERATORS.modules, _dj_keys(cfg))
+    problems += mixture_targets(cfg, sweep)[1]
     problems += recipe_problems(cfg.process, targets, sweep.parameters, OPERATORS.modules)
     if sweep.method != "grid" and sweep.run_cap is None:
         problems.append(f"hpo_config.run_cap: a {sweep.method} sweep needs run_cap (or sweep_max_count) to end")
@@ -126,7 +129,19 @@ def _validate(section, cfg, sweep):
     return targets, objective, problems
 
 
-def _best_recipe_doc(cfg, targets, params) -> dict:
+def mixture_targets(cfg, sweep):
+    """The sweep parameters that tune the data mixture (``dataset.configs[i].weight``, ``dataset.max_sample_num``)
+    and their problems."""
+    from ..mixture import is_mixture_name, resolve_mixture
+
+    names = [n for n in sweep.parameters if is_mixture_name(n)]
+    if not names:
+        return {}, []
+    keys = ("dataset", "dataset_path", "generated_dataset_config", "executor_type")
+    return resolve_mixture(names, {k: cfg.get(k) for k in keys}, sweep.parameters)
+
+
+def _best_recipe_doc(cfg, targets, params, mixture=None) -> dict:
     """The user's recipe with the best values set, without the ``auto_hpo`` block or sweep keys."""
     from ..ops.recipe import refined_recipe
 
@@ -135,6 +150,11 @@ def _best_recipe_doc(cfg, targets, params) -> dict:
     changes = {(t.position, t.arg): params[n] for n, t in targets.items() if t.position is not None and n in params}
     top = [(t.arg, params[n]) for n, t in targets.items() if t.position is None and n in params]
     recipe = refined_recipe(original, changes, top)
+    if mixture is not None:  # the user's whole dataset block, with the tuned weights
+        from ..mixture import mixed_dataset_block
+
+        block = original.get("dataset") if isinstance(original.get("dataset"), dict) else cfg.dataset
+        recipe["dataset"] = mixed_dataset_block(block, mixture.targets, params)
     for key in ("method", "metric", "parameters", "early_terminate", "run_cap", "sweep_max_count", "sweep_name"):
         recipe.pop(key, None)  # the seed's recipes mix sweep keys in; a runnable recipe has none
     return recipe
@@ -176,11 +196,24 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
 
     from ..data_access import data_access
 
-    dataset = data_access(executor).load(dataset, load_data_np)
+    mixture, _ = mixture_targets(cfg, sweep)
+    if mixture:
+        from ..mixture_data import SourceMixture, load_sources
+
+        if dataset is not None:
+            raise AutoHpoError(
+                f"hpo_config.parameters.{next(iter(mixture))}: the executor was given a dataset "
+                f"object, so Data-Juicer does not load dataset.configs"
+            )
+        dataset, sizes = load_sources(cfg, load_data_np)
+    else:
+        dataset = data_access(executor).load(dataset, load_data_np)
     section["scored_on"] = _scored_on(cfg, section, sweep, targets, data_access(executor).count(dataset))
     executor._dj_hpo_inner = True
     try:
         evaluator = TrialEvaluator(executor, original_run, dataset, targets, objective, seed=section["seed"])
+        if mixture:
+            evaluator.use_mixture(SourceMixture(cfg.dataset, mixture, sizes))
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
         param_names: List[str] = list(sweep.parameters)
@@ -204,7 +237,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         best = (max if sweep.goal == "maximize" else min)(done, key=lambda r: r.value)
         process, top = evaluator.best_recipe(best.params)
         best_path = os.path.join(out_dir, "best_recipe.yaml")
-        write_best_recipe(best_path, _best_recipe_doc(cfg, targets, best.params))
+        write_best_recipe(best_path, _best_recipe_doc(cfg, targets, best.params, evaluator.mixture))
         logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {metric}={best.value:.6g} params={best.params}")
         logger.info(f"auto_hpo[sweep]: trials in [{os.path.join(out_dir, 'trials.csv')}], best recipe in [{best_path}]")
         if not section["process_best"]:
@@ -247,6 +280,8 @@ def _process_best(executor, original_run, evaluator, params, process, top, skip_
     cfg.process = process
     for key, value in top.items():
         cfg[key] = value
+    if evaluator.mixture is not None:
+        cfg.dataset = evaluator.mixture.dataset_block(params)
     logger.info("auto_hpo[sweep]: processing the full data once with the best recipe")
     if evaluator.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
         return original_run(executor, skip_export=skip_export, skip_return=skip_return)
@@ -259,8 +294,9 @@ def _process_best(executor, original_run, evaluator, params, process, top, skip_
         with use_prepared_ops(default_executor, pipeline):
             return original_run(
                 executor,
-                dataset=evaluator.dataset_with_statistics(bundle),
+                dataset=evaluator.best_dataset(bundle, params),
                 skip_export=skip_export,
                 skip_return=skip_return,
             )
-    return original_run(executor, dataset=evaluator.dataset, skip_export=skip_export, skip_return=skip_return)
+    dataset = evaluator.trial_dataset(params)
+    return original_run(executor, dataset=dataset, skip_export=skip_export, skip_return=skip_return)

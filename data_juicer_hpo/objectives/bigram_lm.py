@@ -94,15 +94,29 @@ def bigram_counts(streams: TokenStreams, evaluation: HeldOut) -> BigramCounts:
     )
 
 
-def cross_entropy(counts: BigramCounts, evaluation: HeldOut, docs: np.ndarray, k: float = 1.0, beta: float = 1000.0):
-    """Nats per held-out token of the model trained on documents ``docs``."""
+def _trained_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray):
+    """Unigram, left-context and held-out-pair counts of the documents, each taken ``times[doc]`` times: one masked
+    bincount per distinct multiplicity (a mixture repeats rows a few times at most), exact integers."""
     n_buckets = evaluation.n_buckets
-    doc_mask = np.zeros(len(counts.word_lengths), dtype=bool)
-    doc_mask[docs] = True
-    unigram = np.bincount(counts.words[np.repeat(doc_mask, counts.word_lengths)], minlength=n_buckets)
-    last = counts.last_words[doc_mask]
-    contexts = unigram - np.bincount(last[last >= 0], minlength=n_buckets)
-    pair = np.bincount(counts.pairs[np.repeat(doc_mask, counts.pair_lengths)], minlength=len(evaluation.pair_keys))
+    unigram, contexts = np.zeros(n_buckets, dtype=np.int64), np.zeros(n_buckets, dtype=np.int64)
+    pair = np.zeros(len(evaluation.pair_keys), dtype=np.int64)
+    for m in np.unique(times[times > 0]):
+        doc_mask = times == m
+        words = np.bincount(counts.words[np.repeat(doc_mask, counts.word_lengths)], minlength=n_buckets)
+        last = counts.last_words[doc_mask]
+        unigram = unigram + m * words
+        contexts = contexts + m * (words - np.bincount(last[last >= 0], minlength=n_buckets))
+        pairs = counts.pairs[np.repeat(doc_mask, counts.pair_lengths)]
+        pair = pair + m * np.bincount(pairs, minlength=len(evaluation.pair_keys))
+    return unigram, contexts, pair
+
+
+def cross_entropy(counts: BigramCounts, evaluation: HeldOut, docs: np.ndarray, k: float = 1.0, beta: float = 1000.0):
+    """Nats per held-out token of the model trained on documents ``docs``; a document listed twice is trained on
+    twice (a data mixture that upsamples a source repeats its rows)."""
+    n_buckets = evaluation.n_buckets
+    times = np.bincount(np.asarray(docs, dtype=np.int64), minlength=len(counts.word_lengths))
+    unigram, contexts, pair = _trained_counts(counts, evaluation, times)
     p_word = (unigram + k) / (unigram.sum() + k * n_buckets)
     p_pair = (pair + beta * p_word[evaluation.pair_right]) / (contexts[evaluation.pair_left] + beta)
     total = evaluation.pair_weights @ np.log(p_pair) + evaluation.first_weights @ np.log(p_word[evaluation.first_words])

@@ -12,10 +12,11 @@ from typing import List
 import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.objectives.base import Objective, Population, as_indices, register_objective
+from data_juicer_hpo.objectives.base import Objective, Population, register_objective
 from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.tokens import population_streams, token_streams
+from data_juicer_hpo.objectives.views import documents
 
 __all__ = ["ModelLoss"]
 
@@ -55,9 +56,9 @@ class ModelLoss(Objective):
         self._population = population
 
     def score(self, population: Population, kept: np.ndarray) -> float:
+        population, kept = documents(population, kept)  # a mixture's repeated rows train the model repeatedly
         if population is not self._population:
             self.setup(population)
-        kept = as_indices(kept, len(population))
         if kept.size == 0:
             return self.worst()
         return cross_entropy(self._counts, self._evaluation, kept)

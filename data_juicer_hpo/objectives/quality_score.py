@@ -12,11 +12,12 @@ from typing import List, Tuple
 import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.objectives.base import Objective, Population, as_indices, register_objective
+from data_juicer_hpo.objectives.base import Objective, Population, register_objective
 from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.tokens import population_streams, token_streams
+from data_juicer_hpo.objectives.views import documents
 
 __all__ = ["QualityScore", "CrossFittedClassifier", "train_quality_classifier", "population_probabilities"]
 
@@ -122,9 +123,9 @@ class QualityScore(Objective):
         logger.info(f"quality_score: population mean [{self.probabilities.mean():.4f}]")
 
     def score(self, population: Population, kept: np.ndarray) -> float:
+        population, kept = documents(population, kept)  # a mixture's repeated rows count repeatedly
         if population is not self._population:
             self.setup(population)
-        kept = as_indices(kept, len(population))
         if kept.size == 0:
             return self.worst()
         return float(self.probabilities[kept].mean())
