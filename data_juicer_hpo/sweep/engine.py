@@ -7,7 +7,8 @@ exist); the user-facing values of every trial are also stored as its ``params`` 
 Goals (:mod:`~data_juicer_hpo.sweep.goals`): one objective (the sweep's metric) or 2-3 (a multi-objective study),
 and constraints. A train function returns the metric, or a mapping of objective name to score holding every
 objective and every constrained one; the scores, the constraint values and feasibility are stored as user
-attributes of the trial (TPE's ``constraints_func`` reads them, so every worker and a resume see them).
+attributes of the trial, the constraint values as Optuna's own constraints (``trial.set_constraint``, which TPE
+reads), so every worker and a resume see them.
 
 Budget: ``run_cap`` (or ``n_trials``) is the number of finished (COMPLETE or PRUNED) trials the study should
 hold, so a rerun after a finished sweep runs nothing. One call makes at most ``cap - finished`` attempts (plus one
@@ -43,7 +44,6 @@ from data_juicer_hpo.sweep.samplers import make_sampler
 from data_juicer_hpo.sweep.space import SearchSpace
 from data_juicer_hpo.sweep.storage import mask_url, open_storage, validate_storage_url
 from data_juicer_hpo.sweep.trial import (
-    CONSTRAINTS_ATTR,
     ERROR_ATTR,
     FEASIBLE_ATTR,
     GRID_ATTR,
@@ -75,18 +75,6 @@ def _fingerprint(sweep: SweepConfig, goals: Goals) -> str:
             "space": _SPACE_VERSION,
         }
     )
-
-
-class _StoredConstraints:
-    """TPE's ``constraints_func``: the constraint values stored with the trial (a trial without them, e.g. a pruned
-    one, counts as violating every constraint)."""
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def __call__(self, trial) -> List[float]:
-        stored = trial.user_attrs.get(CONSTRAINTS_ATTR)
-        return [float(v) for v in stored] if stored and len(stored) == self.n else [math.inf] * self.n
 
 
 class LocalSweep:
@@ -140,13 +128,7 @@ class LocalSweep:
                 storage=self._storage,
                 study_name=study_name,
                 directions=self.goals.directions,
-                sampler=make_sampler(
-                    sweep.method,
-                    seed,
-                    n_stored,
-                    draw=self._space.draw,
-                    constraints_func=_StoredConstraints(len(self.goals.constraints)) if self.goals.constraints else None,
-                ),
+                sampler=make_sampler(sweep.method, seed, n_stored, draw=self._space.draw),
                 pruner=pruner,
                 load_if_exists=True,
             )
@@ -373,7 +355,8 @@ class LocalSweep:
         if self.goals.multi or self.goals.constraints:
             trial.set_user_attr(SCORES_ATTR, scores)
         if self.goals.constraints:
-            trial.set_user_attr(CONSTRAINTS_ATTR, self.goals.violations(scores))
+            for key, value in zip(self.goals.constraint_keys, self.goals.violations(scores)):
+                trial.set_constraint(key, value)  # system attributes TPE reads (Optuna >= 5)
             trial.set_user_attr(FEASIBLE_ATTR, self.goals.feasible(scores))
         return [scores[name] for name in names], None
 

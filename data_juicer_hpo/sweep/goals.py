@@ -1,8 +1,8 @@
 """What a trial is judged on, as plain data: the objectives and their goals, and the constraints.
 
 A constraint is ``<objective> <op> <number>`` with op one of ``>=``, ``<=``, ``>``, ``<`` (``retention >= 0.5``).
-For Optuna's samplers each is turned into one number that is <= 0 exactly when it holds (Optuna's
-``constraints_func`` convention, see ``optuna/samplers/_tpe/sampler.py``): ``bound - value`` for ``>=``,
+For Optuna's samplers each is turned into one number that is <= 0 exactly when it holds (Optuna's convention,
+``Trial.set_constraint``; TPE reads them in ``optuna/samplers/_tpe/sampler.py``): ``bound - value`` for ``>=``,
 ``value - bound`` for ``<=``; a strict op that fails only by equality gets the smallest positive float instead
 of 0. A trial is feasible when every constraint holds; one whose objective is missing or not a number is not.
 """
@@ -81,6 +81,12 @@ class Goals:
     def constrained_names(self) -> List[str]:
         """The constrained objectives that are not optimized (each is a column of its own in ``trials.csv``)."""
         return list(dict.fromkeys(c.objective for c in self.constraints if c.objective not in self.names))
+
+    @property
+    def constraint_keys(self) -> List[str]:
+        """One distinct name per constraint, as Optuna stores it (``constraints:<name>`` system attribute)."""
+        keys = [str(c) for c in self.constraints]
+        return [k if keys.count(k) == 1 else f"{i}: {k}" for i, k in enumerate(keys)]
 
     def violations(self, scores: Mapping[str, float]) -> List[float]:
         return [c.violation(scores.get(c.objective)) for c in self.constraints]

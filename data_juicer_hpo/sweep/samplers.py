@@ -5,15 +5,15 @@ parameter name) and takes the value at ``u`` of its W&B law (the search space's 
 Optuna distribution, or ``u`` itself under the unit encoding), so each W&B distribution is sampled exactly
 through its inverse CDF, draws are reproducible, and neither a resumed sweep nor a second worker replays the
 draws of earlier trials (a plain seeded RandomSampler would).
-``bayes``: Optuna's TPE (multi-objective TPE when the study has several directions), given the constraints;
+``bayes``: Optuna's TPE (multi-objective TPE when the study has several directions; it reads the constraint
+values each trial stores);
 its seed is offset by the number of trials already stored, for the same reason.
 ``grid``: trials get their values set directly, so its sampler is never asked; the random one stands in.
 """
 
 import secrets
 import zlib
-import warnings
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional
 
 import numpy as np
 import optuna
@@ -55,19 +55,14 @@ def make_sampler(
     seed: Optional[int],
     n_stored: int,
     draw: Optional[Callable[[str, float], Any]] = None,
-    constraints_func: Optional[Callable[["optuna.trial.FrozenTrial"], Sequence[float]]] = None,
 ) -> optuna.samplers.BaseSampler:
     """The sampler of a sweep ``method`` given how many trials the study already holds.
 
     :param draw: the search space's ``draw(name, u)`` (random and grid).
-    :param constraints_func: Optuna's constraints convention (each value <= 0 when satisfied), for TPE.
     """
     if method not in METHODS:
         raise ValueError(f"unknown sweep method {method!r} (valid: {', '.join(METHODS)})")
     if method != "bayes":  # grid trials get their values set directly; the random sampler stands in
         return UnitRandomSampler(seed, draw)
-    with warnings.catch_warnings():  # constraints_func is "experimental" in Optuna
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(
-            seed=None if seed is None else seed + n_stored, constraints_func=constraints_func
-        )
+    # TPE reads the constraint values each trial stores (``Trial.set_constraint``), multi-objective included.
+    return optuna.samplers.TPESampler(seed=None if seed is None else seed + n_stored)

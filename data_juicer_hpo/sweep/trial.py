@@ -22,7 +22,6 @@ __all__ = [
     "GRID_ATTR",
     "WORKER_ATTR",
     "SCORES_ATTR",
-    "CONSTRAINTS_ATTR",
     "FEASIBLE_ATTR",
 ]
 
@@ -32,11 +31,9 @@ PARAMS_ATTR = "params"
 ERROR_ATTR = "error"
 GRID_ATTR = "grid_key"
 WORKER_ATTR = "worker"
-# With constraints or several objectives: every objective's score by name, the constraint values in Optuna's
-# convention (<= 0 when satisfied; the samplers' constraints_func reads them, so workers and resumes see them),
-# and whether every constraint holds.
+# With constraints or several objectives: every objective's score by name, and whether every constraint holds
+# (the constraint values themselves are Optuna's own, ``trial.set_constraint``).
 SCORES_ATTR = "scores"
-CONSTRAINTS_ATTR = "constraints"
 FEASIBLE_ATTR = "feasible"
 
 
