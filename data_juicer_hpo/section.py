@@ -52,6 +52,20 @@ KEYS = (
     _Key("n_workers", int, 1, "wandb/local: number of local sweep worker processes."),
     _Key("fail_fast", bool, False, "wandb: stop the sweep at the first failed trial instead of going on."),
     _Key("seed", int, 0, "wandb/local: random seed of the samplers."),
+    # issue 7: constraints, several objectives
+    _Key(
+        "constraints",
+        Optional[list],
+        None,
+        "wandb: constraints every trial is checked against, e.g. ['retention >= 0.5']; the best trial is feasible.",
+    ),
+    _Key(
+        "objectives",
+        Optional[dict],
+        None,
+        "wandb/local: 2-3 objectives {name: maximize|minimize} of a multi-objective sweep (instead of one metric).",
+    ),
+    _Key("select", Optional[str], None, "wandb/local: the objective that picks the processed Pareto trial."),
 )
 
 

@@ -40,12 +40,22 @@ def load_sweep(path: str, cfg):
         raise AutoHpoError(f"{key}: {path!r} is not valid YAML ({' '.join(str(e).split())})")
     if not isinstance(raw, dict):
         raise AutoHpoError(f"{key}: {path!r} must hold a mapping (method, metric, parameters, ...)")
-    return parse_sweep_config(raw, source="hpo_config", extra_keys=_dj_keys(cfg))
+    several = section_of(cfg)["objectives"] is not None  # a multi-objective sweep needs no metric
+    return parse_sweep_config(raw, source="hpo_config", extra_keys=_dj_keys(cfg), metric_required=not several)
 
 
-def choose_backend(requested: str) -> str:
+def choose_backend(requested: str, several: bool = False) -> str:
+    """The backend to run; ``several``: a multi-objective sweep, which only the local backend runs."""
     from .tracking import wandb_credentials, wandb_mode
 
+    if several and requested == "wandb":
+        raise AutoHpoError(
+            f"{SECTION}.objectives: backend 'wandb' optimizes one metric (W&B sweeps); use auto_hpo.backend: local "
+            f"for several objectives"
+        )
+    if several:
+        logger.info(f"auto_hpo[sweep]: backend {requested} -> local (several objectives: a multi-objective study)")
+        return "local"
     if requested == "wandb":
         if wandb_mode() in ("offline", "disabled", "dryrun"):
             raise AutoHpoError(f"{SECTION}.backend: 'wandb' needs W&B online, but WANDB_MODE={wandb_mode()}")
@@ -81,41 +91,32 @@ def _output_dir(section, cfg) -> str:
     return os.path.join(base, SECTION)
 
 
-def _objective(section, sweep, cfg):
-    from .objectives import get_objective
-
-    spec = section["objective"] or sweep.metric_name
-    if not spec:
-        raise AutoHpoError(f"{SECTION}.objective: not set and the sweep has no metric.name to take it from")
-    options = {**section, "text_key": "text", "goal": sweep.goal}
-    objective = get_objective(spec, options)
-    problems = objective.validate()
-    if objective.goal and objective.goal != sweep.goal:
-        logger.warning(
-            f"auto_hpo[sweep]: metric.goal is {sweep.goal} (W&B's default when unset) but {spec} is better "
-            f"when it is {'larger' if objective.goal == 'maximize' else 'smaller'}; set metric.goal: {objective.goal}"
-        )
-    return objective, problems
-
-
 def _validate(section, cfg, sweep):
-    """Targets, objective and storage problems, all together (the sweep config was checked on loading)."""
+    """Targets, judging (objectives, constraints) and storage problems, all together (the sweep config was
+    checked on loading); the sweep comes back with parameters on int arguments made integer-valued."""
     from data_juicer.ops import OPERATORS
 
     from .addressing import recipe_problems, resolve_targets
+    from .arg_types import fit_to_arguments
+    from .judging import resolve_judging
     from .sweep import validate_storage_url
 
     targets, problems = resolve_targets(sweep.parameters, cfg.process, OPERATORS.modules, _dj_keys(cfg))
     problems += recipe_problems(cfg.process, targets, sweep.parameters, OPERATORS.modules)
+    sweep, found, notes = fit_to_arguments(sweep, targets, cfg.process, OPERATORS.modules)
+    problems += found
     if sweep.method != "grid" and sweep.run_cap is None:
         problems.append(f"hpo_config.run_cap: a {sweep.method} sweep needs run_cap (or sweep_max_count) to end")
-    objective, objective_problems = _objective(section, sweep, cfg)
-    problems += objective_problems
+    judging, found = resolve_judging(section, sweep)
+    problems += found
     if section["storage"]:
         problems += validate_storage_url(section["storage"], key=f"{SECTION}.storage")
     if section["path_3sigma_recipe"]:
         logger.warning(f"auto_hpo[sweep]: {SECTION}.path_3sigma_recipe is ignored in mode wandb")
-    return targets, objective, problems
+    if not problems:
+        for note in notes:
+            logger.info(f"auto_hpo[sweep]: {note}")
+    return sweep, targets, judging, problems
 
 
 def _best_recipe_doc(cfg, targets, params) -> dict:
@@ -142,15 +143,14 @@ def run_sweep_mode(executor, original_run, *args, **kwargs):
 def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
     """The wandb-mode runner (see the module doc); called by the executor hook in place of ``run``."""
     from .backends import run_backend
-    from .outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
     from .trial_runner import TrialRunner
 
     cfg = executor.cfg
     section = section_of(cfg)
     sweep = load_sweep(section["hpo_config"], cfg)
-    targets, objective, problems = _validate(section, cfg, sweep)
+    sweep, targets, judging, problems = _validate(section, cfg, sweep)
     raise_if_any(problems)
-    backend = choose_backend(section["backend"])
+    backend = choose_backend(section["backend"], several=judging.goals.multi)
     out_dir = _output_dir(section, cfg)
     storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
 
@@ -159,33 +159,85 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     dataset = data_engine(executor).load(dataset, load_data_np)
     executor._dj_hpo_inner = True
     try:
-        runner = TrialRunner(executor, original_run, dataset, targets, objective, seed=section["seed"])
+        objective = judging.objectives[judging.main]
+        runner = TrialRunner(
+            executor, original_run, dataset, targets, objective, seed=section["seed"], extras=judging.extras
+        )
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
-        records = run_backend(backend, sweep, runner, section, storage, study, out_dir, cfg)
-        param_names: List[str] = list(sweep.parameters)
-        metric = sweep.metric_name or objective.name or "objective"
-        write_trials_csv(os.path.join(out_dir, "trials.csv"), records, param_names, metric)
-        for path in (
-            plot_history(os.path.join(out_dir, "metric_history.png"), records, metric, sweep.goal),
-            plot_importance(os.path.join(out_dir, "param_importance.png"), records, param_names, metric),
-        ):
-            if path:
-                logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
-        done = [r for r in records if r.state == "COMPLETE" and r.value is not None]
-        if not done:
-            raise AutoHpoError(f"{SECTION}: no trial completed (see {os.path.join(out_dir, 'trials.csv')})")
-        best = (max if sweep.goal == "maximize" else min)(done, key=lambda r: r.value)
-        process, top = runner.best_recipe(best.params)
-        best_path = os.path.join(out_dir, "best_recipe.yaml")
-        write_best_recipe(best_path, _best_recipe_doc(cfg, targets, best.params))
-        logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {metric}={best.value:.6g} params={best.params}")
-        logger.info(f"auto_hpo[sweep]: trials in [{os.path.join(out_dir, 'trials.csv')}], best recipe in [{best_path}]")
+        goals = judging.goals
+        records = run_backend(backend, sweep, runner, section, storage, study, out_dir, cfg, goals=goals)
+        best = _write_outputs(out_dir, records, sweep, judging, lambda params: _best_recipe_doc(cfg, targets, params))
         if not section["process_best"]:
             return None
+        process, top = runner.best_recipe(best.params)
         return _process_best(executor, original_run, runner, best.params, process, top, skip_export, skip_return)
     finally:
         executor._dj_hpo_inner = False
+
+
+def _write_outputs(out_dir, records, sweep, judging, recipe_of):
+    """``trials.csv``, plots, the Pareto outputs, ``best_recipe.yaml``; returns the trial to process. Raises
+    (one line) when no trial completed, or none satisfies the constraints: no best recipe then."""
+    from .outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
+
+    goals, param_names = judging.goals, list(sweep.parameters)
+    metric = goals.names if goals.multi else goals.names[0]
+    trials_path = os.path.join(out_dir, "trials.csv")
+    write_trials_csv(trials_path, records, param_names, metric, goals.constrained_names, bool(goals.constraints))
+    for path in (
+        plot_history(os.path.join(out_dir, "metric_history.png"), records, goals.names[0], goals.directions[0]),
+        plot_importance(os.path.join(out_dir, "param_importance.png"), records, param_names, goals.names[0]),
+    ):
+        if path:
+            logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
+    best_path = os.path.join(out_dir, "best_recipe.yaml")
+    done = [r for r in records if r.state == "COMPLETE" and (r.values is not None or r.value is not None)]
+    feasible = [r for r in done if r.feasible is not False]
+    if not done or not feasible:
+        if os.path.exists(best_path):  # left by an earlier run: it is not this sweep's answer
+            os.remove(best_path)
+    if not done:
+        raise AutoHpoError(f"{SECTION}: no trial completed (see {trials_path})")
+    if not feasible:
+        closest = min(done, key=lambda r: (goals.total_violation(_scores(r, goals)), r.number))
+        logger.error(
+            f"auto_hpo[sweep]: no trial satisfies the constraints; the closest, #{closest.number}, has "
+            f"{goals.describe_violation(_scores(closest, goals))}"
+        )
+        raise AutoHpoError(
+            f"{SECTION}.constraints: none of the {len(done)} completed trials satisfies them (closest "
+            f"#{closest.number}: {goals.describe_violation(_scores(closest, goals))}); no best recipe written, "
+            f"nothing processed; "
+            f"trials in {trials_path}"
+        )
+    if goals.multi:
+        from .pareto import pareto_front, select_trial, write_pareto
+
+        front = pareto_front(records, goals)
+        best = select_trial(front, goals, judging.select)
+        write_pareto(out_dir, records, front, goals, param_names, recipe_of, best)
+        logger.info(
+            f"auto_hpo[sweep]: [{len(front)}] Pareto trials of [{len(done)}] completed in "
+            f"[{os.path.join(out_dir, 'pareto.csv')}], their recipes in [{os.path.join(out_dir, 'pareto')}]; "
+            f"selected by {judging.select}: #{best.number}"
+        )
+    else:
+        sign = 1.0 if goals.directions[0] == "maximize" else -1.0
+        best = max(feasible, key=lambda r: (sign * r.value, -r.number))  # the earliest one on ties
+    write_best_recipe(best_path, recipe_of(best.params))
+    shown = ", ".join(f"{k}={v:.6g}" for k, v in _scores(best, goals).items())
+    logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {shown} params={best.params}")
+    logger.info(f"auto_hpo[sweep]: trials in [{trials_path}], best recipe in [{best_path}]")
+    return best
+
+
+def _scores(record, goals) -> dict:
+    """Every objective's score of a trial, the optimized ones first."""
+    scores = dict(record.scores)
+    if not goals.multi and record.value is not None:
+        scores = {goals.names[0]: record.value, **scores}
+    return scores
 
 
 def _process_best(executor, original_run, runner, params, process, top, skip_export, skip_return):

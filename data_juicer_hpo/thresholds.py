@@ -10,7 +10,7 @@ import typing
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-__all__ = ["Threshold", "ThresholdPair", "threshold_pairs", "match_statistic"]
+__all__ = ["Threshold", "ThresholdPair", "threshold_pairs", "match_statistic", "argument_type"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,12 @@ def match_statistic(pair: ThresholdPair, stat_keys: List[str]) -> Optional[str]:
         return stat_keys[0]
     named = [key for key in stat_keys if pair.suffix in key.split("_") or key.endswith(pair.suffix)]
     return named[0] if len(named) == 1 else None
+
+
+def argument_type(op_class, arg: str) -> Optional[type]:
+    """int or float when ``op_class.__init__`` declares ``arg`` as that number type (None otherwise or unknown)."""
+    try:
+        param = inspect.signature(op_class.__init__).parameters.get(arg)
+    except (TypeError, ValueError):
+        return None
+    return None if param is None else _numeric_type(param.annotation)

@@ -31,9 +31,8 @@ ENCODED = {
 
 
 def _sweep(method, parameters, run_cap=12):
-    return parse_sweep_config(
-        {"method": method, "metric": {"name": "score", "goal": "maximize"}, "run_cap": run_cap, "parameters": parameters}
-    )
+    metric = {"name": "score", "goal": "maximize"}
+    return parse_sweep_config({"method": method, "metric": metric, "run_cap": run_cap, "parameters": parameters})
 
 
 def test_each_exact_kind_maps_to_its_native_distribution():

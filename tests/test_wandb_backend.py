@@ -21,16 +21,18 @@ cfg = init_configs(["--config", recipe])
 executor = DefaultExecutor(cfg)
 section = section_of(cfg)
 sweep = load_sweep(section["hpo_config"], cfg)
-targets, objective, problems = _validate(section, cfg, sweep)
+sweep, targets, judging, problems = _validate(section, cfg, sweep)
 assert not problems, problems
 original_run = getattr(DefaultExecutor.run, "_dj_hpo_original", DefaultExecutor.run)
-runner = TrialRunner(executor, original_run, executor.dataset_builder.load_dataset(), targets, objective)
+runner = TrialRunner(executor, original_run, executor.dataset_builder.load_dataset(), targets,
+                     judging.objectives[judging.main], extras=judging.extras)
 records = []
 run = wandb.init(mode="offline", dir=out, project="wandb-backend-test", config=params)
-value = wandb_train_function(sweep, runner, records, sweep.metric_name)()
+value = wandb_train_function(sweep, runner, records, sweep.metric_name, judging.goals)()
 run_dir = run.dir
 run.finish()
-print("RESULT " + json.dumps({"value": value, "states": [r.state for r in records], "run_dir": run_dir}))
+print("RESULT " + json.dumps({"value": value, "states": [r.state for r in records], "run_dir": run_dir,
+                             "scores": records[0].scores, "feasible": records[0].feasible}))
 """
 
 

@@ -100,7 +100,8 @@ class Goals:
     def describe_violation(self, scores: Mapping[str, float]) -> str:
         """``retention=0.41 (needs >= 0.5)`` for every constraint that fails."""
         failed = [c for c in self.constraints if not c.holds(scores.get(c.objective))]
-        return ", ".join(f"{c.objective}={scores.get(c.objective, math.nan):.4g} (needs {c.op} {c.bound:g})" for c in failed)
+        shown = [f"{c.objective}={scores.get(c.objective, math.nan):.4g} (needs {c.op} {c.bound:g})" for c in failed]
+        return ", ".join(shown)
 
     def key(self) -> Dict[str, Any]:
         """What a stored study must agree on to be resumed."""
