@@ -55,7 +55,7 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
             "export_path": str(tmp_path / "out" / "kept.jsonl"),
             "np": 1,
             "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {"mode": "wandb", "backend": "wandb", "hpo_config": str(sweep)},
+            "auto_hpo": {"mode": "wandb", "backend": "wandb", "hpo_config": str(sweep), "constraints": ["retention > 0.3"]},
         },
     )
     (tmp_path / "driver.py").write_text(DRIVER)
@@ -76,3 +76,5 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
     info = json.loads(res.stdout)
     assert info["summary"]["retention"] == pytest.approx(expected)
     assert info["config"]["text_length_filter.min_len"] == 250
+    # constraints: logged to the run, and the record the best-recipe choice reads says whether they hold
+    assert info["summary"]["feasible"] is (expected > 0.3) and result["feasible"] is (expected > 0.3)
