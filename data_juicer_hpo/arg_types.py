@@ -13,7 +13,7 @@ rejected up front, one line naming the parameter. Pure: takes the sweep, the tar
 import dataclasses
 from typing import Dict, List, Tuple
 
-from .thresholds import argument_type
+from .ops.thresholds import argument_type
 
 __all__ = ["fit_to_arguments"]
 

@@ -8,24 +8,24 @@ from loguru import logger
 
 from .errors import AutoHpoError
 
-__all__ = ["run_backend", "run_local", "run_wandb", "wandb_train_function"]
+__all__ = ["run_trials", "run_local", "run_wandb", "wandb_train_function"]
 
 BACKENDS = {"local": "data_juicer_hpo.backends:run_local", "wandb": "data_juicer_hpo.backends:run_wandb"}
 
 
-def run_backend(name: str, sweep, runner, section, storage, study, out_dir, cfg, goals=None) -> list:
+def run_trials(name: str, sweep, evaluator, section, storage, study, out_dir, cfg, goals=None) -> list:
     module, _, attr = BACKENDS[name].partition(":")
     run = getattr(importlib.import_module(module), attr)
-    return run(sweep, runner, section, storage, study, out_dir, cfg, goals=goals)
+    return run(sweep, evaluator, section, storage, study, out_dir, cfg, goals=goals)
 
 
-def run_local(sweep, runner, section, storage, study, out_dir, cfg, goals=None) -> list:
+def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=None) -> list:
     """The local backend: ``auto_hpo.n_workers`` processes (this one and forked children) share the study; each
     records its own trials as W&B offline runs. Returns every trial of the study."""
     from .sweep.pool import WorkerError, run_workers
 
     n_workers = section["n_workers"]
-    if n_workers > 1 and getattr(getattr(runner, "data", None), "kind", "default") == "ray":
+    if n_workers > 1 and getattr(getattr(evaluator, "data", None), "kind", "default") == "ray":
         logger.warning(
             f"auto_hpo[sweep]: n_workers [{n_workers}] -> 1 on the Ray executor: a Ray driver cannot be forked (the "
             f"cluster already runs the statistics in parallel); more workers can join as separate processes on the "
@@ -33,14 +33,14 @@ def run_local(sweep, runner, section, storage, study, out_dir, cfg, goals=None) 
         )
         n_workers = 1
     if n_workers > 1:
-        _share_common_work(runner)
+        _share_common_work(evaluator)
         logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked), study [{study}]")
         if storage.startswith("sqlite"):
             logger.info(
                 "auto_hpo[sweep]: the SQLite storage is shared by the workers of this machine only (file lock); "
                 "workers on several machines need a shared server, e.g. auto_hpo.storage: postgresql+psycopg2://..."
             )
-    local = _LocalWorkers(sweep, runner, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg, goals)
+    local = _LocalWorkers(sweep, evaluator, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg, goals)
     if n_workers > 1:  # tables, study and sweep check once, before the fork; nothing of it is kept open
         local.open_engine(0).close()
     _, exits = run_workers(n_workers, local.work)
@@ -59,33 +59,33 @@ def run_local(sweep, runner, section, storage, study, out_dir, cfg, goals=None) 
     return local.engine.records()
 
 
-def _share_common_work(runner) -> None:
+def _share_common_work(evaluator) -> None:
     """Before forking: the base recipe's statistics and the objective's per-document work, shared by every
     worker copy-on-write instead of being computed once per worker."""
-    bundle = runner.bundle({})
+    bundle = evaluator.bundle({})
     if bundle.fast and bundle.population is not None:
-        runner.setup_objectives(bundle.population)
+        evaluator.setup_objectives(bundle.population)
 
 
 class _LocalWorkers:
     """What each local worker runs; ``work(index, stop)`` is called in the worker's own process (index 0: this
     one), so the storage connection, the study lock and W&B are opened there, never inherited through fork."""
 
-    def __init__(self, sweep, runner, section, storage, study, out_dir, cfg, goals=None):
-        self.sweep, self.runner, self.section, self.goals = sweep, runner, section, goals
+    def __init__(self, sweep, evaluator, section, storage, study, out_dir, cfg, goals=None):
+        self.sweep, self.evaluator, self.section, self.goals = sweep, evaluator, section, goals
         self.storage, self.study, self.out_dir = storage, study, out_dir
         self.project = cfg.get("project_name") or "data-juicer-hpo"
         self.engine = self.recorder = None
 
     def train(self, ctx):
-        value = self.runner.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
-        scores = self.runner.scores.pop(ctx.number, None)
-        if not self.runner.extras or scores is None:  # nothing else scored (or pruned at a rung)
+        value = self.evaluator.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
+        scores = self.evaluator.scores.pop(ctx.number, None)
+        if not self.evaluator.extras or scores is None:  # nothing else scored (or pruned at a rung)
             return value
         return {self.goals.names[0]: value, **scores}
 
     def record(self, trial_record) -> None:
-        self.recorder.record(trial_record, self.runner.history.pop(trial_record.number, []))
+        self.recorder.record(trial_record, self.evaluator.history.pop(trial_record.number, []))
 
     def open_engine(self, index: int):
         from .sweep import LocalSweep
@@ -101,7 +101,7 @@ class _LocalWorkers:
 
         metric = self.goals.names[0] if self.goals is not None else self.sweep.metric_name or "objective"
         if self.section["n_workers"] > 1:
-            self.runner.cpu_share = max(1, (os.cpu_count() or 1) // self.section["n_workers"])
+            self.evaluator.cpu_share = max(1, (os.cpu_count() or 1) // self.section["n_workers"])
         self.recorder = OfflineRecorder(self.out_dir, self.project, self.study, metric)
         self.engine = self.open_engine(index)
         if index == 0:
@@ -140,7 +140,7 @@ def _integers(sweep, params: dict) -> dict:
     return out
 
 
-def wandb_train_function(sweep, runner, records: List, metric: str, goals=None):
+def wandb_train_function(sweep, evaluator, records: List, metric: str, goals=None):
     """The train function handed to ``wandb.agent``: reads the run's config, evaluates, logs the metric (and, with
     constraints, every constrained objective and ``feasible``)."""
     import time
@@ -164,9 +164,9 @@ def wandb_train_function(sweep, runner, records: List, metric: str, goals=None):
 
         scores, feasible = {}, None
         try:
-            value = runner.evaluate(params, number, sweep.hyperband.rungs() if sweep.hyperband else [], report)
+            value = evaluator.evaluate(params, number, sweep.hyperband.rungs() if sweep.hyperband else [], report)
             state, error = "COMPLETE", None
-            scores = {metric: value, **runner.scores.pop(number, {})}
+            scores = {metric: value, **evaluator.scores.pop(number, {})}
             logged = dict(scores)
             if goals is not None and goals.constraints:
                 feasible = goals.feasible(scores)
@@ -185,7 +185,7 @@ def wandb_train_function(sweep, runner, records: List, metric: str, goals=None):
     return train
 
 
-def run_wandb(sweep, runner, section, storage, study, out_dir, cfg, goals=None) -> list:
+def run_wandb(sweep, evaluator, section, storage, study, out_dir, cfg, goals=None) -> list:
     import wandb
 
     os.environ.setdefault("WANDB_HTTP_TIMEOUT", "20")  # fail rather than hang on an unreachable server
@@ -197,6 +197,6 @@ def run_wandb(sweep, runner, section, storage, study, out_dir, cfg, goals=None) 
     logger.info(f"auto_hpo[sweep]: W&B sweep [{sweep_id}] in project [{project}]")
     records: List = []
     metric = goals.names[0] if goals is not None else sweep.metric_name or "objective"
-    train = wandb_train_function(sweep, runner, records, metric, goals)
+    train = wandb_train_function(sweep, evaluator, records, metric, goals)
     wandb.agent(sweep_id, function=train, count=sweep.run_cap)
     return records

@@ -6,7 +6,7 @@ import math
 import os
 from typing import List, Optional, Sequence
 
-from .recipe import dump_recipe, write_atomic
+from .ops.recipe import dump_recipe, write_atomic
 
 __all__ = ["write_trials_csv", "trials_csv_text", "write_best_recipe", "plot_history", "plot_importance"]
 

@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from loguru import logger
 
 from .outputs import trials_csv_text
-from .recipe import dump_recipe, write_atomic
+from .ops.recipe import dump_recipe, write_atomic
 from .sweep.goals import Goals, dominates
 
 __all__ = ["pareto_front", "select_trial", "write_pareto", "plot_pareto"]

@@ -1,6 +1,6 @@
 """The ``auto_hpo`` section of a Data-Juicer recipe: its keys, their types and docs, and their validation.
 
-The keys are added to Data-Juicer's own parser (see :mod:`data_juicer_hpo.hooks`), so they are typed, listed by
+The keys are added to Data-Juicer's own parser (see :mod:`data_juicer_hpo.hooks.parser`), so they are typed, listed by
 ``dj-process --help`` and settable from YAML (``auto_hpo: {mode: 3sigma}``) or flags (``--auto_hpo.k 2.5``).
 Semantic checks live here, as a pure function that collects every problem before any work starts.
 """

@@ -2,7 +2,7 @@
 
 import optuna
 
-from data_juicer_hpo.addressing import Target
+from data_juicer_hpo.ops.addressing import Target
 from data_juicer_hpo.arg_types import fit_to_arguments
 from data_juicer_hpo.sweep import LocalSweep, parse_sweep_config
 from data_juicer_hpo.sweep.space import native_distribution

@@ -15,11 +15,19 @@ from typing import List
 import yaml
 from loguru import logger
 
-from .errors import AutoHpoError, raise_if_any
-from .recipe import load_recipe_file, recipe_path
-from .section import SECTION, section_of
+from ..errors import AutoHpoError, raise_if_any
+from ..ops.recipe import load_recipe_file, recipe_path
+from ..section import SECTION, section_of
 
-__all__ = ["run_sweep_mode", "load_sweep", "choose_backend"]
+__all__ = ["EXECUTORS", "check", "run", "load_sweep", "choose_backend"]
+
+EXECUTORS = ("default", "ray")
+REFUSED = {
+    "ray_partitioned": (
+        " (it processes partitions independently, with checkpoints; a sweep evaluates many recipes on one"
+        " population: use executor_type ray)"
+    )
+}
 
 
 def _dj_keys(cfg) -> frozenset:
@@ -28,7 +36,7 @@ def _dj_keys(cfg) -> frozenset:
 
 def load_sweep(path: str, cfg):
     """Read and validate the sweep configuration file (every problem at once)."""
-    from .sweep import parse_sweep_config
+    from ..sweep import parse_sweep_config
 
     key = f"{SECTION}.hpo_config"
     if not os.path.isfile(path):
@@ -46,7 +54,7 @@ def load_sweep(path: str, cfg):
 
 def choose_backend(requested: str, several: bool = False) -> str:
     """The backend to run; ``several``: a multi-objective sweep, which only the local backend runs."""
-    from .tracking import wandb_credentials, wandb_mode
+    from ..tracking import wandb_credentials, wandb_mode
 
     if several and requested == "wandb":
         raise AutoHpoError(
@@ -96,10 +104,10 @@ def _validate(section, cfg, sweep):
     checked on loading); the sweep comes back with parameters on int arguments made integer-valued."""
     from data_juicer.ops import OPERATORS
 
-    from .addressing import recipe_problems, resolve_targets
-    from .arg_types import fit_to_arguments
-    from .judging import resolve_judging
-    from .sweep import validate_storage_url
+    from ..arg_types import fit_to_arguments
+    from ..judging import resolve_judging
+    from ..ops.addressing import recipe_problems, resolve_targets
+    from ..sweep import validate_storage_url
 
     targets, problems = resolve_targets(sweep.parameters, cfg.process, OPERATORS.modules, _dj_keys(cfg))
     problems += recipe_problems(cfg.process, targets, sweep.parameters, OPERATORS.modules)
@@ -109,6 +117,11 @@ def _validate(section, cfg, sweep):
         problems.append(f"hpo_config.run_cap: a {sweep.method} sweep needs run_cap (or sweep_max_count) to end")
     judging, found = resolve_judging(section, sweep)
     problems += found
+    if judging is not None and judging.goals.multi and section["backend"] == "wandb":
+        problems.append(
+            f"{SECTION}.objectives: backend 'wandb' optimizes one metric (W&B sweeps); use auto_hpo.backend: local "
+            f"for several objectives"
+        )
     if section["storage"]:
         problems += validate_storage_url(section["storage"], key=f"{SECTION}.storage")
     if section["path_3sigma_recipe"]:
@@ -121,7 +134,7 @@ def _validate(section, cfg, sweep):
 
 def _best_recipe_doc(cfg, targets, params) -> dict:
     """The user's recipe with the best values set, without the ``auto_hpo`` block or sweep keys."""
-    from .recipe import refined_recipe
+    from ..ops.recipe import refined_recipe
 
     source = recipe_path(cfg)
     original = load_recipe_file(source) if source else {"process": copy.deepcopy(cfg.process)}
@@ -133,17 +146,26 @@ def _best_recipe_doc(cfg, targets, params) -> dict:
     return recipe
 
 
-def run_sweep_mode(executor, original_run, *args, **kwargs):
-    """Dispatch on the executor's ``run`` signature (the Ray executor's has no ``dataset``)."""
+def check(cfg) -> List[str]:
+    """The sweep file, parameter targets, objectives, constraints and storage: every problem, before any work."""
+    try:
+        sweep = load_sweep(section_of(cfg)["hpo_config"], cfg)
+    except AutoHpoError as e:
+        return e.problems
+    return _validate(section_of(cfg), cfg, sweep)[3]
+
+
+def run(executor, original_run, *args, **kwargs):
+    """The wandb mode; dispatches on the executor's ``run`` signature (the Ray executor's has no ``dataset``)."""
     if getattr(executor, "executor_type", "default") == "ray":
         return _run_sweep(executor, original_run, None, *args, **kwargs)
     return _run_sweep(executor, original_run, *args, **kwargs)
 
 
 def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
-    """The wandb-mode runner (see the module doc); called by the executor hook in place of ``run``."""
-    from .backends import run_backend
-    from .trial_runner import TrialRunner
+    """The wandb mode (see the module doc)."""
+    from ..backends import run_trials
+    from ..trials import TrialEvaluator
 
     cfg = executor.cfg
     section = section_of(cfg)
@@ -154,24 +176,24 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     out_dir = _output_dir(section, cfg)
     storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
 
-    from .data_engines import data_engine
+    from ..data_access import data_access
 
-    dataset = data_engine(executor).load(dataset, load_data_np)
+    dataset = data_access(executor).load(dataset, load_data_np)
     executor._dj_hpo_inner = True
     try:
         objective = judging.objectives[judging.main]
-        runner = TrialRunner(
+        evaluator = TrialEvaluator(
             executor, original_run, dataset, targets, objective, seed=section["seed"], extras=judging.extras
         )
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
         goals = judging.goals
-        records = run_backend(backend, sweep, runner, section, storage, study, out_dir, cfg, goals=goals)
+        records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg, goals=goals)
         best = _write_outputs(out_dir, records, sweep, judging, lambda params: _best_recipe_doc(cfg, targets, params))
         if not section["process_best"]:
             return None
-        process, top = runner.best_recipe(best.params)
-        return _process_best(executor, original_run, runner, best.params, process, top, skip_export, skip_return)
+        process, top = evaluator.best_recipe(best.params)
+        return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:
         executor._dj_hpo_inner = False
 
@@ -179,7 +201,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
 def _write_outputs(out_dir, records, sweep, judging, recipe_of):
     """``trials.csv``, plots, the Pareto outputs, ``best_recipe.yaml``; returns the trial to process. Raises
     (one line) when no trial completed, or none satisfies the constraints: no best recipe then."""
-    from .outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
+    from ..outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
 
     goals, param_names = judging.goals, list(sweep.parameters)
     metric = goals.names if goals.multi else goals.names[0]
@@ -212,7 +234,7 @@ def _write_outputs(out_dir, records, sweep, judging, recipe_of):
             f"trials in {trials_path}"
         )
     if goals.multi:
-        from .pareto import pareto_front, select_trial, write_pareto
+        from ..pareto import pareto_front, select_trial, write_pareto
 
         front = pareto_front(records, goals)
         best = select_trial(front, goals, judging.select)
@@ -240,21 +262,21 @@ def _scores(record, goals) -> dict:
     return scores
 
 
-def _process_best(executor, original_run, runner, params, process, top, skip_export, skip_return):
+def _process_best(executor, original_run, evaluator, params, process, top, skip_export, skip_return):
     """Process the full data once with the best recipe, reusing the statistics of its population."""
     from data_juicer.core.executor import default_executor
     from data_juicer.ops import Filter
 
-    from .stats_pass import reuse_statistics, use_prepared_ops
+    from ..ops.statistics import reuse_statistics, use_prepared_ops
 
     cfg = executor.cfg
     cfg.process = process
     for key, value in top.items():
         cfg[key] = value
     logger.info("auto_hpo[sweep]: processing the full data once with the best recipe")
-    if runner.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
+    if evaluator.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
         return original_run(executor, skip_export=skip_export, skip_return=skip_return)
-    bundle = runner.bundle(params)
+    bundle = evaluator.bundle(params)
     if bundle.fast:
         ops = default_executor.load_ops(process)
         pipeline = [op for op in ops if isinstance(op, Filter)]  # the mappers were applied to the bundle's data
@@ -263,8 +285,8 @@ def _process_best(executor, original_run, runner, params, process, top, skip_exp
         with use_prepared_ops(default_executor, pipeline):
             return original_run(
                 executor,
-                dataset=runner.dataset_with_statistics(bundle),
+                dataset=evaluator.dataset_with_statistics(bundle),
                 skip_export=skip_export,
                 skip_return=skip_return,
             )
-    return original_run(executor, dataset=runner.dataset, skip_export=skip_export, skip_return=skip_return)
+    return original_run(executor, dataset=evaluator.dataset, skip_export=skip_export, skip_return=skip_return)
