@@ -99,7 +99,7 @@ def _output_dir(section, cfg) -> str:
     return os.path.join(base, SECTION)
 
 
-def _validate(section, cfg, sweep):
+def _validate(section, cfg, sweep, log_notes: bool = False):
     """Targets, judging (objectives, constraints) and storage problems, all together (the sweep config was
     checked on loading); the sweep comes back with parameters on int arguments made integer-valued."""
     from data_juicer.ops import OPERATORS
@@ -126,7 +126,7 @@ def _validate(section, cfg, sweep):
         problems += validate_storage_url(section["storage"], key=f"{SECTION}.storage")
     if section["path_3sigma_recipe"]:
         logger.warning(f"auto_hpo[sweep]: {SECTION}.path_3sigma_recipe is ignored in mode wandb")
-    if not problems:
+    if log_notes and not problems:
         for note in notes:
             logger.info(f"auto_hpo[sweep]: {note}")
     return sweep, targets, judging, problems
@@ -170,7 +170,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     cfg = executor.cfg
     section = section_of(cfg)
     sweep = load_sweep(section["hpo_config"], cfg)
-    sweep, targets, judging, problems = _validate(section, cfg, sweep)
+    sweep, targets, judging, problems = _validate(section, cfg, sweep, log_notes=True)
     raise_if_any(problems)
     backend = choose_backend(section["backend"], several=judging.goals.multi)
     out_dir = _output_dir(section, cfg)
