@@ -3,8 +3,11 @@
 Everything is validated before any trial runs (sweep config, parameter targets, objective, storage) and every
 problem is reported at once. Then the chosen backend runs the trials -- ``wandb`` (real ``wandb.sweep`` and
 ``wandb.agent``) or ``local`` (the same sweep config on Optuna, every trial recorded as a W&B offline run) -- and
-the outputs are written: ``trials.csv``, ``best_recipe.yaml`` and plots in ``auto_hpo.output_dir``. Finally the
-best recipe processes the full data once and exports it (``auto_hpo.process_best``).
+the outputs are written: ``trials.csv``, ``best_recipe.yaml`` and plots in ``auto_hpo.output_dir`` (with several
+objectives also the Pareto outputs, see :mod:`~data_juicer_hpo.pareto`). The best recipe is the best *feasible*
+trial's (``auto_hpo.constraints``), or the Pareto trial best on ``auto_hpo.select``; when no trial is feasible,
+nothing is written beyond the trials and the run ends with one error line. Finally the best recipe processes the
+full data once and exports it (``auto_hpo.process_best``).
 """
 
 import copy
