@@ -13,12 +13,13 @@ __all__ = ["run_trials", "run_local", "run_wandb", "wandb_train_function"]
 BACKENDS = {"local": "data_juicer_hpo.backends:run_local", "wandb": "data_juicer_hpo.backends:run_wandb"}
 
 
-def run_trials(name: str, sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
+def run_trials(name: str, sweep, evaluator, section, storage, study, out_dir, cfg, goals=None) -> list:
     module, _, attr = BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)(sweep, evaluator, section, storage, study, out_dir, cfg)
+    run = getattr(importlib.import_module(module), attr)
+    return run(sweep, evaluator, section, storage, study, out_dir, cfg, goals=goals)
 
 
-def run_local(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
+def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=None) -> list:
     """The local backend: ``auto_hpo.n_workers`` processes (this one and forked children) share the study; each
     records its own trials as W&B offline runs. Returns every trial of the study."""
     from .sweep.pool import WorkerError, run_workers
@@ -39,7 +40,7 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
                 "auto_hpo[sweep]: the SQLite storage is shared by the workers of this machine only (file lock); "
                 "workers on several machines need a shared server, e.g. auto_hpo.storage: postgresql+psycopg2://..."
             )
-    local = _LocalWorkers(sweep, evaluator, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg)
+    local = _LocalWorkers(sweep, evaluator, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg, goals)
     if n_workers > 1:  # tables, study and sweep check once, before the fork; nothing of it is kept open
         local.open_engine(0).close()
     _, exits = run_workers(n_workers, local.work)
@@ -65,21 +66,25 @@ def _share_common_work(evaluator) -> None:
     worker copy-on-write instead of being computed once per worker."""
     bundle = evaluator.bundle({})
     if bundle.fast and bundle.population is not None:
-        evaluator.objective.setup(bundle.population)
+        evaluator.setup_objectives(bundle.population)
 
 
 class _LocalWorkers:
     """What each local worker runs; ``work(index, stop)`` is called in the worker's own process (index 0: this
     one), so the storage connection, the study lock and W&B are opened there, never inherited through fork."""
 
-    def __init__(self, sweep, evaluator, section, storage, study, out_dir, cfg):
-        self.sweep, self.evaluator, self.section = sweep, evaluator, section
+    def __init__(self, sweep, evaluator, section, storage, study, out_dir, cfg, goals=None):
+        self.sweep, self.evaluator, self.section, self.goals = sweep, evaluator, section, goals
         self.storage, self.study, self.out_dir = storage, study, out_dir
         self.project = cfg.get("project_name") or "data-juicer-hpo"
         self.engine = self.recorder = None
 
     def train(self, ctx):
-        return self.evaluator.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
+        value = self.evaluator.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
+        scores = self.evaluator.scores.pop(ctx.number, None)
+        if not self.evaluator.extras or scores is None:  # nothing else scored (or pruned at a rung)
+            return value
+        return {self.goals.names[0]: value, **scores}
 
     def record(self, trial_record) -> None:
         self.recorder.record(trial_record, self.evaluator.history.pop(trial_record.number, []))
@@ -100,12 +105,13 @@ class _LocalWorkers:
             storage_retry_s=self.section["storage_retry_s"],
             scored_on=self.section.get("scored_on"),
             resume=self.section["resume"],
+            goals=self.goals,
         )
 
     def work(self, index: int, stop) -> list:
         from .tracking import OfflineRecorder
 
-        metric = self.sweep.metric_name or "objective"
+        metric = self.goals.names[0] if self.goals is not None else self.sweep.metric_name or "objective"
         if self.section["n_workers"] > 1:
             self.evaluator.cpu_share = max(1, (os.cpu_count() or 1) // self.section["n_workers"])
         self.recorder = OfflineRecorder(self.out_dir, self.project, self.study, metric)
@@ -134,8 +140,21 @@ def _finish_child() -> None:
             logger.warning(f"auto_hpo[sweep]: closing W&B in this worker failed: {type(e).__name__}: {e}")
 
 
-def wandb_train_function(sweep, evaluator, records: List, metric: str):
-    """The train function handed to ``wandb.agent``: reads the run's config, evaluates, logs the metric."""
+def _integers(sweep, params: dict) -> dict:
+    """W&B's server samples the sweep file as written; a parameter fitted to an int argument (see
+    :mod:`~data_juicer_hpo.arg_types`) gets its draw rounded as the local engine would."""
+    out = dict(params)
+    for name, value in params.items():
+        spec = sweep.parameters.get(name)
+        integral = spec is not None and (spec.int_valued or spec.distribution == "int_uniform")
+        if integral and isinstance(value, float) and value == value:
+            out[name] = int(round(value))
+    return out
+
+
+def wandb_train_function(sweep, evaluator, records: List, metric: str, goals=None):
+    """The train function handed to ``wandb.agent``: reads the run's config, evaluates, logs the metric (and, with
+    constraints, every constrained objective and ``feasible``)."""
     import time
 
     import wandb
@@ -144,28 +163,41 @@ def wandb_train_function(sweep, evaluator, records: List, metric: str):
 
     def train():
         run = wandb.run or wandb.init()
-        params = {name: run.config[name] for name in sweep.parameters if name in run.config}
+        given = {name: run.config[name] for name in sweep.parameters if name in run.config}
+        params = _integers(sweep, given)
+        if params != given:
+            changed = {k: v for k, v in params.items() if type(given[k]) is not type(v) or given[k] != v}
+            run.config.update(changed, allow_val_change=True)
         number = len(records)
         start = time.time()
 
         def report(value, step):
             run.log({metric: value, "rung": step})
 
+        scores, feasible = {}, None
         try:
             value = evaluator.evaluate(params, number, sweep.hyperband.rungs() if sweep.hyperband else [], report)
             state, error = "COMPLETE", None
-            run.log({metric: value})
-            run.summary[metric] = value
+            scores = {metric: value, **evaluator.scores.pop(number, {})}
+            logged = dict(scores)
+            if goals is not None and goals.constraints:
+                feasible = goals.feasible(scores)
+                logged["feasible"] = feasible
+            run.log(logged)
+            run.summary.update(logged)
         except Exception as e:  # recorded, and the agent goes on with the next run
             value, state, error = None, "FAIL", f"{type(e).__name__}: {e}"
             logger.error(f"trial {number + 1} failed: {error} params={params}")
-        records.append(TrialRecord(number, state, params, value, error, time.time() - start))
+        values = None if value is None else (value,)
+        records.append(
+            TrialRecord(number, state, params, value, error, time.time() - start, None, values, scores, feasible)
+        )
         return value
 
     return train
 
 
-def run_wandb(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
+def run_wandb(sweep, evaluator, section, storage, study, out_dir, cfg, goals=None) -> list:
     import wandb
 
     os.environ.setdefault("WANDB_HTTP_TIMEOUT", "20")  # fail rather than hang on an unreachable server
@@ -176,6 +208,7 @@ def run_wandb(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
         raise AutoHpoError(f"{'auto_hpo'}.backend: wandb.sweep failed: {' '.join(str(e).split())[:300]}")
     logger.info(f"auto_hpo[sweep]: W&B sweep [{sweep_id}] in project [{project}]")
     records: List = []
-    metric = sweep.metric_name or "objective"
-    wandb.agent(sweep_id, function=wandb_train_function(sweep, evaluator, records, metric), count=sweep.run_cap)
+    metric = goals.names[0] if goals is not None else sweep.metric_name or "objective"
+    train = wandb_train_function(sweep, evaluator, records, metric, goals)
+    wandb.agent(sweep_id, function=train, count=sweep.run_cap)
     return records

@@ -20,7 +20,7 @@ from typing import Dict, Iterable, List
 __all__ = ["fingerprint", "differences", "HASH_LIMIT"]
 
 HASH_LIMIT = 256 * 2**20  # bytes: larger files are known by size and modification time
-_OBJECTIVE_OPTIONS = ("objective", "reference", "synergy")
+_OBJECTIVE_OPTIONS = ("objective", "reference", "synergy", "downstream", "constraints", "objectives", "select")
 # op arguments Data-Juicer fills in that say where and how fast an op runs, not what it keeps (``work_dir`` holds
 # each run's job id)
 _RUN_ARGS = {

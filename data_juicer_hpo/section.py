@@ -72,6 +72,20 @@ KEYS = (
         "auto",
         "wandb/local: 'auto' resumes a study only on the same data, recipe and objective; 'force' resumes anyway.",
     ),
+    # issue 7: constraints, several objectives
+    _Key(
+        "constraints",
+        Optional[list],
+        None,
+        "wandb: constraints every trial is checked against, e.g. ['retention >= 0.5']; the best trial is feasible.",
+    ),
+    _Key(
+        "objectives",
+        Optional[dict],
+        None,
+        "wandb/local: 2-3 objectives {name: maximize|minimize} of a multi-objective sweep (instead of one metric).",
+    ),
+    _Key("select", Optional[str], None, "wandb/local: the objective that picks the processed Pareto trial."),
 )
 RESUME = ("auto", "force")
 

@@ -32,8 +32,8 @@ def wandb_credentials() -> Optional[str]:
 class OfflineRecorder:
     """Records finished trials as W&B runs in offline mode under ``<out_dir>/wandb`` (off when WANDB_MODE=disabled).
 
-    A run's config is the trial's sampled values (never credentials), its summary the metric (or the error), and its
-    history the values reported on hyperband rungs.
+    A run's config is the trial's sampled values (never credentials), its summary the metric (or the error), every
+    objective's score and ``feasible`` under constraints, and its history the values reported on hyperband rungs.
     """
 
     def __init__(self, out_dir: str, project: str, group: str, metric: str):
@@ -65,6 +65,9 @@ class OfflineRecorder:
             summary: Dict[str, object] = {"state": record.state, "trial_number": record.number}
             if record.value is not None:
                 summary[self.metric] = record.value
+            summary.update(record.scores)  # every objective (several objectives, constrained ones)
+            if record.feasible is not None:
+                summary["feasible"] = record.feasible
             if record.error:
                 summary["error"] = record.error
             run.summary.update(summary)

@@ -64,9 +64,22 @@ def _op_key(entry: dict, keep_only: set) -> tuple:
 
 
 class TrialEvaluator:
-    """Evaluates trial parameters on one loaded dataset; ``evaluate(params, report)`` returns the metric."""
+    """Evaluates trial parameters on one loaded dataset; ``evaluate(params, report)`` returns the metric.
 
-    def __init__(self, executor, original_run, dataset, targets: Dict[str, Target], objective, seed: int = 0):
+    ``extras`` (objective name -> objective) are scored beside the metric on the same kept documents, once per
+    trial that is not pruned; their scores are left in ``scores[trial number]`` for the caller to pop.
+    """
+
+    def __init__(
+        self,
+        executor,
+        original_run,
+        dataset,
+        targets: Dict[str, Target],
+        objective,
+        seed: int = 0,
+        extras: Optional[Dict[str, object]] = None,
+    ):
         from .data_access import data_access
 
         self.data = data_access(executor)
@@ -78,6 +91,8 @@ class TrialEvaluator:
         self.dataset = dataset
         self.targets = targets
         self.objective = objective
+        self.extras = dict(extras or {})
+        self.scores: Dict[int, Dict[str, float]] = {}
         self.seed = seed
         self._load_ops = self.data.load_ops
         self._bundles: Dict[tuple, _Bundle] = {}
@@ -343,7 +358,7 @@ class TrialEvaluator:
         """The metric of one trial; with hyperband ``rungs``, report it on growing fractions of the data first."""
         bundle = self.bundle(params)
         if not bundle.fast:
-            return self._evaluate_slow(params)
+            return self._evaluate_slow(params, number)
         population, kept = self.trial_documents(bundle, params, self.kept_indices(bundle, params))
         history = self.history.setdefault(number, [])
         if rungs and report is not None:
@@ -355,13 +370,23 @@ class TrialEvaluator:
                 if should_prune is not None and should_prune():
                     return value
         value = float(self.objective.score(population, kept))
+        self._score_extras(number, population, kept)
         if rungs:
             history.append((rungs[-1], value))
             if report is not None:
                 report(value, rungs[-1])
         return value
 
-    def _evaluate_slow(self, params: dict) -> float:
+    def _score_extras(self, number: int, population, kept: np.ndarray) -> None:
+        if self.extras:
+            self.scores[number] = {name: float(obj.score(population, kept)) for name, obj in self.extras.items()}
+
+    def setup_objectives(self, population) -> None:
+        """Every objective's per-document work on ``population`` (before forking workers, so they share it)."""
+        for objective in (self.objective, *self.extras.values()):
+            objective.setup(population)
+
+    def _evaluate_slow(self, params: dict, number: int = -1) -> float:
         from .objectives import Population
 
         process, top = apply_params(self.base_process, self.targets, params)
@@ -373,7 +398,9 @@ class TrialEvaluator:
         finally:
             self.cfg.process = saved
         population = Population(texts, dataset=samples, cfg=self.cfg)
-        return float(self.objective.score(population, np.arange(len(texts))))
+        kept = np.arange(len(texts))
+        self._score_extras(number, population, kept)
+        return float(self.objective.score(population, kept))
 
     def best_recipe(self, params: dict) -> Tuple[List[dict], dict]:
         return apply_params(self.base_process, self.targets, params)

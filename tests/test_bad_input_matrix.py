@@ -233,6 +233,107 @@ CASES = [
         [],
         ["hpo_config.parameters.image_size_filter.max_size: image_size_filter.max_size is a size", "(got '1.5MB')"],
     ),
+    # issue 7: constraints, several objectives, integer arguments
+    (
+        "constraint-form",
+        {"mode": "wandb", "constraints": ["retention => 0.5"]},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.constraints[0]: must read '<objective> <op> <number>'"],
+    ),
+    (
+        "constraint-objective",
+        {"mode": "wandb", "constraints": ["retention >= 0.5", "bogus < 1"]},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.constraints[1]: unknown objective 'bogus'"],
+    ),
+    (
+        "constraint-bound",
+        {"mode": "wandb", "constraints": ["retention >= half"]},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.constraints[0]: the bound must be a finite number"],
+    ),
+    (
+        "constraints-not-list",
+        {"mode": "wandb", "constraints": "retention >= 0.5"},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.constraints"],
+    ),
+    (
+        "objectives-one",
+        {"mode": "wandb", "objectives": {"retention": "maximize"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.objectives: must map 2 or 3 objectives"],
+    ),
+    (
+        "objectives-goal",
+        {"mode": "wandb", "objectives": {"retention": "up", "model_loss": "minimize"}, "reference": "ref.jsonl"},
+        _sweep(metric=None),
+        "ok",
+        None,
+        [],
+        ["auto_hpo.objectives.retention: goal must be"],
+    ),
+    (
+        "objectives-metric",
+        {"mode": "wandb", "objectives": {"retention": "maximize", "model_loss": "minimize"}, "reference": "ref.jsonl"},
+        _sweep(metric={"name": "quality"}),
+        "ok",
+        None,
+        [],
+        ["hpo_config.metric.name: must name one of"],
+    ),
+    (
+        "select-unknown",
+        {
+            "mode": "wandb",
+            "objectives": {"retention": "maximize", "model_loss": "minimize"},
+            "reference": "ref.jsonl",
+            "select": "x",
+        },
+        _sweep(metric=None),
+        "ok",
+        None,
+        [],
+        ["auto_hpo.select: must name one of"],
+    ),
+    (
+        "objectives-wandb",
+        {
+            "mode": "wandb",
+            "backend": "wandb",
+            "objectives": {"retention": "maximize", "model_loss": "minimize"},
+            "reference": "ref.jsonl",
+        },
+        _sweep(metric=None),
+        "ok",
+        None,
+        [],
+        ["auto_hpo.objectives: backend 'wandb' optimizes one metric"],
+    ),
+    (
+        "int-arg-fractional-q",
+        {"mode": "wandb"},
+        _params(**{"text_length_filter.min_len": {"distribution": "q_uniform", "min": 1, "max": 9, "q": 0.5}}),
+        "ok",
+        None,
+        [],
+        ["hpo_config.parameters.text_length_filter.min_len.q: text_length_filter.min_len takes an int"],
+    ),
 ]
 
 
@@ -251,6 +352,8 @@ def _data(tmp_path, kind):
         (tmp_path / "sweep.db").write_bytes(
             b"" if kind == "empty-db" else b"these are not the pages of a database" * 50
         )
+    if kind == "ok":  # a reference set for the rows that name one
+        write_jsonl(tmp_path / "ref.jsonl", varied_texts(10, seed=3))
     return path
 
 

@@ -243,7 +243,7 @@ def test_a_study_made_for_another_sweep_is_not_resumed(tmp_path):
     other = make_sweep(parameters={"x": {"min": 0.0, "max": 2.0}})
     with pytest.raises(AutoHpoError) as info:
         LocalSweep(other, db(tmp_path), "s")
-    assert "was made for another method, goal or parameters" in str(info.value)
+    assert "was made for another method, goal, parameters" in str(info.value)
 
 
 WORKER = """

@@ -21,16 +21,18 @@ cfg = init_configs(["--config", recipe])
 executor = DefaultExecutor(cfg)
 section = section_of(cfg)
 sweep = load_sweep(section["hpo_config"], cfg)
-targets, objective, problems = _validate(section, cfg, sweep)
+sweep, targets, judging, problems = _validate(section, cfg, sweep)
 assert not problems, problems
 original_run = getattr(DefaultExecutor.run, "_dj_hpo_original", DefaultExecutor.run)
-runner = TrialEvaluator(executor, original_run, executor.dataset_builder.load_dataset(), targets, objective)
+runner = TrialEvaluator(executor, original_run, executor.dataset_builder.load_dataset(), targets,
+                        judging.objectives[judging.main], extras=judging.extras)
 records = []
 run = wandb.init(mode="offline", dir=out, project="wandb-backend-test", config=params)
-value = wandb_train_function(sweep, runner, records, sweep.metric_name)()
+value = wandb_train_function(sweep, runner, records, sweep.metric_name, judging.goals)()
 run_dir = run.dir
 run.finish()
-print("RESULT " + json.dumps({"value": value, "states": [r.state for r in records], "run_dir": run_dir}))
+print("RESULT " + json.dumps({"value": value, "states": [r.state for r in records], "run_dir": run_dir,
+                             "scores": records[0].scores, "feasible": records[0].feasible}))
 """
 
 
@@ -53,7 +55,12 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
             "export_path": str(tmp_path / "out" / "kept.jsonl"),
             "np": 1,
             "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {"mode": "wandb", "backend": "wandb", "hpo_config": str(sweep)},
+            "auto_hpo": {
+                "mode": "wandb",
+                "backend": "wandb",
+                "hpo_config": str(sweep),
+                "constraints": ["retention > 0.3"],
+            },
         },
     )
     (tmp_path / "driver.py").write_text(DRIVER)
@@ -74,3 +81,5 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
     info = json.loads(res.stdout)
     assert info["summary"]["retention"] == pytest.approx(expected)
     assert info["config"]["text_length_filter.min_len"] == 250
+    # constraints: logged to the run, and the record the best-recipe choice reads says whether they hold
+    assert info["summary"]["feasible"] is (expected > 0.3) and result["feasible"] is (expected > 0.3)

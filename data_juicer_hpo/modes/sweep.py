@@ -3,8 +3,11 @@
 Everything is validated before any trial runs (sweep config, parameter targets, objective, storage) and every
 problem is reported at once. Then the chosen backend runs the trials -- ``wandb`` (real ``wandb.sweep`` and
 ``wandb.agent``) or ``local`` (the same sweep config on Optuna, every trial recorded as a W&B offline run) -- and
-the outputs are written: ``trials.csv``, ``best_recipe.yaml`` and plots in ``auto_hpo.output_dir``. Finally the
-best recipe processes the full data once and exports it (``auto_hpo.process_best``).
+the outputs are written: ``trials.csv``, ``best_recipe.yaml`` and plots in ``auto_hpo.output_dir`` (with several
+objectives also the Pareto outputs, see :mod:`~data_juicer_hpo.pareto`). The best recipe is the best *feasible*
+trial's (``auto_hpo.constraints``), or the Pareto trial best on ``auto_hpo.select``; when no trial is feasible,
+nothing is written beyond the trials and the run ends with one error line. Finally the best recipe processes the
+full data once and exports it (``auto_hpo.process_best``).
 """
 
 import copy
@@ -48,12 +51,22 @@ def load_sweep(path: str, cfg):
         raise AutoHpoError(f"{key}: {path!r} is not valid YAML ({' '.join(str(e).split())})")
     if not isinstance(raw, dict):
         raise AutoHpoError(f"{key}: {path!r} must hold a mapping (method, metric, parameters, ...)")
-    return parse_sweep_config(raw, source="hpo_config", extra_keys=_dj_keys(cfg))
+    several = section_of(cfg)["objectives"] is not None  # a multi-objective sweep needs no metric
+    return parse_sweep_config(raw, source="hpo_config", extra_keys=_dj_keys(cfg), metric_required=not several)
 
 
-def choose_backend(requested: str) -> str:
+def choose_backend(requested: str, several: bool = False) -> str:
+    """The backend to run; ``several``: a multi-objective sweep, which only the local backend runs."""
     from ..tracking import wandb_credentials, wandb_mode
 
+    if several and requested == "wandb":
+        raise AutoHpoError(
+            f"{SECTION}.objectives: backend 'wandb' optimizes one metric (W&B sweeps); use auto_hpo.backend: local "
+            f"for several objectives"
+        )
+    if several:
+        logger.info(f"auto_hpo[sweep]: backend {requested} -> local (several objectives: a multi-objective study)")
+        return "local"
     if requested == "wandb":
         if wandb_mode() in ("offline", "disabled", "dryrun"):
             raise AutoHpoError(f"{SECTION}.backend: 'wandb' needs W&B online, but WANDB_MODE={wandb_mode()}")
@@ -89,27 +102,13 @@ def _output_dir(section, cfg) -> str:
     return os.path.join(base, SECTION)
 
 
-def _objective(section, sweep, cfg):
-    from ..objectives import get_objective
-
-    spec = section["objective"] or sweep.metric_name
-    if not spec:
-        raise AutoHpoError(f"{SECTION}.objective: not set and the sweep has no metric.name to take it from")
-    options = {**section, "text_key": "text", "goal": sweep.goal}
-    objective = get_objective(spec, options)
-    problems = objective.validate()
-    if objective.goal and objective.goal != sweep.goal:
-        logger.warning(
-            f"auto_hpo[sweep]: metric.goal is {sweep.goal} (W&B's default when unset) but {spec} is better "
-            f"when it is {'larger' if objective.goal == 'maximize' else 'smaller'}; set metric.goal: {objective.goal}"
-        )
-    return objective, problems
-
-
-def _validate(section, cfg, sweep):
-    """Targets, objective and storage problems, all together (the sweep config was checked on loading)."""
+def _validate(section, cfg, sweep, log_notes: bool = False):
+    """Targets, judging (objectives, constraints) and storage problems, all together (the sweep config was
+    checked on loading); the sweep comes back with parameters on int arguments made integer-valued."""
     from data_juicer.ops import OPERATORS
 
+    from ..arg_types import fit_to_arguments
+    from ..judging import resolve_judging
     from ..mixture import is_mixture_name
     from ..ops.addressing import recipe_problems, resolve_targets
     from ..sweep import validate_storage_url
@@ -118,15 +117,25 @@ def _validate(section, cfg, sweep):
     targets, problems = resolve_targets(names, cfg.process, OPERATORS.modules, _dj_keys(cfg))
     problems += mixture_targets(cfg, sweep)[1]
     problems += recipe_problems(cfg.process, targets, sweep.parameters, OPERATORS.modules)
+    sweep, found, notes = fit_to_arguments(sweep, targets, cfg.process, OPERATORS.modules)
+    problems += found
     if sweep.method != "grid" and sweep.run_cap is None:
         problems.append(f"hpo_config.run_cap: a {sweep.method} sweep needs run_cap (or sweep_max_count) to end")
-    objective, objective_problems = _objective(section, sweep, cfg)
-    problems += objective_problems
+    judging, found = resolve_judging(section, sweep)
+    problems += found
+    if judging is not None and judging.goals.multi and section["backend"] == "wandb":
+        problems.append(
+            f"{SECTION}.objectives: backend 'wandb' optimizes one metric (W&B sweeps); use auto_hpo.backend: local "
+            f"for several objectives"
+        )
     if section["storage"]:
         problems += validate_storage_url(section["storage"], key=f"{SECTION}.storage")
     if section["path_3sigma_recipe"]:
         logger.warning(f"auto_hpo[sweep]: {SECTION}.path_3sigma_recipe is ignored in mode wandb")
-    return targets, objective, problems
+    if log_notes and not problems:
+        for note in notes:
+            logger.info(f"auto_hpo[sweep]: {note}")
+    return sweep, targets, judging, problems
 
 
 def mixture_targets(cfg, sweep):
@@ -161,7 +170,7 @@ def _best_recipe_doc(cfg, targets, params, mixture=None) -> dict:
 
 
 def check(cfg) -> List[str]:
-    """The sweep file, parameter targets, objective options and storage: every problem, before any work."""
+    """The sweep file, parameter targets, objectives, constraints and storage: every problem, before any work."""
     from ..ops.coverage import missing_package_problems
 
     packages = missing_package_problems(cfg.process)
@@ -169,7 +178,7 @@ def check(cfg) -> List[str]:
         sweep = load_sweep(section_of(cfg)["hpo_config"], cfg)
     except AutoHpoError as e:
         return packages + e.problems
-    return packages + _validate(section_of(cfg), cfg, sweep)[2]
+    return packages + _validate(section_of(cfg), cfg, sweep)[3]
 
 
 def run(executor, original_run, *args, **kwargs):
@@ -182,15 +191,14 @@ def run(executor, original_run, *args, **kwargs):
 def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
     """The wandb mode (see the module doc)."""
     from ..backends import run_trials
-    from ..outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
     from ..trials import TrialEvaluator
 
     cfg = executor.cfg
     section = section_of(cfg)
     sweep = load_sweep(section["hpo_config"], cfg)
-    targets, objective, problems = _validate(section, cfg, sweep)
+    sweep, targets, judging, problems = _validate(section, cfg, sweep, log_notes=True)
     raise_if_any(problems)
-    backend = choose_backend(section["backend"])
+    backend = choose_backend(section["backend"], several=judging.goals.multi)
     out_dir = _output_dir(section, cfg)
     storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
 
@@ -211,37 +219,31 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     section["scored_on"] = _scored_on(cfg, section, sweep, targets, data_access(executor).count(dataset))
     executor._dj_hpo_inner = True
     try:
-        evaluator = TrialEvaluator(executor, original_run, dataset, targets, objective, seed=section["seed"])
+        objective = judging.objectives[judging.main]
+        evaluator = TrialEvaluator(
+            executor, original_run, dataset, targets, objective, seed=section["seed"], extras=judging.extras
+        )
         if mixture:
             evaluator.use_mixture(SourceMixture(cfg.dataset, mixture, sizes))
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
-        param_names: List[str] = list(sweep.parameters)
-        metric = sweep.metric_name or objective.name or "objective"
+        goals = judging.goals
         try:
-            records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg)
+            records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg, goals=goals)
         except KeyboardInterrupt:  # SIGINT / SIGTERM (see signals.py): what the storage holds goes to trials.csv
             if backend == "local":
-                _flush_trials(storage, study, os.path.join(out_dir, "trials.csv"), param_names, metric)
+                _flush_trials(storage, study, os.path.join(out_dir, "trials.csv"), list(sweep.parameters), goals)
             raise
-        write_trials_csv(os.path.join(out_dir, "trials.csv"), records, param_names, metric)
-        for path in (
-            plot_history(os.path.join(out_dir, "metric_history.png"), records, metric, sweep.goal),
-            plot_importance(os.path.join(out_dir, "param_importance.png"), records, param_names, metric),
-        ):
-            if path:
-                logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
-        done = [r for r in records if r.state == "COMPLETE" and r.value is not None]
-        if not done:
-            raise AutoHpoError(f"{SECTION}: no trial completed (see {os.path.join(out_dir, 'trials.csv')})")
-        best = (max if sweep.goal == "maximize" else min)(done, key=lambda r: r.value)
-        process, top = evaluator.best_recipe(best.params)
-        best_path = os.path.join(out_dir, "best_recipe.yaml")
-        write_best_recipe(best_path, _best_recipe_doc(cfg, targets, best.params, evaluator.mixture))
-        logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {metric}={best.value:.6g} params={best.params}")
-        logger.info(f"auto_hpo[sweep]: trials in [{os.path.join(out_dir, 'trials.csv')}], best recipe in [{best_path}]")
+        best = _write_outputs(
+            out_dir,
+            records,
+            sweep,
+            judging,
+            lambda params: _best_recipe_doc(cfg, targets, params, evaluator.mixture),
+        )
         if not section["process_best"]:
             return None
+        process, top = evaluator.best_recipe(best.params)
         return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:
         executor._dj_hpo_inner = False
@@ -255,7 +257,7 @@ def _scored_on(cfg, section, sweep, targets, n_samples: int) -> dict:
     return fingerprint(cfg, section, sweep.goal, swept, n_samples)
 
 
-def _flush_trials(storage: str, study: str, path: str, param_names: List[str], metric: str) -> None:
+def _flush_trials(storage: str, study: str, path: str, param_names: List[str], goals) -> None:
     """Write ``trials.csv`` from the study as the storage holds it (an interrupted run's last act)."""
     import optuna
 
@@ -264,9 +266,75 @@ def _flush_trials(storage: str, study: str, path: str, param_names: List[str], m
 
     try:
         trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
-        write_trials_csv(path, [record_of(t) for t in trials], param_names, metric)
+        metric = goals.names if goals.multi else goals.names[0]
+        records = [record_of(t) for t in trials]
+        write_trials_csv(path, records, param_names, metric, goals.constrained_names, bool(goals.constraints))
     except Exception as e:  # noqa: BLE001  (the trials are safe in the storage; the rerun writes the file)
         logger.warning(f"auto_hpo[sweep]: could not write [{path}] on interrupt: {type(e).__name__}: {e}")
+
+
+def _write_outputs(out_dir, records, sweep, judging, recipe_of):
+    """``trials.csv``, plots, the Pareto outputs, ``best_recipe.yaml``; returns the trial to process. Raises
+    (one line) when no trial completed, or none satisfies the constraints: no best recipe then."""
+    from ..outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
+
+    goals, param_names = judging.goals, list(sweep.parameters)
+    metric = goals.names if goals.multi else goals.names[0]
+    trials_path = os.path.join(out_dir, "trials.csv")
+    write_trials_csv(trials_path, records, param_names, metric, goals.constrained_names, bool(goals.constraints))
+    for path in (
+        plot_history(os.path.join(out_dir, "metric_history.png"), records, goals.names[0], goals.directions[0]),
+        plot_importance(os.path.join(out_dir, "param_importance.png"), records, param_names, goals.names[0]),
+    ):
+        if path:
+            logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
+    best_path = os.path.join(out_dir, "best_recipe.yaml")
+    done = [r for r in records if r.state == "COMPLETE" and (r.values is not None or r.value is not None)]
+    feasible = [r for r in done if r.feasible is not False]
+    if not done or not feasible:
+        if os.path.exists(best_path):  # left by an earlier run: it is not this sweep's answer
+            os.remove(best_path)
+    if not done:
+        raise AutoHpoError(f"{SECTION}: no trial completed (see {trials_path})")
+    if not feasible:
+        closest = min(done, key=lambda r: (goals.total_violation(_scores(r, goals)), r.number))
+        logger.error(
+            f"auto_hpo[sweep]: no trial satisfies the constraints; the closest, #{closest.number}, has "
+            f"{goals.describe_violation(_scores(closest, goals))}"
+        )
+        raise AutoHpoError(
+            f"{SECTION}.constraints: none of the {len(done)} completed trials satisfies them (closest "
+            f"#{closest.number}: {goals.describe_violation(_scores(closest, goals))}); no best recipe written, "
+            f"nothing processed; "
+            f"trials in {trials_path}"
+        )
+    if goals.multi:
+        from ..pareto import pareto_front, select_trial, write_pareto
+
+        front = pareto_front(records, goals)
+        best = select_trial(front, goals, judging.select)
+        write_pareto(out_dir, records, front, goals, param_names, recipe_of, best)
+        logger.info(
+            f"auto_hpo[sweep]: [{len(front)}] Pareto trials of [{len(done)}] completed in "
+            f"[{os.path.join(out_dir, 'pareto.csv')}], their recipes in [{os.path.join(out_dir, 'pareto')}]; "
+            f"selected by {judging.select}: #{best.number}"
+        )
+    else:
+        sign = 1.0 if goals.directions[0] == "maximize" else -1.0
+        best = max(feasible, key=lambda r: (sign * r.value, -r.number))  # the earliest one on ties
+    write_best_recipe(best_path, recipe_of(best.params))
+    shown = ", ".join(f"{k}={v:.6g}" for k, v in _scores(best, goals).items())
+    logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {shown} params={best.params}")
+    logger.info(f"auto_hpo[sweep]: trials in [{trials_path}], best recipe in [{best_path}]")
+    return best
+
+
+def _scores(record, goals) -> dict:
+    """Every objective's score of a trial, the optimized ones first."""
+    scores = dict(record.scores)
+    if not goals.multi and record.value is not None:
+        scores = {goals.names[0]: record.value, **scores}
+    return scores
 
 
 def _process_best(executor, original_run, evaluator, params, process, top, skip_export, skip_return):

@@ -23,6 +23,7 @@ __all__ = [
     "match_statistic",
     "recipe_value",
     "live_value",
+    "argument_type",
 ]
 
 
@@ -110,3 +111,12 @@ def match_statistic(pair: ThresholdPair, stat_keys: List[str], n_pairs: int = 1)
         return stat_keys[0]
     named = [key for key in stat_keys if pair.suffix in key.split("_") or key.endswith(pair.suffix)]
     return named[0] if len(named) == 1 else None
+
+
+def argument_type(op_class, arg: str) -> Optional[type]:
+    """int or float when ``op_class.__init__`` declares ``arg`` as that number type (None otherwise or unknown)."""
+    try:
+        param = inspect.signature(op_class.__init__).parameters.get(arg)
+    except (TypeError, ValueError):
+        return None
+    return None if param is None else _numeric_type(param.annotation)

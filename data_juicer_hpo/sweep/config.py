@@ -112,13 +112,15 @@ def _check_grid(parameters: Dict[str, ParamSpec], where: str, problems: List[str
 
 
 def parse_sweep_config(
-    raw: Any, *, source: str = "hpo_config", extra_keys: FrozenSet[str] = frozenset()
+    raw: Any, *, source: str = "hpo_config", extra_keys: FrozenSet[str] = frozenset(), metric_required: bool = True
 ) -> SweepConfig:
     """Validate a loaded W&B sweep file and return it as a :class:`SweepConfig`.
 
     :param raw: the loaded YAML/JSON mapping.
     :param source: the name of the file or option, prefixed to every key in the problems reported.
     :param extra_keys: top-level keys that belong to someone else (Data-Juicer's recipe keys) and are skipped.
+    :param metric_required: False when the objectives come from elsewhere (a multi-objective sweep): bayes and
+        hyperband then do not need ``metric``.
     :raises AutoHpoError: listing every problem found, when there is any.
     """
     if not isinstance(raw, dict):
@@ -148,7 +150,7 @@ def parse_sweep_config(
         hyperband, found = parse_early_terminate(given["early_terminate"], f"{source}.early_terminate")
         problems += found
     for needs, what in ((method == "bayes", "bayes search"), ("early_terminate" in given, "hyperband")):
-        if needs and "metric" not in given:
+        if needs and "metric" not in given and metric_required:
             problems.append(f"{source}.metric: {what} needs a metric to optimise, such as {{name: score}}")
 
     run_cap, name = given.get("run_cap"), given.get("name")

@@ -1,8 +1,14 @@
 """The local sweep engine: a W&B sweep configuration run by Optuna on a SQLAlchemy storage, resumable.
 
-The Optuna side of the parameters is :mod:`~data_juicer_hpo.sweep.space` (mostly unit variables); the
-user-facing values of every trial are stored as its ``params`` user attribute, which :meth:`LocalSweep.records`
-reads back under the sweep's names.
+The Optuna side of the parameters is :mod:`~data_juicer_hpo.sweep.space` (native Optuna distributions where they
+exist); the user-facing values of every trial are also stored as its ``params`` user attribute, which
+:meth:`LocalSweep.records` reads back under the sweep's names.
+
+Goals (:mod:`~data_juicer_hpo.sweep.goals`): one objective (the sweep's metric) or 2-3 (a multi-objective study),
+and constraints. A train function returns the metric, or a mapping of objective name to score holding every
+objective and every constrained one; the scores, the constraint values and feasibility are stored as user
+attributes of the trial, the constraint values as Optuna's own constraints (``trial.set_constraint``, which TPE
+reads), so every worker and a resume see them.
 
 Budget: ``run_cap`` (or ``n_trials``) is the number of finished (COMPLETE or PRUNED) trials the study should
 hold, so a rerun after a finished sweep runs nothing. One call makes at most ``cap - finished`` attempts (plus one
@@ -20,7 +26,7 @@ is older than the grace period; the slot is then free again and the same run (or
 
 import math
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import optuna
 from loguru import logger
@@ -30,6 +36,7 @@ from data_juicer_hpo.errors import AutoHpoError, raise_if_any
 from data_juicer_hpo.sweep import _workers
 from data_juicer_hpo.sweep._heartbeat import Heartbeat
 from data_juicer_hpo.sweep.config import SweepConfig
+from data_juicer_hpo.sweep.goals import Goals, better
 from data_juicer_hpo.sweep.grid import iter_grid_points, point_key
 from data_juicer_hpo.sweep.locking import study_lock
 from data_juicer_hpo.sweep.parameters import grid_size
@@ -39,8 +46,10 @@ from data_juicer_hpo.sweep.space import SearchSpace
 from data_juicer_hpo.sweep.storage import mask_url, open_storage, validate_storage_url
 from data_juicer_hpo.sweep.trial import (
     ERROR_ATTR,
+    FEASIBLE_ATTR,
     GRID_ATTR,
     PARAMS_ATTR,
+    SCORES_ATTR,
     WORKER_ATTR,
     TrialContext,
     TrialRecord,
@@ -56,8 +65,18 @@ _SWEEP_ATTR = "data_juicer_hpo.sweep"  # study user attribute: the search space 
 _SCORED_ON_ATTR = "data_juicer_hpo.scored_on"  # study user attribute: what the trials are scored on (a dict)
 
 
-def _fingerprint(sweep: SweepConfig) -> str:
-    return point_key({"method": sweep.method, "goal": sweep.goal, "parameters": repr(list(sweep.parameters.values()))})
+_SPACE_VERSION = 2  # 2: native Optuna distributions; a study of the unit-encoded version 1 is not resumed
+
+
+def _fingerprint(sweep: SweepConfig, goals: Goals) -> str:
+    return point_key(
+        {
+            "method": sweep.method,
+            "goals": goals.key(),
+            "parameters": repr(list(sweep.parameters.values())),
+            "space": _SPACE_VERSION,
+        }
+    )
 
 
 class LocalSweep:
@@ -77,6 +96,7 @@ class LocalSweep:
         the study; a resume where it differs refuses in one line, unless ``resume`` is ``"force"``.
     :param storage_retry_s: how long storage calls (the study lock's included) retry a lost connection before the
         run ends with one line (see :mod:`~data_juicer_hpo.sweep.retry`).
+    :param goals: the objectives and constraints (default: the sweep's metric and goal, no constraints).
     """
 
     def __init__(
@@ -93,11 +113,14 @@ class LocalSweep:
         storage_retry_s: float = DEFAULT_RETRY_S,
         scored_on: Optional[Dict[str, str]] = None,
         resume: str = "auto",
+        goals: Optional[Goals] = None,
     ):
         self.sweep = sweep
+        self.goals = goals or Goals(((sweep.metric_name or "objective", sweep.goal),))
         self.study_name = study_name
         self.worker = worker
         self._rungs = self._check_hyperband(max_resource)
+        self._space = SearchSpace(sweep)
         raise_if_any(validate_storage_url(storage))
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # one loguru line per trial is ours to write
         self._url = mask_url(storage)
@@ -115,16 +138,15 @@ class LocalSweep:
             self._study = optuna.create_study(
                 storage=self._storage,
                 study_name=study_name,
-                direction=sweep.goal,
-                sampler=make_sampler(sweep.method, seed, n_stored),
+                directions=self.goals.directions,
+                sampler=make_sampler(sweep.method, seed, n_stored, draw=self._space.draw),
                 pruner=pruner,
                 load_if_exists=True,
             )
-            self._study.set_user_attr(_SWEEP_ATTR, _fingerprint(sweep))
+            self._study.set_user_attr(_SWEEP_ATTR, _fingerprint(sweep, self.goals))
             if scored_on:
                 self._study.set_user_attr(_SCORED_ON_ATTR, scored_on)
         self._study_id = self._storage.get_study_id_from_name(study_name)
-        self._space = SearchSpace(sweep)
 
     def close(self) -> None:
         """Close the lock's connection and the storage's connections (before a fork, or when done)."""
@@ -151,10 +173,11 @@ class LocalSweep:
         except KeyError:
             return 0
         stored = self._storage.get_study_user_attrs(study_id).get(_SWEEP_ATTR)
-        if stored is not None and stored != _fingerprint(self.sweep):
+        if stored is not None and stored != _fingerprint(self.sweep, self.goals):
             raise AutoHpoError(
-                f"auto_hpo.storage: study {self.study_name!r} in {self._url} was made for another method, goal or "
-                f"parameters of {self.sweep.source}; give a new study name or storage to start afresh"
+                f"auto_hpo.storage: study {self.study_name!r} in {self._url} was made for another method, goal, "
+                f"parameters of {self.sweep.source}, objectives or constraints (or by an earlier version of "
+                f"data-juicer-hpo); give a new study name or storage to start afresh"
             )
         return len(self._storage.get_all_trials(study_id, deepcopy=False))
 
@@ -191,11 +214,14 @@ class LocalSweep:
         return [record_of(t) for t in sorted(self._study.get_trials(deepcopy=False), key=lambda t: t.number)]
 
     def best(self) -> Optional[TrialRecord]:
-        """The COMPLETE trial with the best value for the goal (the earliest one on ties), or None."""
-        done = [r for r in self.records() if r.state == "COMPLETE" and r.value is not None]
+        """The feasible COMPLETE trial with the best value for the goal (the earliest one on ties), or None; always
+        None in a multi-objective study (see :mod:`data_juicer_hpo.pareto`)."""
+        if self.goals.multi:
+            return None
+        done = [r for r in self.records() if r.state == "COMPLETE" and r.value is not None and r.feasible is not False]
         if not done:
             return None
-        sign = 1 if self.sweep.goal == "maximize" else -1
+        sign = 1 if self.goals.directions[0] == "maximize" else -1
         return max(done, key=lambda r: (sign * r.value, -r.number))
 
     def _count(self, states) -> int:
@@ -206,7 +232,7 @@ class LocalSweep:
         best = None if target is None else self.best()
         if best is None:
             return False
-        return best.value >= target if self.sweep.goal == "maximize" else best.value <= target
+        return not better(self.goals.directions[0], target, best.value)
 
     # ---- the trial loop -------------------------------------------------------------------------------
 
@@ -221,7 +247,8 @@ class LocalSweep:
     ) -> List[TrialRecord]:
         """Run trials until the cap, the exhausted grid or the metric target; return this call's trials.
 
-        :param train: called with a :class:`TrialContext`, returns the metric value.
+        :param train: called with a :class:`TrialContext`, returns the metric value, or a mapping of objective name
+            to score holding every objective and every constrained objective.
         :param n_trials: the cap, overriding ``run_cap``; counts finished trials already in storage.
         :param catch: record a trial whose train function raises as FAIL and go on; False re-raises.
         :param callbacks: called with each finished trial's :class:`TrialRecord`.
@@ -299,6 +326,8 @@ class LocalSweep:
                 self._space.set_point(self._storage, trial_id, point)
             params = point if point is not None else self._space.suggest(trial)
             trial.set_user_attr(PARAMS_ATTR, jsonable(params))
+            for name, value in jsonable(self._space.encoded_values(params)).items():
+                trial.set_user_attr(name, value)  # the real value of a parameter the study holds encoded
         except BaseException:
             _workers.unmark_running(self._url, self.study_name, trial.number)
             self._study.tell(trial, state=TrialState.FAIL)  # else it would stay RUNNING, counting forever
@@ -333,25 +362,53 @@ class LocalSweep:
                 trial.set_user_attr(ERROR_ATTR, f"interrupted by {type(e).__name__}")
                 self._study.tell(trial, state=TrialState.FAIL)
                 raise
+        values = None
         if state == TrialState.COMPLETE and ctx.pruned:
             state = TrialState.PRUNED
-        elif state == TrialState.COMPLETE and not _is_metric(value):
-            state, error = TrialState.FAIL, f"train returned {value!r}, not a number"
-            raised = TypeError(error)
+        elif state == TrialState.COMPLETE:
+            values, error = self._judge(trial, value)
+            if error is not None:
+                state, raised = TrialState.FAIL, TypeError(error)
         if error is not None:
             trial.set_user_attr(ERROR_ATTR, error)
-        self._study.tell(trial, float(value) if state == TrialState.COMPLETE else None, state=state)
+        self._study.tell(trial, values, state=state)
         record = record_of(self._storage.get_trial(trial_id))
         self._log(record, progress)
         if raised is not None and not catch:
             raise raised
         return record
 
+    def _judge(self, trial, returned):
+        """The objective values of what ``train`` returned (None and an error when it is not numbers); with
+        constraints or several objectives the scores, constraint values and feasibility are stored with the trial."""
+        names = self.goals.names
+        scores = dict(returned) if isinstance(returned, Mapping) else {names[0]: returned}
+        missing = [name for name in [*names, *self.goals.constrained_names] if name not in scores]
+        if missing:
+            return None, f"train returned no score for {', '.join(missing)} (got {sorted(scores)})"
+        bad = {name: scores[name] for name in scores if not _is_metric(scores[name])}
+        if bad:
+            shown = returned if not isinstance(returned, Mapping) else bad
+            return None, f"train returned {shown!r}, not a number"
+        scores = {name: float(v) for name, v in scores.items()}
+        if self.goals.multi or self.goals.constraints:
+            trial.set_user_attr(SCORES_ATTR, scores)
+        if self.goals.constraints:
+            for key, value in zip(self.goals.constraint_keys, self.goals.violations(scores)):
+                trial.set_constraint(key, value)  # system attributes TPE reads (Optuna >= 5)
+            trial.set_user_attr(FEASIBLE_ATTR, self.goals.feasible(scores))
+        return [scores[name] for name in names], None
+
     def _log(self, record: TrialRecord, progress: str) -> None:
         best = self.best()
         best_text = "none" if best is None else f"{best.value:.4g} (#{best.number})"
         params = record.params
-        if record.state == "FAIL":
+        if record.state == "COMPLETE" and (self.goals.multi or self.goals.constraints):
+            shown = ", ".join(f"{k}={v:.4g}" for k, v in record.scores.items())
+            tail = "" if self.goals.multi else f" best={best_text}"
+            feasible = "" if record.feasible is None else f" feasible={str(record.feasible).lower()}"
+            logger.info(f"trial {progress}: {shown}{feasible}{tail} params={params}")
+        elif record.state == "FAIL":
             error = " | ".join((record.error or "").splitlines())
             logger.error(f"trial {progress} (#{record.number}) failed: {error} params={params}")
         elif record.state == "PRUNED":

@@ -7,8 +7,8 @@ never raises. It then either raises :class:`TrialPruned` or simply returns early
 
 import json
 import math
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
 
 import optuna
 
@@ -21,6 +21,8 @@ __all__ = [
     "ERROR_ATTR",
     "GRID_ATTR",
     "WORKER_ATTR",
+    "SCORES_ATTR",
+    "FEASIBLE_ATTR",
 ]
 
 # User attributes of each Optuna trial: the user-facing values under sweep names, the error of a failed trial,
@@ -29,6 +31,10 @@ PARAMS_ATTR = "params"
 ERROR_ATTR = "error"
 GRID_ATTR = "grid_key"
 WORKER_ATTR = "worker"
+# With constraints or several objectives: every objective's score by name, and whether every constraint holds
+# (the constraint values themselves are Optuna's own, ``trial.set_constraint``).
+SCORES_ATTR = "scores"
+FEASIBLE_ATTR = "feasible"
 
 
 class TrialPruned(optuna.TrialPruned):
@@ -73,6 +79,9 @@ class TrialRecord:
     error: Optional[str]
     duration_s: Optional[float]
     worker: Optional[str] = None
+    values: Optional[Tuple[float, ...]] = None  # every objective's value (one entry in a single-objective study)
+    scores: Dict[str, float] = field(default_factory=dict)  # objective name -> score (objectives and constraints)
+    feasible: Optional[bool] = None  # None without constraints, or when the trial did not complete
 
 
 def jsonable(params: Dict[str, Any]) -> Dict[str, Any]:
@@ -84,6 +93,10 @@ def record_of(trial: "optuna.trial.FrozenTrial") -> TrialRecord:
     duration = trial.duration.total_seconds() if trial.duration is not None else None
     value = trial.value if trial.values is not None and len(trial.values) == 1 else None
     worker = trial.user_attrs.get(WORKER_ATTR)
+    values = None
+    if trial.values is not None and not any(v is None or math.isnan(v) for v in trial.values):
+        values = tuple(float(v) for v in trial.values)
+    feasible = trial.user_attrs.get(FEASIBLE_ATTR)
     return TrialRecord(
         number=trial.number,
         state=trial.state.name,
@@ -92,4 +105,7 @@ def record_of(trial: "optuna.trial.FrozenTrial") -> TrialRecord:
         error=trial.user_attrs.get(ERROR_ATTR),
         duration_s=duration,
         worker=worker.get("label") if isinstance(worker, dict) else None,
+        values=values,
+        scores=dict(trial.user_attrs.get(SCORES_ATTR) or {}),
+        feasible=feasible if trial.state.name == "COMPLETE" and isinstance(feasible, bool) else None,
     )
