@@ -8,6 +8,7 @@ best recipe processes the full data once and exports it (``auto_hpo.process_best
 """
 
 import copy
+import functools
 import os
 import re
 from typing import List
@@ -156,7 +157,9 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
 
     from .data_engines import data_engine
 
-    dataset = data_engine(executor).load(dataset, load_data_np)
+    data = data_engine(executor)
+    dataset = data.load(dataset, load_data_np)
+    raise_if_any(objective.check_data(functools.partial(data.column, dataset)))  # e.g. labels, before any work
     executor._dj_hpo_inner = True
     try:
         runner = TrialRunner(executor, original_run, dataset, targets, objective, seed=section["seed"])

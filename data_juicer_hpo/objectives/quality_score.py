@@ -12,7 +12,8 @@ from typing import List, Tuple
 import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.objectives.base import Objective, Population, as_indices, register_objective
+from data_juicer_hpo.objectives.base import Objective, Population, as_indices
+from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
