@@ -15,7 +15,7 @@ def plot_bounds(changes, values: Dict[int, Dict[str, np.ndarray]], out_dir: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .recipe import write_atomic  # noqa: F401  (same directory rules as the recipe)
+    from .recipe import write_figure
 
     groups: Dict[tuple, list] = {}
     for c in changes:
@@ -53,9 +53,7 @@ def plot_bounds(changes, values: Dict[int, Dict[str, np.ndarray]], out_dir: str,
         ax.set_ylabel("samples")
         fig.tight_layout()
         path = os.path.join(out_dir, f"{op_name}_{index}_{stat_key}.png")
-        tmp = os.path.join(out_dir, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-        fig.savefig(tmp, format="png")
+        write_figure(fig, path)
         plt.close(fig)
-        os.replace(tmp, path)
         paths.append(path)
     return paths

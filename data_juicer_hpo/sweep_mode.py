@@ -143,7 +143,7 @@ def run_sweep_mode(executor, original_run, *args, **kwargs):
 def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
     """The wandb-mode runner (see the module doc); called by the executor hook in place of ``run``."""
     from .backends import run_backend
-    from .outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
+    from .outputs import Metric, write_best_recipe, write_plots, write_trials_csv
     from .trial_runner import TrialRunner
 
     cfg = executor.cfg
@@ -169,12 +169,8 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         param_names: List[str] = list(sweep.parameters)
         metric = sweep.metric_name or objective.name or "objective"
         write_trials_csv(os.path.join(out_dir, "trials.csv"), records, param_names, metric)
-        for path in (
-            plot_history(os.path.join(out_dir, "metric_history.png"), records, metric, sweep.goal),
-            plot_importance(os.path.join(out_dir, "param_importance.png"), records, param_names, metric),
-        ):
-            if path:
-                logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
+        for path in write_plots(out_dir, records, param_names, [Metric(metric, sweep.goal)]):
+            logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
         done = [r for r in records if r.state == "COMPLETE" and r.value is not None]
         if not done:
             raise AutoHpoError(f"{SECTION}: no trial completed (see {os.path.join(out_dir, 'trials.csv')})")

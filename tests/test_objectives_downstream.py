@@ -170,12 +170,16 @@ def test_works_inside_synergy_and_flat_label_keys(tmp_path, eval_file):
     rows = [{"text": r["text"], "topic": r["meta"]["source"]} for r in _rows(120, seed=5)]
     flat_eval = tmp_path / "flat.jsonl"
     flat_eval.write_text(
-        "".join(json.dumps({"text": json.loads(x)["text"], "topic": json.loads(x)["meta"]["source"]}) + "\n"
-                for x in open(eval_file))
+        "".join(
+            json.dumps({"text": json.loads(x)["text"], "topic": json.loads(x)["meta"]["source"]}) + "\n"
+            for x in open(eval_file)
+        )
     )
     population = _population(rows)
     downstream = {"label_key": "topic", "eval": str(flat_eval)}
-    synergy = get_objective("synergy", {"synergy": {"downstream_task": 1.0, "retention": 0.5}, "downstream": downstream})
+    synergy = get_objective(
+        "synergy", {"synergy": {"downstream_task": 1.0, "retention": 0.5}, "downstream": downstream}
+    )
     assert synergy.validate() == []
     assert synergy.check_data(lambda k: _column(datasets.Dataset.from_list(rows), k)) == []
     kept = np.arange(0, 120, 2)

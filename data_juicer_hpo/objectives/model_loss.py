@@ -13,9 +13,9 @@ import numpy as np
 from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population, as_indices
-from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
+from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.tokens import population_streams, token_streams
 
 __all__ = ["ModelLoss"]

@@ -13,10 +13,10 @@ import numpy as np
 from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population, as_indices
-from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
+from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.tokens import population_streams, token_streams
 
 __all__ = ["QualityScore", "CrossFittedClassifier", "train_quality_classifier", "population_probabilities"]
