@@ -13,7 +13,7 @@ import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("DJ_HPO_SHARED_DATA") or ROOT.parent / "shared" / "data")  # a worktree: set it
 BIN = Path(sys.executable).parent
 
 SIX_FILTERS = [
