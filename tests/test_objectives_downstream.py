@@ -186,3 +186,16 @@ def test_works_inside_synergy_and_flat_label_keys(tmp_path, eval_file):
     alone = get_objective("downstream_task", {"downstream": downstream}).score(population, kept)
     assert alone > 0.5
     assert synergy.score(population, kept) == pytest.approx(alone + 0.5 * 0.5)
+
+
+def test_two_instances_share_the_population_cache_consistently(tmp_path, eval_file):
+    rows = _rows(150, seed=1)
+    population = _population(rows)
+    first = _objective(eval_file)
+    alone = first.score(population, np.arange(150))
+    # a second instance whose label ids come in another order (its eval file is sorted by label)
+    reversed_eval = tmp_path / "sorted.jsonl"
+    reversed_eval.write_text("".join(sorted(open(eval_file), key=lambda line: json.loads(line)["meta"]["source"])))
+    second = _objective(str(reversed_eval))
+    assert second.score(population, np.arange(150)) == pytest.approx(alone)
+    assert first.score(population, np.arange(150)) == alone

@@ -104,9 +104,9 @@ class DownstreamTask(Objective):
         label_key = raw.get("label_key")
         if not isinstance(label_key, str) or not label_key.strip():
             problems.append(f"{KEY}.label_key: required, the field holding each sample's label (got {label_key!r})")
+            label_key = None  # the eval file's records can only be checked against a valid label key
         if self.metric not in METRICS:
             problems.append(f"{KEY}.metric: unknown metric {self.metric!r} (valid: {', '.join(METRICS)})")
-            label_key = None  # the eval file's records can only be checked against a valid label key
         return problems + labelled_problems(raw.get("eval"), self._text_key(), label_key)
 
     def _text_key(self) -> str:
@@ -135,13 +135,14 @@ class DownstreamTask(Objective):
         feature_key, label_key = f"downstream.features.{N_FEATURES}", f"downstream.labels.{self.label_key}"
         if feature_key not in cache:
             cache[feature_key] = dense_features(population_streams(population))
-        if label_key not in cache:
+        if label_key not in cache:  # the label texts: ids are this objective's own (see _label_id)
             rows = population.dataset if population.dataset is not None else [{"text": t} for t in population.texts]
             labels = sample_labels(rows_column(rows), self.label_key)
             if labels is None or any(label is None for label in labels) or len(labels) != len(population):
                 raise ValueError(f"{KEY}.label_key: {self.label_key!r} is missing in samples of this population")
-            cache[label_key] = np.asarray([self._label_id(x) for x in labels], dtype=np.int64)
-        self._features, self._labels = cache[feature_key], cache[label_key]
+            cache[label_key] = labels
+        self._features = cache[feature_key]
+        self._labels = np.asarray([self._label_id(x) for x in cache[label_key]], dtype=np.int64)
         self._population = population
 
     def _label_id(self, label: str) -> int:
