@@ -48,8 +48,8 @@ class Objective(abc.ABC):
 
     Life cycle: the objective is built from the ``auto_hpo`` options, :meth:`validate` is called once before any
     work starts, :meth:`check_data` once when the dataset is loaded, :meth:`setup` once per distinct population,
-    then :meth:`score` once per trial (and once per hyperband rung, with that rung's subset). ``goal`` is the objective's natural direction; ``None`` (custom
-    objectives only) means "use the sweep metric's goal".
+    then :meth:`score` once per trial (and once per hyperband rung, with that rung's subset). ``goal`` is the
+    objective's natural direction; ``None`` (custom objectives only) means "use the sweep metric's goal".
     """
 
     name: ClassVar[str] = ""
