@@ -36,7 +36,8 @@ def _axis(values: list) -> Tuple[np.ndarray, List[float], List[str]]:
     if span == 0:
         ticks = np.array([low])
     tick_positions = [float((f(t) - f(low)) / span) if span > 0 else 0.5 for t in ticks]
-    return positions, tick_positions, [f"{t:.4g}" for t in ticks]
+    integers = all(isinstance(v, int) for v in values)
+    return positions, tick_positions, [f"{round(t):,}" if integers else f"{t:.4g}" for t in ticks]
 
 
 def plot_parallel_coordinates(
