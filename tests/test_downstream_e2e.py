@@ -10,8 +10,9 @@ import datasets
 import numpy as np
 import pytest
 
-from conftest import BIN, write_yaml
 from data_juicer_hpo.objectives import Population, get_objective
+
+from conftest import BIN, write_yaml
 
 pytestmark = pytest.mark.e2e
 
