@@ -10,6 +10,7 @@ import math
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from loguru import logger
 
 from .analysis import Metric, completed
 from .recipe import write_figure
@@ -49,6 +50,7 @@ def plot_parallel_coordinates(
     done = [r for r in completed(records, metrics[0]) if all(m.of(r) is not None for m in metrics)]
     names = [n for n in param_names if all(n in r.params for r in done)]
     if len(done) < 2:
+        logger.info(f"auto_hpo[sweep]: no parallel coordinates: {len(done)} completed trial(s), at least 2 needed")
         return None
     import matplotlib
 
