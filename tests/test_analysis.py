@@ -100,6 +100,9 @@ def test_fewer_than_two_completed_trials_draw_no_importance(tmp_path):
     assert any("no parameter importance for m: 1 completed trial(s), at least 2 needed" in line for line in lines)
     assert not (tmp_path / "i.png").exists()
     assert plot_history(str(tmp_path / "h.png"), one, "m", "maximize") == str(tmp_path / "h.png")
+    assert [p.rsplit("/", 1)[1] for p in write_plots(str(tmp_path / "all"), one, ["a"], [Metric("m")])] == [
+        "metric_history.png"
+    ]
 
 
 def test_write_plots_per_objective(tmp_path):
