@@ -199,3 +199,18 @@ def test_two_instances_share_the_population_cache_consistently(tmp_path, eval_fi
     second = _objective(str(reversed_eval))
     assert second.score(population, np.arange(150)) == pytest.approx(alone)
     assert first.score(population, np.arange(150)) == alone
+
+
+def test_dense_features_do_not_depend_on_the_chunking(monkeypatch):
+    from data_juicer_hpo.objectives import downstream
+    from data_juicer_hpo.objectives.features import hashed_ngram_features
+    from data_juicer_hpo.objectives.tokens import token_streams
+
+    streams = token_streams([r["text"] for r in _rows(50, seed=9)] + ["", "one"])
+    monkeypatch.setattr(downstream, "CHUNK_DOCS", 7)
+    chunked = downstream.dense_features(streams, 64)
+    rows = hashed_ngram_features(streams, np.arange(len(streams)), 64)
+    whole = np.zeros((len(streams), 64), dtype=np.float32)
+    whole[rows.row_of_value, rows.columns] = rows.values
+    assert np.array_equal(chunked, whole)
+    assert np.allclose(np.linalg.norm(whole[:-2], axis=1), 1.0, atol=1e-6) and not whole[-2].any()

@@ -58,10 +58,17 @@ def largest_eigenvalue(rows: np.ndarray, iterations: int = 30) -> float:
 
 
 def fit_softmax(
-    rows: np.ndarray, labels: np.ndarray, n_classes: int, l2: float = 1e-4, max_iter: int = 40, tol: float = 1e-5
+    rows: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    l2: float = 1e-4,
+    max_iter: int = 40,
+    tol: float = 1e-5,
+    overwrite_rows: bool = False,
 ) -> SoftmaxModel:
     """Fit on ``rows`` (n x d, float) with ``labels`` in ``range(n_classes)``; stops when the gradient's norm falls
-    below ``tol`` or after ``max_iter`` iterations."""
+    below ``tol`` or after ``max_iter`` iterations. ``overwrite_rows`` lets it centre a float ``rows`` in place
+    (a caller's temporary copy), saving a copy of the whole matrix."""
     labels = np.asarray(labels, dtype=np.int64)
     n, d = rows.shape
     if n == 0 or len(labels) != n:
@@ -70,7 +77,11 @@ def fit_softmax(
         raise ValueError(f"labels must lie in [0, {n_classes}), but got min={labels.min()}, max={labels.max()}")
     dtype = rows.dtype if rows.dtype in (np.float32, np.float64) else np.float64
     center = rows.mean(axis=0, dtype=np.float64).astype(dtype)
-    x = (rows - center).astype(dtype, copy=False)
+    if overwrite_rows and rows.dtype == dtype:
+        rows -= center
+        x = rows
+    else:
+        x = (rows - center).astype(dtype, copy=False)
     onehot = np.zeros((n, n_classes), dtype=dtype)
     onehot[np.arange(n), labels] = 1.0
     step_w = 1.0 / (0.5 * largest_eigenvalue(x) + l2)
