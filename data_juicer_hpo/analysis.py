@@ -22,7 +22,7 @@ from typing import Callable, Dict, Optional, Sequence
 import numpy as np
 from loguru import logger
 
-from .recipe import write_figure
+from .ops.recipe import write_figure
 
 __all__ = [
     "Metric",

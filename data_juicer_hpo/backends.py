@@ -8,23 +8,23 @@ from loguru import logger
 
 from .errors import AutoHpoError
 
-__all__ = ["run_backend", "run_local", "run_wandb", "wandb_train_function"]
+__all__ = ["run_trials", "run_local", "run_wandb", "wandb_train_function"]
 
 BACKENDS = {"local": "data_juicer_hpo.backends:run_local", "wandb": "data_juicer_hpo.backends:run_wandb"}
 
 
-def run_backend(name: str, sweep, runner, section, storage, study, out_dir, cfg) -> list:
+def run_trials(name: str, sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
     module, _, attr = BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)(sweep, runner, section, storage, study, out_dir, cfg)
+    return getattr(importlib.import_module(module), attr)(sweep, evaluator, section, storage, study, out_dir, cfg)
 
 
-def run_local(sweep, runner, section, storage, study, out_dir, cfg) -> list:
+def run_local(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
     """The local backend: ``auto_hpo.n_workers`` processes (this one and forked children) share the study; each
     records its own trials as W&B offline runs. Returns every trial of the study."""
     from .sweep.pool import WorkerError, run_workers
 
     n_workers = section["n_workers"]
-    if n_workers > 1 and getattr(getattr(runner, "data", None), "kind", "default") == "ray":
+    if n_workers > 1 and getattr(getattr(evaluator, "data", None), "kind", "default") == "ray":
         logger.warning(
             f"auto_hpo[sweep]: n_workers [{n_workers}] -> 1 on the Ray executor: a Ray driver cannot be forked (the "
             f"cluster already runs the statistics in parallel); more workers can join as separate processes on the "
@@ -32,14 +32,14 @@ def run_local(sweep, runner, section, storage, study, out_dir, cfg) -> list:
         )
         n_workers = 1
     if n_workers > 1:
-        _share_common_work(runner)
+        _share_common_work(evaluator)
         logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked), study [{study}]")
         if storage.startswith("sqlite"):
             logger.info(
                 "auto_hpo[sweep]: the SQLite storage is shared by the workers of this machine only (file lock); "
                 "workers on several machines need a shared server, e.g. auto_hpo.storage: postgresql+psycopg2://..."
             )
-    local = _LocalWorkers(sweep, runner, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg)
+    local = _LocalWorkers(sweep, evaluator, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg)
     if n_workers > 1:  # tables, study and sweep check once, before the fork; nothing of it is kept open
         local.open_engine(0).close()
     _, exits = run_workers(n_workers, local.work)
@@ -50,6 +50,8 @@ def run_local(sweep, runner, section, storage, study, out_dir, cfg) -> list:
     stopped = [child for child in exits if child.error is not None]
     if stopped:
         first = stopped[0]
+        if first.problems:
+            raise AutoHpoError(first.problems)
         raise WorkerError(f"worker {first.label} stopped the sweep: {first.error} (its traceback is in the log above)")
     if any(child.died for child in exits):  # a slot its trial held is free again once that trial is failed
         local.engine.run(local.train, catch=not section["fail_fast"], callbacks=[local.record])
@@ -58,29 +60,29 @@ def run_local(sweep, runner, section, storage, study, out_dir, cfg) -> list:
     return local.engine.records()
 
 
-def _share_common_work(runner) -> None:
+def _share_common_work(evaluator) -> None:
     """Before forking: the base recipe's statistics and the objective's per-document work, shared by every
     worker copy-on-write instead of being computed once per worker."""
-    bundle = runner.bundle({})
+    bundle = evaluator.bundle({})
     if bundle.fast and bundle.population is not None:
-        runner.objective.setup(bundle.population)
+        evaluator.objective.setup(bundle.population)
 
 
 class _LocalWorkers:
     """What each local worker runs; ``work(index, stop)`` is called in the worker's own process (index 0: this
     one), so the storage connection, the study lock and W&B are opened there, never inherited through fork."""
 
-    def __init__(self, sweep, runner, section, storage, study, out_dir, cfg):
-        self.sweep, self.runner, self.section = sweep, runner, section
+    def __init__(self, sweep, evaluator, section, storage, study, out_dir, cfg):
+        self.sweep, self.evaluator, self.section = sweep, evaluator, section
         self.storage, self.study, self.out_dir = storage, study, out_dir
         self.project = cfg.get("project_name") or "data-juicer-hpo"
         self.engine = self.recorder = None
 
     def train(self, ctx):
-        return self.runner.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
+        return self.evaluator.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
 
     def record(self, trial_record) -> None:
-        self.recorder.record(trial_record, self.runner.history.pop(trial_record.number, []))
+        self.recorder.record(trial_record, self.evaluator.history.pop(trial_record.number, []))
 
     def open_engine(self, index: int):
         from .sweep import LocalSweep
@@ -89,14 +91,23 @@ class _LocalWorkers:
         seed = self.section["seed"]
         label = worker_label(index) if self.section["n_workers"] > 1 else None
         seed = None if seed is None else seed + index  # distinct per worker: TPE must not replay another's draws
-        return LocalSweep(self.sweep, self.storage, self.study, seed=seed, worker=label)
+        return LocalSweep(
+            self.sweep,
+            self.storage,
+            self.study,
+            seed=seed,
+            worker=label,
+            storage_retry_s=self.section["storage_retry_s"],
+            scored_on=self.section.get("scored_on"),
+            resume=self.section["resume"],
+        )
 
     def work(self, index: int, stop) -> list:
         from .tracking import OfflineRecorder
 
         metric = self.sweep.metric_name or "objective"
         if self.section["n_workers"] > 1:
-            self.runner.cpu_share = max(1, (os.cpu_count() or 1) // self.section["n_workers"])
+            self.evaluator.cpu_share = max(1, (os.cpu_count() or 1) // self.section["n_workers"])
         self.recorder = OfflineRecorder(self.out_dir, self.project, self.study, metric)
         self.engine = self.open_engine(index)
         if index == 0:
@@ -123,7 +134,7 @@ def _finish_child() -> None:
             logger.warning(f"auto_hpo[sweep]: closing W&B in this worker failed: {type(e).__name__}: {e}")
 
 
-def wandb_train_function(sweep, runner, records: List, metric: str):
+def wandb_train_function(sweep, evaluator, records: List, metric: str):
     """The train function handed to ``wandb.agent``: reads the run's config, evaluates, logs the metric."""
     import time
 
@@ -141,7 +152,7 @@ def wandb_train_function(sweep, runner, records: List, metric: str):
             run.log({metric: value, "rung": step})
 
         try:
-            value = runner.evaluate(params, number, sweep.hyperband.rungs() if sweep.hyperband else [], report)
+            value = evaluator.evaluate(params, number, sweep.hyperband.rungs() if sweep.hyperband else [], report)
             state, error = "COMPLETE", None
             run.log({metric: value})
             run.summary[metric] = value
@@ -154,7 +165,7 @@ def wandb_train_function(sweep, runner, records: List, metric: str):
     return train
 
 
-def run_wandb(sweep, runner, section, storage, study, out_dir, cfg) -> list:
+def run_wandb(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
     import wandb
 
     os.environ.setdefault("WANDB_HTTP_TIMEOUT", "20")  # fail rather than hang on an unreachable server
@@ -166,5 +177,5 @@ def run_wandb(sweep, runner, section, storage, study, out_dir, cfg) -> list:
     logger.info(f"auto_hpo[sweep]: W&B sweep [{sweep_id}] in project [{project}]")
     records: List = []
     metric = sweep.metric_name or "objective"
-    wandb.agent(sweep_id, function=wandb_train_function(sweep, runner, records, metric), count=sweep.run_cap)
+    wandb.agent(sweep_id, function=wandb_train_function(sweep, evaluator, records, metric), count=sweep.run_cap)
     return records

@@ -63,7 +63,7 @@ def iter_reference_docs(chunk: int = 1500) -> Iterator[dict]:
 
 def write_jsonl(path: str, docs, max_docs: Optional[int] = None) -> int:
     """Write ``docs`` to ``path`` (JSON Lines, atomically); return how many were written."""
-    from .recipe import write_atomic
+    from .ops.recipe import write_atomic
 
     lines = []
     for doc in docs:

@@ -1,18 +1,17 @@
-"""The one user-error type of data-juicer-hpo."""
+"""The one user-error type of data-juicer-hpo, and how it reaches a user of ``dj-process``."""
 
 import contextlib
 import sys
 from typing import Iterable
 
-__all__ = ["AutoHpoError", "raise_if_any", "reported"]
+__all__ = ["AutoHpoError", "raise_if_any", "reported", "print_problems", "inside_dj_process"]
 
 
-class AutoHpoError(SystemExit):
+class AutoHpoError(Exception):
     """Bad user input: one line per problem, each naming the key and what is wrong.
 
-    It derives from :class:`SystemExit` so that, raised anywhere inside ``dj-process`` (whose ``main`` is wrapped
-    in loguru's ``logger.catch``, which only catches :class:`Exception`), the interpreter prints the lines and
-    exits with status 1 -- no traceback. Library callers can still catch it by this name.
+    An ordinary exception, so a notebook or library caller catches it with ``except Exception``. ``dj-process``
+    (see :func:`reported`) and the scripts turn it into its lines on stderr and exit status 1, no traceback.
     """
 
     def __init__(self, problems):
@@ -25,30 +24,55 @@ class AutoHpoError(SystemExit):
         return "; ".join(self.problems)
 
 
+def print_problems(err: AutoHpoError) -> None:
+    """Write the error lines once to the process's real stderr.
+
+    Data-Juicer redirects ``sys.stderr`` into its logger once the run has started, and its log handlers write from
+    a queue: let them finish first, so that lines do not interleave, then write to the real stream.
+    """
+    if getattr(err, "_reported", False):
+        return
+    try:
+        from loguru import logger
+
+        logger.complete()
+    except Exception:  # noqa: BLE001
+        pass
+    stream = sys.__stderr__ or sys.stderr
+    stream.flush()
+    stream.write("\n".join(f"error: {p}" for p in err.problems) + "\n")
+    stream.flush()
+    err._reported = True
+
+
+def _inside_dj_process() -> bool:
+    """Whether this call runs under Data-Juicer's ``dj-process`` main (``tools/process_data.py``)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "main" and str(frame.f_globals.get("__name__", "")).endswith("process_data"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def inside_dj_process() -> bool:
+    """Whether the caller runs under Data-Juicer's ``dj-process`` main (it owns the process: may exit it)."""
+    return _inside_dj_process()
+
+
 @contextlib.contextmanager
 def reported():
-    """Print an escaping :class:`AutoHpoError` to the process's real stderr, then let it end the process.
-
-    Data-Juicer redirects ``sys.stderr`` into its logger once the run has started, and the interpreter would
-    print the exit message there (buffered, possibly lost). We write the lines ourselves and leave exit status 1.
+    """At a place where Data-Juicer calls into the plugin: under ``dj-process``, an escaping
+    :class:`AutoHpoError` becomes its lines on stderr and exit status 1 (``dj-process`` wraps its main in
+    loguru's ``logger.catch``, which would print a traceback of any :class:`Exception`); elsewhere it propagates.
     """
     try:
         yield
     except AutoHpoError as err:
-        if not getattr(err, "_reported", False):
-            try:  # Data-Juicer's log handlers write from a queue: let them finish, so lines do not interleave
-                from loguru import logger
-
-                logger.complete()
-            except Exception:  # noqa: BLE001
-                pass
-            stream = sys.__stderr__ or sys.stderr
-            stream.flush()
-            stream.write("\n".join(f"error: {p}" for p in err.problems) + "\n")
-            stream.flush()
-            err._reported = True
-            err.code = 1
-        raise
+        if not _inside_dj_process():
+            raise
+        print_problems(err)
+        raise SystemExit(1) from None
 
 
 def raise_if_any(problems: Iterable[str]) -> None:

@@ -7,7 +7,7 @@ import os
 from typing import List, Sequence
 
 from .analysis import Metric, plot_histories, plot_history, plot_importance
-from .recipe import dump_recipe, write_atomic
+from .ops.recipe import dump_recipe, write_atomic
 
 __all__ = ["write_trials_csv", "write_best_recipe", "write_plots", "Metric", "plot_history", "plot_importance"]
 

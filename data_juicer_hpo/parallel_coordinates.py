@@ -13,7 +13,7 @@ import numpy as np
 from loguru import logger
 
 from .analysis import Metric, completed
-from .recipe import write_figure
+from .ops.recipe import write_figure
 
 __all__ = ["plot_parallel_coordinates"]
 

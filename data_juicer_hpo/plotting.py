@@ -15,7 +15,7 @@ def plot_bounds(changes, values: Dict[int, Dict[str, np.ndarray]], out_dir: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .recipe import write_figure
+    from .ops.recipe import write_figure
 
     groups: Dict[tuple, list] = {}
     for c in changes:

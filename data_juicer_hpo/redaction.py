@@ -78,6 +78,6 @@ def redact_file(path: str) -> None:
         return
     masked = redact(text)
     if masked != text:
-        from .recipe import write_atomic
+        from .ops.recipe import write_atomic
 
         write_atomic(path, masked)

@@ -1,6 +1,6 @@
 """The ``auto_hpo`` section of a Data-Juicer recipe: its keys, their types and docs, and their validation.
 
-The keys are added to Data-Juicer's own parser (see :mod:`data_juicer_hpo.hooks`), so they are typed, listed by
+The keys are added to Data-Juicer's own parser (see :mod:`data_juicer_hpo.hooks.parser`), so they are typed, listed by
 ``dj-process --help`` and settable from YAML (``auto_hpo: {mode: 3sigma}``) or flags (``--auto_hpo.k 2.5``).
 Semantic checks live here, as a pure function that collects every problem before any work starts.
 """
@@ -58,7 +58,21 @@ KEYS = (
     _Key("n_workers", int, 1, "wandb/local: number of local sweep worker processes."),
     _Key("fail_fast", bool, False, "wandb: stop the sweep at the first failed trial instead of going on."),
     _Key("seed", int, 0, "wandb/local: random seed of the samplers."),
+    # faults (issue 12)
+    _Key(
+        "storage_retry_s",
+        float,
+        60.0,
+        "wandb/local: seconds a storage call retries a lost database connection before the run stops (>= 0).",
+    ),
+    _Key(
+        "resume",
+        str,
+        "auto",
+        "wandb/local: 'auto' resumes a study only on the same data, recipe and objective; 'force' resumes anyway.",
+    ),
 )
+RESUME = ("auto", "force")
 
 
 def add_section_arguments(parser) -> None:
@@ -133,6 +147,11 @@ def validate_section(section: dict) -> List[str]:
         problems.append(f"{SECTION}.backend: unknown backend {section['backend']!r} (valid: {', '.join(BACKENDS)})")
     if not isinstance(section["n_workers"], int) or section["n_workers"] < 1:
         problems.append(f"{SECTION}.n_workers: must be an integer >= 1 (got {section['n_workers']!r})")
+    retry = section["storage_retry_s"]
+    if isinstance(retry, bool) or not isinstance(retry, (int, float)) or not 0 <= retry < float("inf"):
+        problems.append(f"{SECTION}.storage_retry_s: must be a finite number of seconds >= 0 (got {retry!r})")
+    if section["resume"] not in RESUME:
+        problems.append(f"{SECTION}.resume: must be one of {', '.join(RESUME)} (got {section['resume']!r})")
     if mode == "wandb" and not section["hpo_config"]:
         problems.append(f"{SECTION}.hpo_config: required when {SECTION}.mode is 'wandb' (the sweep configuration)")
     return problems

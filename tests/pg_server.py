@@ -25,7 +25,7 @@ from typing import Iterator, List, Optional
 
 import pytest
 
-__all__ = ["find_bin_dir", "postgres_server", "pg_url_fixture", "unavailable"]
+__all__ = ["find_bin_dir", "postgres_server", "controlled_postgres_server", "pg_url_fixture", "unavailable"]
 
 USER, DATABASE = "hpo", "hpo"
 
@@ -99,13 +99,25 @@ class _Server:
         )
         self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
 
-    def stop(self) -> None:
-        self.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "60", "stop")
+    def stop(self, mode: str = "immediate") -> None:
+        self.run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+
+    def restart(self, mode: str = "fast") -> None:
+        """``pg_ctl restart``: every connection is dropped, the server is back at once (fault tests)."""
+        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", mode, "-w", "-t", "60", "restart")
 
 
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """Start a private server, create a user with a password and its database; yield the SQLAlchemy URL."""
+    with controlled_postgres_server() as (url, _):
+        yield url
+
+
+@contextmanager
+def controlled_postgres_server():
+    """Like :func:`postgres_server`, yielding ``(url, server)``: ``server.stop()``, ``server.start(port)`` and
+    ``server.restart()`` let a test take the database away mid-run."""
     import psycopg2
 
     root = Path(tempfile.mkdtemp(prefix="dj-hpo-pg-"))
@@ -146,7 +158,8 @@ def postgres_server() -> Iterator[str]:
                 cur.execute(f"CREATE DATABASE {DATABASE} OWNER {USER}")
         finally:
             admin.close()
-        yield f"postgresql+psycopg2://{USER}:{password}@127.0.0.1:{port}/{DATABASE}"
+        server.port = port
+        yield f"postgresql+psycopg2://{USER}:{password}@127.0.0.1:{port}/{DATABASE}", server
     finally:
         try:
             if started:

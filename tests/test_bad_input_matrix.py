@@ -210,6 +210,11 @@ CASES = [
     ("text-field-absent", {"mode": "3sigma"}, None, "no-text", None, [], ["text_keys:"]),
     ("one-sample", {"mode": "3sigma"}, None, "one", None, [], ["needs at least 2 to estimate a std"]),
     ("sweep-data-missing", {"mode": "wandb"}, SWEEP, "missing", None, [], ["dataset_path: no such file or directory"]),
+    # faults (issue 12)
+    ("retry-negative", {"mode": "wandb", "storage_retry_s": -1}, SWEEP, "ok", None, [], ["auto_hpo.storage_retry_s:"]),
+    ("resume-unknown", {"mode": "wandb", "resume": "maybe"}, SWEEP, "ok", None, [], ["auto_hpo.resume: must be"]),
+    ("db-empty", {"mode": "wandb", "storage": "sqlite:///sweep.db"}, SWEEP, "empty-db", None, [], ["is empty (0"]),
+    ("db-not-sqlite", {"mode": "wandb", "storage": "sqlite:///sweep.db"}, SWEEP, "junk-db", None, [], ["not a SQLite"]),
 ]
 
 # downstream_task (issue 7): "EVAL", "EMPTY", "UNLABELLED" stand for files _downstream_files writes.
@@ -288,6 +293,11 @@ def _data(tmp_path, kind):
         write_jsonl(path, ["just one sample"])
     elif kind == "no-text":
         path.write_text('{"content": "abc def"}\n{"content": "ghi"}\n')
+    elif kind in ("empty-db", "junk-db"):  # a sweep database that must be refused, never replaced
+        write_jsonl(path, varied_texts(60))
+        (tmp_path / "sweep.db").write_bytes(
+            b"" if kind == "empty-db" else b"these are not the pages of a database" * 50
+        )
     return path
 
 

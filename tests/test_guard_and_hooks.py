@@ -1,4 +1,5 @@
-"""The no-install guard and the plugin's installation into Data-Juicer (import order, idempotence, undo)."""
+"""The hooks: the no-install guard, the plugin's installation into Data-Juicer (import order, idempotence, undo),
+self-checks, and nothing patched for recipes without a mode."""
 
 import subprocess
 
@@ -7,11 +8,23 @@ import pytest
 from conftest import BIN, ROOT, run, write_jsonl, write_yaml
 
 
-def test_lazy_loader_never_installs(monkeypatch):
-    import data_juicer.ops  # noqa: F401  (loads our entry point, which installs the guard)
+@pytest.fixture
+def active_hooks():
+    """The run hooks of a config with an ``auto_hpo`` mode, undone afterwards (back to the plain plugin)."""
+    import data_juicer.config  # noqa: F401  (loads our entry point)
+
+    from data_juicer_hpo import hooks
+
+    hooks.activate()
+    yield hooks
+    hooks.uninstall()
+    hooks.install()
+
+
+def test_lazy_loader_never_installs_in_a_mode_run(monkeypatch, active_hooks):
     from data_juicer.utils.lazy_loader import LazyLoader
 
-    from data_juicer_hpo.guard import RuntimeInstallBlocked
+    from data_juicer_hpo.hooks.install_guard import RuntimeInstallBlocked
 
     calls = []
     monkeypatch.setattr(subprocess, "check_call", lambda *a, **k: calls.append(a))
@@ -23,10 +36,9 @@ def test_lazy_loader_never_installs(monkeypatch):
     assert calls == []
 
 
-def test_free_models_without_torch_does_not_install():
+def test_free_models_without_torch_does_not_install(active_hooks):
     import importlib.util
 
-    import data_juicer.ops  # noqa: F401
     from data_juicer.ops import base_op
 
     if importlib.util.find_spec("torch") is not None:
@@ -35,7 +47,66 @@ def test_free_models_without_torch_does_not_install():
     assert importlib.util.find_spec("torch") is None
 
 
-def test_a_filter_run_installs_nothing(tmp_path, dj_process):
+def test_without_a_mode_nothing_but_the_parser_is_patched():
+    import data_juicer.config.config as config_module
+    from data_juicer.utils.lazy_loader import LazyLoader
+
+    from data_juicer_hpo import hooks
+
+    hooks.install()
+    assert hasattr(config_module.ArgumentParser, "_dj_hpo_original")
+    assert not hooks.is_active()
+    for name in ("display_config", "config_backup", "save_cli_arguments", "init_setup_from_cfg"):
+        assert not hasattr(getattr(config_module, name), "_dj_hpo_original"), name
+    assert "_blocked_install" not in repr(LazyLoader.__dict__["_install_package"].__func__)
+
+
+def test_a_hook_whose_target_is_missing_warns_and_refuses_mode_runs(monkeypatch):
+    import data_juicer.config.config as config_module
+
+    from data_juicer_hpo import AutoHpoError, hooks
+
+    hooks.uninstall()
+    monkeypatch.delattr(config_module, "init_setup_from_cfg")
+    try:
+        with pytest.raises(
+            AutoHpoError, match=r"cannot run on Data-Juicer [\d.]+ .*config checks.*init_setup_from_cfg"
+        ):
+            hooks.activate()
+        assert not hooks.is_active()
+        assert "config checks" in hooks.mismatches()
+    finally:
+        monkeypatch.undo()
+        hooks.uninstall()
+        hooks.install()
+
+
+def test_auto_hpo_error_is_an_ordinary_exception():
+    from data_juicer_hpo import AutoHpoError
+
+    assert issubclass(AutoHpoError, Exception)
+    assert not issubclass(AutoHpoError, SystemExit)
+    try:
+        raise AutoHpoError(["auto_hpo.k: bad", "auto_hpo.mode: bad"])
+    except Exception as e:  # noqa: BLE001  (what a notebook writes)
+        assert e.problems == ["auto_hpo.k: bad", "auto_hpo.mode: bad"]
+
+
+def test_library_caller_catches_the_error(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", ["x", "y"])
+    recipe = write_yaml(tmp_path / "r.yaml", {"dataset_path": str(data), "auto_hpo": {"mode": "3sigma", "k": -1}})
+    code = (
+        "from data_juicer.config import init_configs\nfrom data_juicer_hpo import AutoHpoError\n"
+        f"try:\n    init_configs(['--config', {str(recipe)!r}])\nexcept Exception as e:\n"
+        "    print('CAUGHT', type(e).__name__, e)\n"
+    )
+    res = run([str(BIN / "python"), "-c", code], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "CAUGHT AutoHpoError auto_hpo.k: must be a finite number > 0" in res.stdout
+    assert not (tmp_path / "outputs").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["d.jsonl", "r.yaml"]
+
+
+def test_a_mode_run_installs_nothing(tmp_path, dj_process):
     data = write_jsonl(tmp_path / "d.jsonl", ["short", "a longer text here", "and another line of text"] * 5)
     recipe = write_yaml(
         tmp_path / "r.yaml",
@@ -44,9 +115,10 @@ def test_a_filter_run_installs_nothing(tmp_path, dj_process):
             "export_path": str(tmp_path / "out" / "o.jsonl"),
             "np": 1,
             "process": [{"text_length_filter": {"min_len": 6}}, {"character_repetition_filter": {}}],
+            "auto_hpo": {"mode": "3sigma"},
         },
     )
-    res = dj_process("--config", recipe)
+    res = dj_process("--config", recipe, env={"DJ_HPO_BLOCK_RUNTIME_INSTALLS": ""})
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Installing" not in res.stdout + res.stderr
     assert "data-juicer-hpo: package" not in res.stdout + res.stderr
@@ -77,7 +149,7 @@ def test_help_lists_the_section(dj_process):
         assert key in res.stdout
 
 
-def test_install_is_idempotent_and_undoable():
+def test_install_and_activate_are_idempotent_and_undoable():
     import data_juicer.config.config as config_module
     from data_juicer.utils.lazy_loader import LazyLoader
 
@@ -86,26 +158,30 @@ def test_install_is_idempotent_and_undoable():
 
     data_juicer_hpo.install()
     data_juicer_hpo.install()
-    patched = config_module.ArgumentParser
-    assert hasattr(patched, "_dj_hpo_original")
-    hooks._patch_executors()
+    assert hasattr(config_module.ArgumentParser, "_dj_hpo_original")
+    hooks.activate()
+    hooks.activate()
     from data_juicer.core.executor.default_executor import DefaultExecutor
+    from data_juicer.core.executor.ray_executor_partitioned import PartitionedRayExecutor
 
     assert hasattr(DefaultExecutor.run, "_dj_hpo_original")
+    assert hasattr(PartitionedRayExecutor.run, "_dj_hpo_original")
+    assert not hasattr(DefaultExecutor.run._dj_hpo_original, "_dj_hpo_original")
+    assert "_blocked_install" in repr(LazyLoader.__dict__["_install_package"].__func__)
     data_juicer_hpo.uninstall()
     try:
         assert not hasattr(config_module.ArgumentParser, "_dj_hpo_original")
         assert not hasattr(DefaultExecutor.run, "_dj_hpo_original")
+        assert not hasattr(config_module.init_setup_from_cfg, "_dj_hpo_original")
         assert "_blocked_install" not in repr(LazyLoader.__dict__["_install_package"].__func__)
     finally:
         data_juicer_hpo.install()
     assert hasattr(config_module.ArgumentParser, "_dj_hpo_original")
-    assert "_blocked_install" in repr(LazyLoader.__dict__["_install_package"].__func__)
 
 
 def test_entry_point_is_declared():
     from importlib.metadata import entry_points
 
     names = {ep.name: ep.value for ep in entry_points(group="data_juicer.ops")}
-    assert names.get("auto_hpo") == "data_juicer_hpo._plugin"
+    assert names.get("auto_hpo") == "data_juicer_hpo.ops.entry"
     assert (ROOT / "setup.cfg").read_text().count("data_juicer.ops") == 1

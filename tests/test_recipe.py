@@ -3,7 +3,7 @@ import os
 
 import yaml
 
-from data_juicer_hpo.recipe import dump_recipe, refined_recipe, write_atomic
+from data_juicer_hpo.ops.recipe import dump_recipe, refined_recipe, write_atomic
 
 
 def test_refined_recipe_is_a_copy_without_the_block():

@@ -1,6 +1,6 @@
 import pytest
 
-from data_juicer_hpo.thresholds import Threshold, ThresholdPair, match_statistic, threshold_pairs
+from data_juicer_hpo.ops.thresholds import Threshold, ThresholdPair, match_statistic, threshold_pairs
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from data_juicer_hpo.trial_runner import TrialRunner, _Bundle
+from data_juicer_hpo.trials import TrialEvaluator, _Bundle
 
 
 def _runner_with(rows, stats_key, stat_names):
-    runner = object.__new__(TrialRunner)
+    runner = object.__new__(TrialEvaluator)
     runner._masks, runner._columns, runner._stats = {}, {}, {stats_key: {name: [] for name in stat_names}}
     bundle = _Bundle(("k",), [], [], None, None, rows, {0: stats_key}, True)
     return runner, bundle

@@ -13,8 +13,8 @@ from data_juicer.config import init_configs
 from data_juicer.core import DefaultExecutor
 from data_juicer_hpo.backends import wandb_train_function
 from data_juicer_hpo.section import section_of
-from data_juicer_hpo.sweep_mode import _validate, load_sweep
-from data_juicer_hpo.trial_runner import TrialRunner
+from data_juicer_hpo.modes.sweep import _validate, load_sweep
+from data_juicer_hpo.trials import TrialEvaluator
 
 recipe, params, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 cfg = init_configs(["--config", recipe])
@@ -24,7 +24,7 @@ sweep = load_sweep(section["hpo_config"], cfg)
 targets, objective, problems = _validate(section, cfg, sweep)
 assert not problems, problems
 original_run = getattr(DefaultExecutor.run, "_dj_hpo_original", DefaultExecutor.run)
-runner = TrialRunner(executor, original_run, executor.dataset_builder.load_dataset(), targets, objective)
+runner = TrialEvaluator(executor, original_run, executor.dataset_builder.load_dataset(), targets, objective)
 records = []
 run = wandb.init(mode="offline", dir=out, project="wandb-backend-test", config=params)
 value = wandb_train_function(sweep, runner, records, sweep.metric_name)()

@@ -1,8 +1,12 @@
-"""What the scripts share: flag extraction and running a recipe the way ``dj-process`` does."""
+"""What the scripts share: flag extraction, their own ``--help``, and running a recipe the way ``dj-process``
+does, with an :class:`~data_juicer_hpo.errors.AutoHpoError` turned into its lines and exit status 1."""
 
+import sys
 from typing import List, Optional, Sequence, Tuple
 
-__all__ = ["take_flag", "run_recipe"]
+from ..errors import AutoHpoError, print_problems
+
+__all__ = ["take_flag", "process_recipe", "wants_help", "script_main"]
 
 
 def take_flag(argv: Sequence[str], names: Sequence[str]) -> Tuple[Optional[str], List[str]]:
@@ -19,8 +23,6 @@ def take_flag(argv: Sequence[str], names: Sequence[str]) -> Tuple[Optional[str],
                 value = argv[i + 1]
                 i += 1
             else:
-                from ..errors import AutoHpoError
-
                 raise AutoHpoError(f"{flag}: expects a value")
             i += 1
             continue
@@ -29,7 +31,11 @@ def take_flag(argv: Sequence[str], names: Sequence[str]) -> Tuple[Optional[str],
     return value, rest
 
 
-def run_recipe(args: List[str]):
+def wants_help(argv: Sequence[str]) -> bool:
+    return any(arg in ("-h", "--help") for arg in argv)
+
+
+def process_recipe(args: List[str]):
     """Parse ``args`` with Data-Juicer's parser (with the ``auto_hpo`` section) and run its executor."""
     from ..hooks import install
 
@@ -39,6 +45,23 @@ def run_recipe(args: List[str]):
     cfg = init_configs(args=args)
     if cfg.executor_type == "ray":
         from data_juicer.core.executor.ray_executor import RayExecutor as Executor
+    elif cfg.executor_type == "ray_partitioned":
+        from data_juicer.core.executor.ray_executor_partitioned import PartitionedRayExecutor as Executor
     else:
         from data_juicer.core import DefaultExecutor as Executor
     return Executor(cfg).run()
+
+
+def script_main(run, usage: str, argv: Optional[Sequence[str]] = None) -> int:
+    """A script's main: its own ``--help``; ``run(argv)``; an :class:`AutoHpoError` as one line per problem and
+    exit status 1 (no traceback); anything else keeps its traceback."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if wants_help(argv):
+        sys.stdout.write(usage)
+        return 0
+    try:
+        run(argv)
+    except AutoHpoError as err:
+        print_problems(err)
+        return 1
+    return 0

@@ -7,6 +7,8 @@ at any point of its trial leaves a heartbeat that ages and marks the trial stale
 
 import threading
 
+from loguru import logger
+
 __all__ = ["Heartbeat"]
 
 
@@ -22,7 +24,11 @@ class Heartbeat:
 
     def _beat(self) -> None:
         while not self._stop.wait(self._interval):
-            self._storage.record_heartbeat(self._trial_id)
+            try:
+                self._storage.record_heartbeat(self._trial_id)
+            except Exception as e:  # noqa: BLE001  (storage lost for good: the trial's own tell() reports it)
+                logger.warning(f"auto_hpo[sweep]: heartbeat of trial id {self._trial_id} stopped: {e}")
+                return
 
     def __enter__(self) -> "Heartbeat":
         self._storage.record_heartbeat(self._trial_id)

@@ -33,6 +33,7 @@ from data_juicer_hpo.sweep.config import SweepConfig
 from data_juicer_hpo.sweep.grid import iter_grid_points, point_key
 from data_juicer_hpo.sweep.locking import study_lock
 from data_juicer_hpo.sweep.parameters import grid_size
+from data_juicer_hpo.sweep.retry import DEFAULT_RETRY_S, Outage
 from data_juicer_hpo.sweep.samplers import make_sampler
 from data_juicer_hpo.sweep.space import SearchSpace
 from data_juicer_hpo.sweep.storage import mask_url, open_storage, validate_storage_url
@@ -52,6 +53,7 @@ __all__ = ["LocalSweep"]
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 _TAKEN = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 _SWEEP_ATTR = "data_juicer_hpo.sweep"  # study user attribute: the search space the study was made for
+_SCORED_ON_ATTR = "data_juicer_hpo.scored_on"  # study user attribute: what the trials are scored on (a dict)
 
 
 def _fingerprint(sweep: SweepConfig) -> str:
@@ -71,6 +73,10 @@ class LocalSweep:
         and is failed (default: 6 intervals, generous because a long C call holding the GIL also stops the
         heartbeat thread). One of this machine is failed as soon as its process is gone.
     :param worker: this worker's label in logs and in each trial's ``worker`` attribute (``w1``, ``w2``...).
+    :param scored_on: what the trials are scored on (:func:`data_juicer_hpo.fingerprint.fingerprint`): stored with
+        the study; a resume where it differs refuses in one line, unless ``resume`` is ``"force"``.
+    :param storage_retry_s: how long storage calls (the study lock's included) retry a lost connection before the
+        run ends with one line (see :mod:`~data_juicer_hpo.sweep.retry`).
     """
 
     def __init__(
@@ -84,6 +90,9 @@ class LocalSweep:
         heartbeat_interval: int = 10,
         grace_period: Optional[int] = None,
         worker: Optional[str] = None,
+        storage_retry_s: float = DEFAULT_RETRY_S,
+        scored_on: Optional[Dict[str, str]] = None,
+        resume: str = "auto",
     ):
         self.sweep = sweep
         self.study_name = study_name
@@ -94,13 +103,15 @@ class LocalSweep:
         self._url = mask_url(storage)
         grace_period = grace_period if grace_period is not None else 6 * heartbeat_interval
         self._heartbeat_interval = heartbeat_interval
-        self._lock = study_lock(storage, study_name)
+        self._outage = Outage(self._url, storage_retry_s)  # one budget for the storage and its lock
+        self._lock = study_lock(storage, study_name, self._outage)
         pruner = optuna.pruners.NopPruner()
         if self._rungs:
             pruner = optuna.pruners.HyperbandPruner(self._rungs[0], self._rungs[-1], int(sweep.hyperband.eta))
         with self._lock:  # workers starting together would race creating the tables and the study
-            self._storage = open_storage(storage, heartbeat_interval, grace_period)
+            self._storage = open_storage(storage, heartbeat_interval, grace_period, self._outage)
             n_stored = self._check_same_sweep()
+            self._check_comparable(scored_on, resume)
             self._study = optuna.create_study(
                 storage=self._storage,
                 study_name=study_name,
@@ -110,6 +121,8 @@ class LocalSweep:
                 load_if_exists=True,
             )
             self._study.set_user_attr(_SWEEP_ATTR, _fingerprint(sweep))
+            if scored_on:
+                self._study.set_user_attr(_SCORED_ON_ATTR, scored_on)
         self._study_id = self._storage.get_study_id_from_name(study_name)
         self._space = SearchSpace(sweep)
 
@@ -144,6 +157,32 @@ class LocalSweep:
                 f"parameters of {self.sweep.source}; give a new study name or storage to start afresh"
             )
         return len(self._storage.get_all_trials(study_id, deepcopy=False))
+
+    def _check_comparable(self, scored_on: Optional[Dict[str, str]], resume: str) -> None:
+        """Refuse to resume a study whose trials were scored on other data, ops or objective (see fingerprint.py)."""
+        from data_juicer_hpo.fingerprint import differences
+
+        if not scored_on:
+            return
+        try:
+            study_id = self._storage.get_study_id_from_name(self.study_name)
+        except KeyError:
+            return
+        stored = self._storage.get_study_user_attrs(study_id).get(_SCORED_ON_ATTR)
+        changed = differences(stored, scored_on) if isinstance(stored, dict) else []
+        if not changed:
+            return
+        if resume == "force":
+            logger.warning(
+                f"auto_hpo.resume: force: resuming study [{self.study_name}] although {'; '.join(changed)}; its "
+                f"earlier trials were scored on what was there before"
+            )
+            return
+        raise AutoHpoError(
+            f"auto_hpo.resume: study {self.study_name!r} in {self._url} was scored on other data or settings "
+            f"({'; '.join(changed)}); to start afresh give the sweep a new name (name: in the sweep config), "
+            f"or set auto_hpo.resume: force to resume anyway"
+        )
 
     # ---- reading the storage ----------------------------------------------------------------------------
 

@@ -109,10 +109,11 @@ class _FileLock(StudyLock):
 class _PostgresLock(StudyLock):
     """``pg_advisory_lock(key)`` on one dedicated AUTOCOMMIT connection, reopened when it was lost."""
 
-    def __init__(self, url: str, key: int):
+    def __init__(self, url: str, key: int, outage=None):
         super().__init__()
         self._url = url
         self.key = key
+        self._outage = outage
         self._engine = None
         self._conn = None
 
@@ -131,14 +132,21 @@ class _PostgresLock(StudyLock):
     def _acquire(self) -> None:
         from sqlalchemy import text
 
-        for attempt in (1, 2):  # an idle connection may have been dropped during a long trial: reconnect once
+        def attempt() -> None:
             try:
                 self._connection().execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
-                return
             except Exception:
-                self._close()  # a lost session holds no lock: nothing to undo
-                if attempt == 2:
-                    raise
+                self._close()  # a lost session holds no lock: nothing to undo; the next attempt reconnects
+                raise
+
+        # An idle connection may have been dropped during a long trial, or the server be restarting: reconnect and
+        # retry within the storage's outage budget (see retry.py), like every other storage call.
+        if self._outage is None:
+            from data_juicer_hpo.sweep.retry import Outage
+            from data_juicer_hpo.sweep.storage import mask_url
+
+            self._outage = Outage(mask_url(self._url))
+        self._outage.call(attempt, what="taking the study lock")
 
     def _release(self) -> None:
         from sqlalchemy import text
@@ -167,7 +175,7 @@ class _NoLock(StudyLock):
     exact = False
 
 
-def _sqlite_lock(url, study_name: str) -> StudyLock:
+def _sqlite_lock(url, study_name: str, outage=None) -> StudyLock:
     database = url.database or ""
     try:
         import fcntl  # noqa: F401  (POSIX only)
@@ -178,11 +186,11 @@ def _sqlite_lock(url, study_name: str) -> StudyLock:
     return _FileLock(os.path.abspath(database) + ".lock")
 
 
-def _postgres_lock(url, study_name: str) -> StudyLock:
-    return _PostgresLock(url.render_as_string(hide_password=False), advisory_key(study_name))
+def _postgres_lock(url, study_name: str, outage=None) -> StudyLock:
+    return _PostgresLock(url.render_as_string(hide_password=False), advisory_key(study_name), outage)
 
 
-def _best_effort(url, study_name: str) -> StudyLock:
+def _best_effort(url, study_name: str, outage=None) -> StudyLock:
     logger.warning(
         f"auto_hpo[sweep]: no cross-process lock for {url.render_as_string(hide_password=True)}: with several "
         f"workers on study [{study_name}], run_cap and the grid are best-effort (a worker may overshoot the cap "
@@ -195,9 +203,10 @@ def _best_effort(url, study_name: str) -> StudyLock:
 LOCKS: Dict[str, Callable[..., StudyLock]] = {"postgresql": _postgres_lock, "sqlite": _sqlite_lock}
 
 
-def study_lock(storage_url: str, study_name: str) -> StudyLock:
-    """The lock of ``study_name`` in the storage at ``storage_url`` (a SQLAlchemy URL)."""
+def study_lock(storage_url: str, study_name: str, outage=None) -> StudyLock:
+    """The lock of ``study_name`` in the storage at ``storage_url`` (a SQLAlchemy URL); a server's lock retries a
+    lost connection within ``outage`` (a :class:`~data_juicer_hpo.sweep.retry.Outage`, shared with the storage)."""
     from sqlalchemy.engine import make_url
 
     url = make_url(storage_url)
-    return LOCKS.get(url.get_backend_name(), _best_effort)(url, study_name)
+    return LOCKS.get(url.get_backend_name(), _best_effort)(url, study_name, outage)

@@ -40,6 +40,7 @@ class WorkerExit:
     result: Any = None
     error: Optional[str] = None
     reported: bool = False
+    problems: Optional[List[str]] = None  # the lines of a user error (AutoHpoError, e.g. the storage lost)
 
     @property
     def label(self) -> str:
@@ -70,9 +71,18 @@ class _NoStop:
 
 
 def _child(work, index: int, stop, conn) -> None:
+    from data_juicer_hpo.errors import AutoHpoError
+
     try:
         message = ("ok", work(index, stop))
         code = 0
+    except KeyboardInterrupt as e:  # SIGINT / SIGTERM: its trial is failed "interrupted"; the parent says the rest
+        stop.set()
+        message, code = ("error", f"interrupted by {type(e).__name__}"), 130
+    except AutoHpoError as e:  # one line, no traceback: the parent reports it the same way
+        logger.error(f"auto_hpo[sweep]: worker {worker_label(index)} stopped: {e}")
+        stop.set()
+        message, code = ("problems", list(e.problems)), 1
     except BaseException as e:  # reported to the parent; the traceback stays in this worker's log
         logger.opt(exception=e).error(f"auto_hpo[sweep]: worker {worker_label(index)} stopped: {type(e).__name__}: {e}")
         stop.set()
@@ -134,6 +144,9 @@ def _wait_for(children) -> List[WorkerExit]:
             exits[index].reported = True
             if kind == "ok":
                 exits[index].result = payload
+            elif kind == "problems":
+                exits[index].problems = payload
+                exits[index].error = "; ".join(payload)
             else:
                 exits[index].error = payload
     return [exits[index] for index, _, _ in children]

@@ -62,13 +62,45 @@ def _sqlite_problems(database: Optional[str], key: str, shown: str) -> List[str]
     if os.path.isdir(path):
         return [f"{key}: {path} is a directory, not a database file (in {shown})"]
     if os.path.exists(path):
-        return [] if os.access(path, os.W_OK) else [f"{key}: {path} is not writable (in {shown})"]
+        if not os.access(path, os.W_OK):
+            return [f"{key}: {path} is not writable (in {shown})"]
+        damage = _sqlite_damage(path)
+        if damage:
+            return [f"{key}: {path} {damage}; it is never replaced: restore it, or move it away to start afresh"]
+        return []
     parent = os.path.dirname(path)
     while not os.path.exists(parent):  # missing directories are created by open_storage
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
         return [f"{key}: cannot create {path}: {parent} is not a writable directory (in {shown})"]
     return []
+
+
+def _sqlite_damage(path: str) -> Optional[str]:
+    """What is wrong with an existing SQLite file (empty, not SQLite, failing its quick check), else None.
+
+    An empty file would pass for a new empty database: the sweep would silently start over beside its old outputs.
+    """
+    import sqlite3
+
+    try:
+        with open(path, "rb") as f:
+            header = f.read(16)
+    except OSError as e:
+        return f"cannot be read ({e.strerror})"
+    if not header:
+        return "is empty (0 bytes), not a sweep database"
+    if header != b"SQLite format 3\x00":
+        return "is not a SQLite database"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return f"is damaged ({e})"
+    return None if verdict == "ok" else f"is damaged (quick_check: {' '.join(str(verdict).split())[:200]})"
 
 
 def _connect_problems(url, key: str, shown: str) -> List[str]:
@@ -152,10 +184,17 @@ def _log_stale(study, trial) -> None:
     )
 
 
-def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[int] = None):
-    """An Optuna RDBStorage on ``url`` with heartbeats; a SQLite file's missing directories are created."""
+def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[int] = None, outage=None):
+    """An Optuna RDBStorage on ``url`` with heartbeats; a SQLite file's missing directories are created.
+
+    Every database call retries a lost connection within ``outage``'s budget (see :mod:`.retry`); pooled server
+    connections are checked before use (``pool_pre_ping``: Optuna sets it for MySQL only), so a restarted server
+    costs a reconnect, not an error.
+    """
     import optuna
     from sqlalchemy.engine import make_url
+
+    from data_juicer_hpo.sweep.retry import Outage, resilient_storage
 
     parsed = make_url(url)
     engine_kwargs = {}
@@ -164,10 +203,14 @@ def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
         # Workers share one file; wait for its lock rather than fail at the default 5 s.
         engine_kwargs = {"connect_args": {"timeout": 60}}
+    else:
+        engine_kwargs = {"pool_pre_ping": True, "connect_args": connect_args(parsed)}
+    outage = outage if outage is not None else Outage(mask_url(url))
     with warnings.catch_warnings():  # heartbeat_interval is "experimental" in Optuna; we rely on it knowingly
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
-            url,
+        return resilient_storage(
+            outage,
+            url=url,
             engine_kwargs=engine_kwargs,
             heartbeat_interval=heartbeat_interval,
             grace_period=grace_period,

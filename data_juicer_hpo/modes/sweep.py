@@ -16,11 +16,19 @@ from typing import List
 import yaml
 from loguru import logger
 
-from .errors import AutoHpoError, raise_if_any
-from .recipe import load_recipe_file, recipe_path
-from .section import SECTION, section_of
+from ..errors import AutoHpoError, raise_if_any
+from ..ops.recipe import load_recipe_file, recipe_path
+from ..section import SECTION, section_of
 
-__all__ = ["run_sweep_mode", "load_sweep", "choose_backend"]
+__all__ = ["EXECUTORS", "check", "run", "load_sweep", "choose_backend"]
+
+EXECUTORS = ("default", "ray")
+REFUSED = {
+    "ray_partitioned": (
+        " (it processes partitions independently, with checkpoints; a sweep evaluates many recipes on one"
+        " population: use executor_type ray)"
+    )
+}
 
 
 def _dj_keys(cfg) -> frozenset:
@@ -29,7 +37,7 @@ def _dj_keys(cfg) -> frozenset:
 
 def load_sweep(path: str, cfg):
     """Read and validate the sweep configuration file (every problem at once)."""
-    from .sweep import parse_sweep_config
+    from ..sweep import parse_sweep_config
 
     key = f"{SECTION}.hpo_config"
     if not os.path.isfile(path):
@@ -45,7 +53,7 @@ def load_sweep(path: str, cfg):
 
 
 def choose_backend(requested: str) -> str:
-    from .tracking import wandb_credentials, wandb_mode
+    from ..tracking import wandb_credentials, wandb_mode
 
     if requested == "wandb":
         if wandb_mode() in ("offline", "disabled", "dryrun"):
@@ -83,7 +91,7 @@ def _output_dir(section, cfg) -> str:
 
 
 def _objective(section, sweep, cfg):
-    from .objectives import get_objective
+    from ..objectives import get_objective
 
     spec = section["objective"] or sweep.metric_name
     if not spec:
@@ -103,8 +111,8 @@ def _validate(section, cfg, sweep):
     """Targets, objective and storage problems, all together (the sweep config was checked on loading)."""
     from data_juicer.ops import OPERATORS
 
-    from .addressing import recipe_problems, resolve_targets
-    from .sweep import validate_storage_url
+    from ..ops.addressing import recipe_problems, resolve_targets
+    from ..sweep import validate_storage_url
 
     targets, problems = resolve_targets(sweep.parameters, cfg.process, OPERATORS.modules, _dj_keys(cfg))
     problems += recipe_problems(cfg.process, targets, sweep.parameters, OPERATORS.modules)
@@ -121,7 +129,7 @@ def _validate(section, cfg, sweep):
 
 def _best_recipe_doc(cfg, targets, params) -> dict:
     """The user's recipe with the best values set, without the ``auto_hpo`` block or sweep keys."""
-    from .recipe import refined_recipe
+    from ..ops.recipe import refined_recipe
 
     source = recipe_path(cfg)
     original = load_recipe_file(source) if source else {"process": copy.deepcopy(cfg.process)}
@@ -133,18 +141,27 @@ def _best_recipe_doc(cfg, targets, params) -> dict:
     return recipe
 
 
-def run_sweep_mode(executor, original_run, *args, **kwargs):
-    """Dispatch on the executor's ``run`` signature (the Ray executor's has no ``dataset``)."""
+def check(cfg) -> List[str]:
+    """The sweep file, parameter targets, objective options and storage: every problem, before any work."""
+    try:
+        sweep = load_sweep(section_of(cfg)["hpo_config"], cfg)
+    except AutoHpoError as e:
+        return e.problems
+    return _validate(section_of(cfg), cfg, sweep)[2]
+
+
+def run(executor, original_run, *args, **kwargs):
+    """The wandb mode; dispatches on the executor's ``run`` signature (the Ray executor's has no ``dataset``)."""
     if getattr(executor, "executor_type", "default") == "ray":
         return _run_sweep(executor, original_run, None, *args, **kwargs)
     return _run_sweep(executor, original_run, *args, **kwargs)
 
 
 def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
-    """The wandb-mode runner (see the module doc); called by the executor hook in place of ``run``."""
-    from .backends import run_backend
-    from .outputs import Metric, write_best_recipe, write_plots, write_trials_csv
-    from .trial_runner import TrialRunner
+    """The wandb mode (see the module doc)."""
+    from ..backends import run_trials
+    from ..outputs import Metric, write_best_recipe, write_plots, write_trials_csv
+    from ..trials import TrialEvaluator
 
     cfg = executor.cfg
     section = section_of(cfg)
@@ -155,19 +172,25 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     out_dir = _output_dir(section, cfg)
     storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
 
-    from .data_engines import data_engine
+    from ..data_access import data_access
 
-    data = data_engine(executor)
-    dataset = data.load(dataset, load_data_np)
-    raise_if_any(objective.check_data(functools.partial(data.column, dataset)))  # e.g. labels, before any work
+    access = data_access(executor)
+    dataset = access.load(dataset, load_data_np)
+    raise_if_any(objective.check_data(functools.partial(access.column, dataset)))  # e.g. labels, before any work
+    section["scored_on"] = _scored_on(cfg, section, sweep, targets, access.count(dataset))
     executor._dj_hpo_inner = True
     try:
-        runner = TrialRunner(executor, original_run, dataset, targets, objective, seed=section["seed"])
+        evaluator = TrialEvaluator(executor, original_run, dataset, targets, objective, seed=section["seed"])
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
-        records = run_backend(backend, sweep, runner, section, storage, study, out_dir, cfg)
         param_names: List[str] = list(sweep.parameters)
         metric = sweep.metric_name or objective.name or "objective"
+        try:
+            records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg)
+        except KeyboardInterrupt:  # SIGINT / SIGTERM (see signals.py): what the storage holds goes to trials.csv
+            if backend == "local":
+                _flush_trials(storage, study, os.path.join(out_dir, "trials.csv"), param_names, metric)
+            raise
         write_trials_csv(os.path.join(out_dir, "trials.csv"), records, param_names, metric)
         for path in write_plots(out_dir, records, param_names, [Metric(metric, sweep.goal)]):
             logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
@@ -175,33 +198,55 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         if not done:
             raise AutoHpoError(f"{SECTION}: no trial completed (see {os.path.join(out_dir, 'trials.csv')})")
         best = (max if sweep.goal == "maximize" else min)(done, key=lambda r: r.value)
-        process, top = runner.best_recipe(best.params)
+        process, top = evaluator.best_recipe(best.params)
         best_path = os.path.join(out_dir, "best_recipe.yaml")
         write_best_recipe(best_path, _best_recipe_doc(cfg, targets, best.params))
         logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {metric}={best.value:.6g} params={best.params}")
         logger.info(f"auto_hpo[sweep]: trials in [{os.path.join(out_dir, 'trials.csv')}], best recipe in [{best_path}]")
         if not section["process_best"]:
             return None
-        return _process_best(executor, original_run, runner, best.params, process, top, skip_export, skip_return)
+        return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:
         executor._dj_hpo_inner = False
 
 
-def _process_best(executor, original_run, runner, params, process, top, skip_export, skip_return):
+def _scored_on(cfg, section, sweep, targets, n_samples: int) -> dict:
+    """The fingerprint of what the trials are scored on, stored with the study (see fingerprint.py)."""
+    from ..fingerprint import fingerprint
+
+    swept = [(t.position, t.arg) for t in targets.values() if t.position is not None]
+    return fingerprint(cfg, section, sweep.goal, swept, n_samples)
+
+
+def _flush_trials(storage: str, study: str, path: str, param_names: List[str], metric: str) -> None:
+    """Write ``trials.csv`` from the study as the storage holds it (an interrupted run's last act)."""
+    import optuna
+
+    from ..outputs import write_trials_csv
+    from ..sweep.trial import record_of
+
+    try:
+        trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+        write_trials_csv(path, [record_of(t) for t in trials], param_names, metric)
+    except Exception as e:  # noqa: BLE001  (the trials are safe in the storage; the rerun writes the file)
+        logger.warning(f"auto_hpo[sweep]: could not write [{path}] on interrupt: {type(e).__name__}: {e}")
+
+
+def _process_best(executor, original_run, evaluator, params, process, top, skip_export, skip_return):
     """Process the full data once with the best recipe, reusing the statistics of its population."""
     from data_juicer.core.executor import default_executor
     from data_juicer.ops import Filter
 
-    from .stats_pass import reuse_statistics, use_prepared_ops
+    from ..ops.statistics import reuse_statistics, use_prepared_ops
 
     cfg = executor.cfg
     cfg.process = process
     for key, value in top.items():
         cfg[key] = value
     logger.info("auto_hpo[sweep]: processing the full data once with the best recipe")
-    if runner.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
+    if evaluator.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
         return original_run(executor, skip_export=skip_export, skip_return=skip_return)
-    bundle = runner.bundle(params)
+    bundle = evaluator.bundle(params)
     if bundle.fast:
         ops = default_executor.load_ops(process)
         pipeline = [op for op in ops if isinstance(op, Filter)]  # the mappers were applied to the bundle's data
@@ -210,8 +255,8 @@ def _process_best(executor, original_run, runner, params, process, top, skip_exp
         with use_prepared_ops(default_executor, pipeline):
             return original_run(
                 executor,
-                dataset=runner.dataset_with_statistics(bundle),
+                dataset=evaluator.dataset_with_statistics(bundle),
                 skip_export=skip_export,
                 skip_return=skip_return,
             )
-    return original_run(executor, dataset=runner.dataset, skip_export=skip_export, skip_return=skip_return)
+    return original_run(executor, dataset=evaluator.dataset, skip_export=skip_export, skip_return=skip_return)

@@ -1,16 +1,19 @@
-"""No package installs at run time.
+"""Hook: no package installs at run time, for runs with an ``auto_hpo`` mode.
 
-Data-Juicer 1.6.1's ``LazyLoader`` runs ``uv pip install`` / ``pip install`` whenever a lazily imported module is
+Data-Juicer 1.6's ``LazyLoader`` runs ``uv pip install`` / ``pip install`` whenever a lazily imported module is
 missing: for ``ray`` when ``data_juicer.core`` is imported, and for ``torch`` after every filter, because
 ``data_juicer.utils.model_utils.free_models`` calls ``torch.cuda.empty_cache()`` (a multi-GB CUDA download on a
 fresh machine). Our runs must be fast and offline, so the installer is replaced by a clear ``ImportError`` naming
 the package, and ``free_models`` skips the CUDA cache when torch is not installed (text recipes need no torch).
+Recipes without ``auto_hpo`` keep Data-Juicer's own behaviour: this hook is installed only when a mode runs.
 """
 
 import importlib.util
+from typing import Optional
 
-__all__ = ["RuntimeInstallBlocked", "install_guard", "uninstall_guard"]
+__all__ = ["RuntimeInstallBlocked", "check", "install", "uninstall"]
 
+NAME = "install guard"
 _saved = {}
 
 
@@ -29,7 +32,20 @@ def _torch_installed() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def install_guard() -> None:
+def check() -> Optional[str]:
+    from data_juicer.ops import base_op
+    from data_juicer.utils import lazy_loader, model_utils
+
+    from ._base import expect
+
+    return (
+        expect(lazy_loader.LazyLoader, "_install_package", "data_juicer.utils.lazy_loader.LazyLoader._install_package")
+        or expect(model_utils, "free_models", "data_juicer.utils.model_utils.free_models")
+        or expect(base_op, "free_models", "data_juicer.ops.base_op.free_models")
+    )
+
+
+def install() -> None:
     """Patch Data-Juicer's LazyLoader and free_models (idempotent)."""
     if _saved:
         return
@@ -52,8 +68,7 @@ def install_guard() -> None:
     base_op.free_models = free_models
 
 
-def uninstall_guard() -> None:
-    """Undo :func:`install_guard` (for tests)."""
+def uninstall() -> None:
     if not _saved:
         return
     from data_juicer.utils import lazy_loader

@@ -19,10 +19,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 from loguru import logger
 
-from .addressing import Target, apply_params
-from .thresholds import threshold_pairs
+from .ops.addressing import Target, apply_params
+from .ops.thresholds import threshold_pairs
 
-__all__ = ["TrialRunner"]
+__all__ = ["TrialEvaluator"]
 
 
 @dataclass
@@ -49,13 +49,13 @@ def _op_key(entry: dict, keep_only: set) -> tuple:
     return (name, tuple(sorted((k, repr(v)) for k, v in (args or {}).items() if k not in keep_only)))
 
 
-class TrialRunner:
+class TrialEvaluator:
     """Evaluates trial parameters on one loaded dataset; ``evaluate(params, report)`` returns the metric."""
 
     def __init__(self, executor, original_run, dataset, targets: Dict[str, Target], objective, seed: int = 0):
-        from .data_engines import data_engine
+        from .data_access import data_access
 
-        self.data = data_engine(executor)
+        self.data = data_access(executor)
         self.executor = executor
         self.original_run = original_run
         self.cfg = executor.cfg
@@ -103,7 +103,7 @@ class TrialRunner:
         """Walk the recipe: mappers transform (cached by their arguments), filters' statistics are computed only
         for argument sets not seen before (cached per filter); no sample is removed on the way."""
         from .objectives import Population
-        from .stats_pass import is_stats_filter
+        from .ops.statistics import is_stats_filter
 
         ops = self._load_ops(process)
         for op in ops if self.cpu_share else ():
@@ -198,7 +198,7 @@ class TrialRunner:
         numpy, accepted only when the filter itself agrees on the samples nearest every bound and on a random
         sample; None (ask the filter about every sample) otherwise."""
         from .ksigma import kept_mask
-        from .thresholds import match_statistic
+        from .ops.thresholds import match_statistic
 
         pairs = threshold_pairs(type(op))
         stats = list(self._stats.get(bundle.stat_keys.get(position), {}))

@@ -15,7 +15,16 @@ import numpy as np
 import pyarrow as pa
 from loguru import logger
 
-__all__ = ["StatsPass", "run_stats_pass", "is_stats_filter", "use_prepared_ops"]
+__all__ = [
+    "StatsPass",
+    "run_stats_pass",
+    "is_stats_filter",
+    "probe_stat_keys",
+    "use_prepared_ops",
+    "prepared_pipeline",
+    "reuse_statistics",
+    "compute_statistics",
+]
 
 
 def is_stats_filter(op) -> bool:
@@ -32,9 +41,10 @@ class StatsPass:
     prefix_len: int  # how many ops of the recipe the pass walked
     aligned: bool  # every applied op kept one output sample per input sample
     notes: List[str] = field(default_factory=list)
+    count: int = 0  # samples the statistics were computed on
 
 
-def _probe_stat_keys(op, sample: dict) -> List[str]:
+def probe_stat_keys(op, sample: dict) -> List[str]:
     """The statistics ``op`` writes, found by computing them on one sample with an empty stats dict."""
     from data_juicer.utils.constant import Fields
 
@@ -122,7 +132,7 @@ def compute_statistics(dataset, ops) -> List[Dict[str, list]]:
     if Fields.stats in dataset.features:
         dataset = dataset.remove_columns([Fields.stats])
     sample = _first_sample(dataset)
-    keys = [_probe_stat_keys(op, sample) for op in ops]
+    keys = [probe_stat_keys(op, sample) for op in ops]
     columns = stats_columns(_compute_together(dataset, ops), [key for op_keys in keys for key in op_keys])
     return [{key: columns[key] for key in op_keys} for op_keys in keys]
 
@@ -144,7 +154,7 @@ def run_stats_pass(dataset, ops) -> StatsPass:
     if not isinstance(dataset, NestedDataset):
         dataset = NestedDataset(dataset)
     positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
-    result = StatsPass(dataset, {}, {}, 0, True)
+    result = StatsPass(dataset, {}, {}, 0, True, count=len(dataset))
     if not positions:
         return result
     last = positions[-1]
@@ -153,7 +163,7 @@ def run_stats_pass(dataset, ops) -> StatsPass:
         first = ops[segment[0]]
         if is_stats_filter(first):
             for i in segment:
-                result.stat_keys[i] = _probe_stat_keys(ops[i], sample)
+                result.stat_keys[i] = probe_stat_keys(ops[i], sample)
             dataset = _compute_together(dataset, [ops[i] for i in segment])
             columns = stats_columns(dataset, [key for i in segment for key in result.stat_keys[i]])
             for i in segment:
@@ -171,6 +181,7 @@ def run_stats_pass(dataset, ops) -> StatsPass:
             sample = _first_sample(dataset) or sample
     result.dataset = dataset
     result.prefix_len = last + 1
+    result.count = len(dataset)
     return result
 
 

@@ -1,8 +1,9 @@
 """``auto_hpo.mode: 3sigma``: tune every filter's bounds to mean +/- k*std of its statistic, then process.
 
-Runs inside the executor's ``run``, after the dataset is loaded: one statistics pass (:mod:`.stats_pass`), the
-bounds (:mod:`.ksigma`, paired by :mod:`.thresholds`), the edits to the live ops and ``cfg.process``, the refined
-recipe, then Data-Juicer's own ``run`` on the data that already carries the statistics.
+Runs inside the executor's ``run``, after the dataset is loaded, on any executor that
+:mod:`~data_juicer_hpo.data_access` serves: one statistics pass, the bounds (:mod:`~data_juicer_hpo.ksigma`, paired
+by :mod:`~data_juicer_hpo.ops.thresholds`), the edits to the live ops and ``cfg.process``, the refined recipe, then
+Data-Juicer's own ``run`` on the data that already carries the statistics.
 """
 
 import os
@@ -13,13 +14,21 @@ from typing import Dict, List, Tuple
 import numpy as np
 from loguru import logger
 
-from .errors import AutoHpoError
-from .ksigma import bound_value, estimate, kept_mask, natural_range
-from .recipe import dump_recipe, load_recipe_file, recipe_path, refined_recipe, set_process_arg
-from .section import SECTION, section_of
-from .thresholds import match_statistic, threshold_pairs
+from ..errors import AutoHpoError
+from ..ksigma import bound_value, estimate, kept_mask, natural_range
+from ..ops.recipe import dump_recipe, load_recipe_file, recipe_path, refined_recipe, set_process_arg
+from ..ops.thresholds import match_statistic, threshold_pairs
+from ..section import SECTION, section_of
 
-__all__ = ["Change", "Skip", "plan_bounds", "run_three_sigma"]
+__all__ = ["Change", "Skip", "plan_bounds", "tune", "EXECUTORS", "check", "run"]
+
+EXECUTORS = ("default", "ray")
+REFUSED = {
+    "ray_partitioned": (
+        " (it processes partitions independently, with checkpoints; 3sigma needs one statistics pass over the whole"
+        " data before any sample is filtered: use executor_type ray)"
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,7 @@ def _default_side_dir(cfg) -> str:
     return os.path.join(cfg.get("work_dir") or os.getcwd(), "auto_hpo")
 
 
-def _tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[Change]:
+def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[Change]:
     """Plan, log, apply (live ops and ``cfg.process``), and write the refined recipe and plots."""
     k = float(section["k"])
     changes, skips = plan_bounds(ops, stat_keys, values, k)
@@ -147,7 +156,7 @@ def _tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[C
         dump_recipe(recipe, out_path)
         logger.info(f"auto_hpo[3sigma]: refined recipe written to [{out_path}]")
     if section["plot"]:
-        from .plotting import plot_bounds
+        from ..plotting import plot_bounds
 
         plot_dir = os.path.dirname(os.path.abspath(out_path)) if out_path else _default_side_dir(cfg)
         for path in plot_bounds(changes, values, plot_dir, k):
@@ -155,7 +164,7 @@ def _tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[C
     return changes
 
 
-def _check_size(cfg, n: int) -> None:
+def check_size(cfg, n: int) -> None:
     if n < 2:
         key = "dataset_path" if cfg.get("dataset_path") else "dataset"
         raise AutoHpoError(
@@ -163,51 +172,51 @@ def _check_size(cfg, n: int) -> None:
         )
 
 
-def _preflight(cfg) -> None:
+def preflight(cfg) -> None:
+    """Data-Juicer's own check of the op arguments (as its ``run`` does), before any work."""
     if getattr(cfg, "strict_preflight", True):
         from data_juicer.core.preflight import pre_instantiation_check
 
         pre_instantiation_check(cfg.process)
 
 
-def run_three_sigma(executor, original_run, *args, **kwargs):
-    """The 3sigma runner (see the module doc); called by the executor hook in place of ``run``."""
-    if getattr(executor, "executor_type", "default") == "ray":
-        from .three_sigma_ray import run_three_sigma_ray
-
-        return run_three_sigma_ray(executor, original_run, *args, **kwargs)
-    return _run_default(executor, original_run, *args, **kwargs)
+def check(cfg) -> List[str]:
+    """Nothing beyond the section and the dataset path (checked by the mode registry)."""
+    return []
 
 
-def _run_default(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
-    from data_juicer.core.executor import default_executor
+def run(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
+    """The 3sigma mode (see the module doc), on any executor that :mod:`..data_access` serves."""
+    from ..data_access import data_access
 
-    from .loading import load_dataset
-    from .stats_pass import prepared_pipeline, run_stats_pass, use_prepared_ops
-
+    access = data_access(executor)
     cfg = executor.cfg
     section = section_of(cfg)
-    _preflight(cfg)
-    if dataset is None:
-        logger.info("auto_hpo[3sigma]: loading the dataset once for statistics and processing")
-        dataset = load_dataset(executor, load_data_np)
-    _check_size(cfg, len(dataset))
-    ops = default_executor.load_ops(cfg.process)
-    logger.info(f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{len(dataset)}] samples once")
-    stats = run_stats_pass(dataset, ops)
+    preflight(cfg)
+    dataset = access.load(dataset, load_data_np)
+    n = access.count(dataset)
+    check_size(cfg, n)
+    ops = access.load_ops(cfg.process)
+    logger.info(
+        f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{n}] samples once ({access.kind} executor)"
+    )
+    stats = access.statistics_pass(dataset, ops)
     for note in stats.notes:
         logger.info(f"auto_hpo[3sigma]: {note}")
-    _tune(cfg, section, ops, stats.stat_keys, stats.values, len(stats.dataset), stats.aligned)
-
-    pipeline = prepared_pipeline(stats, ops)
-    if pipeline is None:
-        logger.info("auto_hpo[3sigma]: a non-filter op changed the sample count; processing from the loaded data")
-        pipeline, data = ops, dataset
+    if stats.stat_keys:
+        tune(cfg, section, ops, stats.stat_keys, stats.values, stats.count, stats.aligned)
     else:
-        data = stats.dataset
+        logger.info("auto_hpo[3sigma]: no filter with statistics; nothing to tune")
     executor._dj_hpo_inner = True
     try:
-        with use_prepared_ops(default_executor, pipeline):
-            return original_run(executor, dataset=data, skip_export=skip_export, skip_return=skip_return)
+        return access.process_tuned(
+            original_run,
+            dataset,
+            stats,
+            ops,
+            load_data_np=load_data_np,
+            skip_export=skip_export,
+            skip_return=skip_return,
+        )
     finally:
         executor._dj_hpo_inner = False

@@ -1,11 +1,15 @@
-"""Where a sweep's statistics are computed: in this process on Hugging Face datasets (Data-Juicer's default
-executor), or on a Ray cluster (``executor_type: ray``). Either way the per-sample statistics come back to the
-driver in sample order, where keep masks and objectives are cheap; the expensive part runs on the executor."""
+"""Data access: how the modes load data and compute statistics on each Data-Juicer executor -- in this process on
+Hugging Face datasets (``default``), or on a Ray cluster (``ray``). Either way the per-sample statistics come back
+to the driver in sample order, where bounds, keep masks and objectives are cheap; the expensive part runs on the
+executor. Both classes offer the same methods, so 3sigma and sweeps have one flow for every executor."""
 
+import contextlib
 import copy
 from typing import Dict, List
 
-__all__ = ["LocalData", "RayData", "data_engine", "ray_stats_rows"]
+from loguru import logger
+
+__all__ = ["LocalData", "RayData", "data_access", "ray_stats_rows"]
 
 
 def ray_stats_rows(ray_dataset) -> list:
@@ -41,7 +45,7 @@ class LocalData:
         return op.run(dataset)
 
     def compute(self, dataset, ops) -> List[Dict[str, list]]:
-        from .stats_pass import compute_statistics
+        from .ops.statistics import compute_statistics
 
         return compute_statistics(dataset, ops)
 
@@ -63,6 +67,25 @@ class LocalData:
     def run_pipeline(self, original_run, dataset):
         out = original_run(self.executor, dataset=dataset, skip_export=True)
         return out, self.texts(out, "text")
+
+    def statistics_pass(self, dataset, ops):
+        """Every stats filter's statistic on the whole population as that filter sees it (one pass)."""
+        from .ops.statistics import run_stats_pass
+
+        return run_stats_pass(dataset, ops)
+
+    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
+        """Data-Juicer's own ``run`` with the tuned ``ops``, on the data that already carries the statistics."""
+        from .ops.statistics import prepared_pipeline, use_prepared_ops
+
+        pipeline = prepared_pipeline(stats, ops) if stats.stat_keys else None
+        data = stats.dataset
+        if pipeline is None:
+            if not stats.aligned:
+                logger.info("auto_hpo: a non-filter op changed the sample count; processing from the loaded data")
+            pipeline, data = ops, dataset
+        with use_prepared_ops(self.module, pipeline):
+            return original_run(self.executor, dataset=data, skip_export=skip_export, skip_return=skip_return)
 
 
 class RayData:
@@ -108,11 +131,11 @@ class RayData:
         return out
 
     def compute(self, dataset, ops) -> List[Dict[str, list]]:
-        from .stats_pass import _probe_stat_keys
+        from .ops.statistics import probe_stat_keys
 
         out = self._copy(dataset, drop_stats=True)
         first = {k: v for k, v in out.data.take(1)[0].items()}
-        keys = [_probe_stat_keys(op, first) for op in ops]
+        keys = [probe_stat_keys(op, first) for op in ops]
         out.process(list(ops), stats_only=True)
         rows = ray_stats_rows(out.data)
         return [{key: [row.get(key) for row in rows] for key in op_keys} for op_keys in keys]
@@ -136,6 +159,53 @@ class RayData:
         out = original_run(self.executor, skip_export=True)
         return self.samples(out), self.texts(out, "text")
 
+    def statistics_pass(self, dataset, ops):
+        """As :meth:`LocalData.statistics_pass`, with Data-Juicer's ``stats_only`` processing on the Ray dataset
+        (no sample removed); the materialized dataset carries the statistics."""
+        from .ops.statistics import StatsPass, is_stats_filter, probe_stat_keys
 
-def data_engine(executor):
+        positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
+        n = self.count(dataset)
+        if not positions:
+            return StatsPass(dataset, {}, {}, 0, True, count=n)
+        prefix = ops[: positions[-1] + 1]
+        first = {k: v for k, v in dataset.data.take(1)[0].items()}
+        stat_keys = {i: probe_stat_keys(ops[i], first) for i in positions}
+        dataset.process(prefix, stats_only=True)
+        dataset.data = dataset.data.materialize()
+        rows = ray_stats_rows(dataset.data)
+        values = {i: {key: [row.get(key) for row in rows] for key in keys} for i, keys in stat_keys.items()}
+        return StatsPass(dataset, stat_keys, values, len(prefix), len(rows) == n, count=len(rows))
+
+    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
+        """Data-Juicer's Ray ``run`` with the tuned ``ops``; when the statistics pass kept every sample, on the
+        materialized dataset that carries them (the prefix's mappers already applied)."""
+        from data_juicer.ops import Filter
+
+        from .ops.statistics import use_prepared_ops
+
+        kwargs = dict(load_data_np=load_data_np, skip_export=skip_export, skip_return=skip_return)
+        if not stats.stat_keys:
+            return original_run(self.executor, **kwargs)
+        if not stats.aligned:
+            logger.info("auto_hpo: a non-filter op changed the sample count; processing from the source")
+            with use_prepared_ops(self.module, ops):
+                return original_run(self.executor, **kwargs)
+        pipeline = [op for op in ops[: stats.prefix_len] if isinstance(op, Filter)] + list(ops[stats.prefix_len :])
+        with self._handing_out(stats.dataset), use_prepared_ops(self.module, pipeline):
+            return original_run(self.executor, **kwargs)
+
+    @contextlib.contextmanager
+    def _handing_out(self, dataset):
+        """Make the executor's next dataset load return ``dataset`` (loaded, carrying the statistics)."""
+        builder = self.executor.datasetbuilder
+        original = builder.load_dataset
+        builder.load_dataset = lambda *a, **k: dataset
+        try:
+            yield
+        finally:
+            builder.load_dataset = original
+
+
+def data_access(executor):
     return RayData(executor) if getattr(executor, "executor_type", "default") == "ray" else LocalData(executor)

@@ -1,0 +1,51 @@
+"""Hook: every check of an ``auto_hpo`` run happens before Data-Juicer writes anything.
+
+``init_configs`` parses the argument list twice (``--config`` alone first, then everything); the whole config is
+known once ``init_setup_from_cfg`` is called, and that function is the first to create the work directory and the
+log files. Wrapping it, the section, the mode's own input (sweep file, objective options, dataset path, storage)
+and the executor are checked there: an ``error:`` line before Data-Juicer's config table, and no file written.
+"""
+
+import sys
+from typing import Optional
+
+__all__ = ["check", "install", "uninstall"]
+
+NAME = "config checks"
+CONFIG_MODULE = "data_juicer.config.config"
+FUNCTION = "init_setup_from_cfg"
+_state = {}
+
+
+def check() -> Optional[str]:
+    from ._base import expect
+
+    module = sys.modules.get(CONFIG_MODULE)
+    if module is None:
+        return f"{CONFIG_MODULE} is not imported"
+    return expect(module, FUNCTION, f"{CONFIG_MODULE}.{FUNCTION}", ["cfg"])
+
+
+def install() -> None:
+    if _state:
+        return
+    module = sys.modules[CONFIG_MODULE]
+    original = getattr(module, FUNCTION)
+
+    def init_setup_from_cfg(cfg, *args, **kwargs):
+        from ..errors import reported
+        from ..modes import check_config
+
+        with reported():
+            check_config(cfg)
+        return original(cfg, *args, **kwargs)
+
+    init_setup_from_cfg._dj_hpo_original = original
+    setattr(module, FUNCTION, init_setup_from_cfg)
+    _state["saved"] = (module, original)
+
+
+def uninstall() -> None:
+    if _state:
+        module, original = _state.pop("saved")
+        setattr(module, FUNCTION, original)

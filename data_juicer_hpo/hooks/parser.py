@@ -1,0 +1,134 @@
+"""Hook: the ``auto_hpo`` section in Data-Juicer's own config parser (so ``dj-process --help`` lists it, YAML and
+flags set it, jsonargparse type-checks it).
+
+Beware the import-order trap: Data-Juicer imports op plugins (our entry point) from ``data_juicer.ops.__init__``,
+which ``data_juicer.config.config`` imports at its line ``from data_juicer.ops.base_op import OPERATORS`` -- so
+when we are loaded, that config module is usually half-executed: ``build_base_parser`` does not exist yet, but
+the ``ArgumentParser`` name it will call has already been imported. We therefore swap that module-level name for a
+subclass that adds the section when ``build_base_parser`` constructs it. When the config module is not imported
+yet, a meta-path finder applies the same swap right after it finishes loading.
+
+When a parsed config has an ``auto_hpo`` mode, the parser activates the run's other hooks
+(:func:`data_juicer_hpo.hooks.activate`); without one nothing else of Data-Juicer is touched.
+"""
+
+import importlib.abc
+import importlib.machinery
+import re
+import sys
+from typing import Optional
+
+from ..errors import AutoHpoError, reported
+from ..section import KEYS, SECTION, add_section_arguments, section_of
+
+__all__ = ["check", "install", "uninstall"]
+
+NAME = "config parser"
+CONFIG_MODULE = "data_juicer.config.config"
+_state = {"parser": None, "finder": None}
+
+
+def _make_parser_class(base):
+    class AutoHpoArgumentParser(base):
+        """Data-Juicer's parser plus the ``auto_hpo`` section."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # only the parser of Data-Juicer's build_base_parser gets the section, not other jsonargparse users
+            if sys._getframe(1).f_code.co_name == "build_base_parser":
+                add_section_arguments(self)
+
+        def error(self, message, *args, **kwargs):
+            # jsonargparse reports a bad value of our keys on several lines; keep our one-line rule
+            text = str(message)
+            unknown = re.match(rf"Option '({SECTION}\.[^']+)' is not accepted", text)
+            if unknown:
+                with reported():
+                    valid = ", ".join(key.name for key in KEYS)
+                    raise AutoHpoError(f"{unknown.group(1)}: unknown key (valid keys of {SECTION}: {valid})")
+            if text.startswith(f'Parser key "{SECTION}.'):
+                key, _, detail = text.partition(":")
+                detail = " ".join(detail.split()).replace("<class '", "").replace("'>", "")
+                with reported():
+                    raise AutoHpoError(f"{key.split(chr(34))[1]}: {detail}")
+            return super().error(message, *args, **kwargs)
+
+        def parse_args(self, *args, **kwargs):
+            cfg = super().parse_args(*args, **kwargs)
+            if cfg.get(SECTION) is not None:
+                with reported():
+                    section = section_of(cfg)
+                    if section["mode"] is not None:
+                        from . import activate
+
+                        activate(section)
+            return cfg
+
+    AutoHpoArgumentParser.__name__ = base.__name__
+    AutoHpoArgumentParser.__qualname__ = base.__qualname__
+    AutoHpoArgumentParser._dj_hpo_original = base
+    return AutoHpoArgumentParser
+
+
+def _patch_config_module(module) -> bool:
+    base = getattr(module, "ArgumentParser", None)
+    if base is None:
+        from ._base import note_mismatch
+
+        note_mismatch(NAME, f"{CONFIG_MODULE}.ArgumentParser not found")
+        return False
+    if not hasattr(base, "_dj_hpo_original"):
+        _state["parser"] = (module, base)
+        module.ArgumentParser = _make_parser_class(base)
+    return True
+
+
+class _ConfigModuleFinder(importlib.abc.MetaPathFinder):
+    """Patches ``data_juicer.config.config`` right after it is executed, when we are loaded before it."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != CONFIG_MODULE:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original_exec = loader.exec_module
+
+        def exec_module(module):
+            original_exec(module)
+            _patch_config_module(module)
+
+        loader.exec_module = exec_module
+        return spec
+
+
+def check() -> Optional[str]:
+    module = sys.modules.get(CONFIG_MODULE)
+    if module is None:
+        return None  # checked when the finder patches it
+    from ._base import expect
+
+    # ``build_base_parser`` may not exist yet (the module is half-executed when we load); if Data-Juicer renamed
+    # it, the section is missing and an ``auto_hpo`` block fails loudly as an unknown key in Data-Juicer itself
+    return expect(module, "ArgumentParser", f"{CONFIG_MODULE}.ArgumentParser")
+
+
+def install() -> None:
+    module = sys.modules.get(CONFIG_MODULE)
+    if module is not None and _patch_config_module(module):
+        return
+    if module is None and _state["finder"] is None:
+        _state["finder"] = _ConfigModuleFinder()
+        sys.meta_path.insert(0, _state["finder"])
+
+
+def uninstall() -> None:
+    if _state["finder"] is not None:
+        if _state["finder"] in sys.meta_path:
+            sys.meta_path.remove(_state["finder"])
+        _state["finder"] = None
+    if _state["parser"] is not None:
+        module, base = _state["parser"]
+        module.ArgumentParser = base
+        _state["parser"] = None
