@@ -136,6 +136,7 @@ def test_outputs_get_the_mode_of_the_umask(tmp_path, umask):
     res = _run([BIN / "dj-process", "--config", three_sigma], tmp_path, umask=umask)
     assert res.returncode == 0, res.stderr[-3000:]
     ours = sorted(p for p in (tmp_path / "hpo").iterdir() if p.is_file()) + sorted((tmp_path / "r3").iterdir())
+    ours += [tmp_path / "out" / "kept.jsonl", tmp_path / "out3" / "kept.jsonl"]  # exports renamed into place
     names = {p.name for p in ours}
     expected = {"trials.csv", "best_recipe.yaml", "metric_history.png", "param_importance.png", "sweep.db"}
     expected |= {"parallel_coordinates.png", "refined.yaml", "text_length_filter_0_text_len.png"}
