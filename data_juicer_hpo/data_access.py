@@ -52,6 +52,12 @@ class LocalData:
     def texts(self, dataset, key: str) -> List[str]:
         return list(dataset[key]) if len(dataset) else []
 
+    def column(self, dataset, key: str) -> list:
+        """The values of the top-level field ``key`` of every sample; KeyError when there is no such field."""
+        if key not in dataset.column_names:
+            raise KeyError(key)
+        return list(dataset[key])
+
     def samples(self, dataset):
         """The dataset handed to custom objectives (its samples without the statistics column)."""
         from data_juicer.utils.constant import Fields
@@ -137,10 +143,17 @@ class RayData:
     def texts(self, dataset, key: str) -> List[str]:
         return [row[key] for row in dataset.data.select_columns([key]).take_all()]
 
+    def column(self, dataset, key: str) -> list:
+        """The values of the top-level field ``key`` of every sample; KeyError when there is no such field."""
+        if key not in (dataset.data.columns() or []):
+            raise KeyError(key)
+        return self.texts(dataset, key)
+
     def samples(self, dataset):
+        """Every field of every sample but the statistics (objectives read labels and metadata from them)."""
         import datasets
 
-        return datasets.Dataset.from_dict({"text": self.texts(dataset, "text")})
+        return datasets.Dataset.from_list(self._copy(dataset, drop_stats=True).data.take_all())
 
     def run_pipeline(self, original_run, dataset):
         out = original_run(self.executor, skip_export=True)

@@ -22,7 +22,7 @@ def plot_bounds(
     import matplotlib.pyplot as plt
 
     from .ksigma import pooled
-    from .ops.recipe import write_atomic  # noqa: F401  (same directory rules as the recipe)
+    from .ops.recipe import write_figure
 
     groups: Dict[tuple, list] = {}
     for c in changes:
@@ -63,9 +63,7 @@ def plot_bounds(
         ax.set_ylabel("items" if unit == "items" else "samples")
         fig.tight_layout()
         path = os.path.join(out_dir, f"{op_name}_{index}_{stat_key}.png")
-        tmp = os.path.join(out_dir, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-        fig.savefig(tmp, format="png")
+        write_figure(fig, path)
         plt.close(fig)
-        os.replace(tmp, path)
         paths.append(path)
     return paths

@@ -50,6 +50,12 @@ KEYS = (
     _Key("reference", Optional[str], None, "wandb: reference set of good text (.jsonl/.jsonl.gz) for objectives."),
     _Key("synergy", Optional[dict], None, "wandb: weights {objective: weight} of the synergy objective."),
     _Key(
+        "downstream",
+        Optional[dict],
+        None,
+        "wandb: {label_key, eval, metric} of the downstream_task objective (metric: accuracy or macro_f1).",
+    ),
+    _Key(
         "output_dir",
         Optional[str],
         None,

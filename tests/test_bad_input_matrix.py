@@ -2,6 +2,7 @@
 traceback, and nothing written or changed. One row per input; the README's troubleshooting section lists them."""
 
 import hashlib
+import json
 
 import pytest
 import yaml
@@ -336,6 +337,71 @@ CASES = [
     ),
 ]
 
+# downstream_task (issue 7): "EVAL", "EMPTY", "UNLABELLED" stand for files _downstream_files writes.
+DOWNSTREAM = {"mode": "wandb", "objective": "downstream_task"}
+CASES += [
+    ("downstream-required", DOWNSTREAM, SWEEP, "ok", None, [], ["auto_hpo.downstream: required by objective"]),
+    (
+        "downstream-metric",
+        {**DOWNSTREAM, "downstream": {"label_key": "meta.source", "eval": "EVAL", "metric": "f1"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.downstream.metric: unknown metric 'f1' (valid: accuracy, macro_f1)"],
+    ),
+    (
+        "downstream-eval-missing",
+        {**DOWNSTREAM, "downstream": {"label_key": "meta.source", "eval": "nope.jsonl"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.downstream.eval: file not found"],
+    ),
+    (
+        "downstream-eval-empty",
+        {**DOWNSTREAM, "downstream": {"label_key": "meta.source", "eval": "EMPTY"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.downstream.eval:", "holds no records"],
+    ),
+    (
+        "downstream-eval-unlabelled",
+        {**DOWNSTREAM, "downstream": {"label_key": "meta.source", "eval": "UNLABELLED"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.downstream.eval:", "record 2 has no label 'meta.source'"],
+    ),
+    (
+        "downstream-data-unlabelled",
+        {**DOWNSTREAM, "downstream": {"label_key": "meta.source", "eval": "EVAL"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.downstream.label_key: 'meta.source' is missing (or null, an object, a list) in 60 of 60 samples"],
+    ),
+]
+
+
+def _downstream_files(tmp_path, section):
+    """Write the labelled files a downstream_task case names and put their paths into its section."""
+    if not isinstance(section, dict) or not isinstance(section.get("downstream"), dict):
+        return section
+    rows = [{"text": "a b c", "meta": {"source": "x"}}, {"text": "d e f", "meta": {}}]
+    files = {"EVAL": rows[:1] * 3, "EMPTY": [], "UNLABELLED": rows}
+    paths = {}
+    for name, content in files.items():
+        paths[name] = tmp_path / f"{name.lower()}.jsonl"
+        paths[name].write_text("".join(json.dumps(r) + "\n" for r in content))
+    downstream = {k: str(paths.get(v, v)) for k, v in section["downstream"].items()}
+    return {**section, "downstream": downstream}
+
 
 def _data(tmp_path, kind):
     path = tmp_path / "d.jsonl"
@@ -366,6 +432,7 @@ def test_bad_input(tmp_path, dj_process, case):
     _, section, sweep, data_kind, process, extra, fragments = case
     (tmp_path / "adir.yaml").mkdir()
     data = _data(tmp_path, data_kind)
+    section = _downstream_files(tmp_path, section)
     if isinstance(section, dict) and section.get("mode") == "wandb" and sweep is not None:
         sweep_path = tmp_path / "sweep.yaml"
         sweep_path.write_text(sweep if isinstance(sweep, str) else yaml.safe_dump(sweep))

@@ -9,7 +9,8 @@ import pytest
 
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.objectives import CustomObjective, Objective, Population, get_objective, objective_names
-from data_juicer_hpo.objectives.base import as_indices, register_objective
+from data_juicer_hpo.objectives.base import as_indices
+from data_juicer_hpo.objectives.registry import register_objective
 
 GOOD = "the council approved a detailed report on water supply and will publish its findings in spring".split()
 BAD = "lol omg @user !!! #win free prize txt now u r gr8 http".split()
@@ -35,7 +36,7 @@ def population():
 
 
 def test_builtin_names_are_registered():
-    assert objective_names() == ["model_loss", "quality_score", "retention", "synergy"]
+    assert objective_names() == ["downstream_task", "model_loss", "quality_score", "retention", "synergy"]
 
 
 def test_unknown_name_lists_the_valid_ones():
@@ -43,7 +44,7 @@ def test_unknown_name_lists_the_valid_ones():
         get_objective("foo", {})
     assert info.value.problems == [
         "auto_hpo.objective: unknown objective 'foo' "
-        "(valid: model_loss, quality_score, retention, synergy, or 'package.module:function')"
+        "(valid: downstream_task, model_loss, quality_score, retention, synergy, or 'package.module:function')"
     ]
 
 

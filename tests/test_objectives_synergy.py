@@ -59,8 +59,10 @@ def test_parts_share_one_tokenization(reference):
         (
             {"synergy": 1, "foo": 2, "retention": True, "quality_score": "1", "model_loss": float("nan")},
             [
-                "auto_hpo.synergy.synergy: synergy cannot contain itself (valid: model_loss, quality_score, retention)",
-                "auto_hpo.synergy.foo: unknown objective 'foo' (valid: model_loss, quality_score, retention)",
+                "auto_hpo.synergy.synergy: synergy cannot contain itself (valid: downstream_task, model_loss, "
+                "quality_score, retention)",
+                "auto_hpo.synergy.foo: unknown objective 'foo' (valid: downstream_task, model_loss, quality_score, "
+                "retention)",
                 "auto_hpo.synergy.retention: weight must be a finite number (got True)",
                 "auto_hpo.synergy.quality_score: weight must be a finite number (got '1')",
                 "auto_hpo.synergy.model_loss: weight must be a finite number (got nan)",

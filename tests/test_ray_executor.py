@@ -244,3 +244,49 @@ def test_three_sigma_and_sweep_on_images_on_ray(tmp_path, ray_runner, dj_process
             or (all(width[p] >= min_width for p in s["images"]) and any(size[p] <= max_size for p in s["images"]))
         )
         assert float(r["retention"]) == pytest.approx(kept / len(samples)), r
+
+
+def test_downstream_task_reads_labels_on_ray(tmp_path, ray_runner):
+    """The Ray population keeps every sample field (labels included), not just the text."""
+    topics = {"space": "orbit rocket moon crew launch", "cooking": "oven flour butter garlic bake"}
+    rows = [
+        {"text": " ".join([topics[t]] * (3 + i % 5)), "meta": {"source": t}}
+        for i, t in enumerate(["space", "cooking"] * 40)
+    ]
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    evaluation = tmp_path / "eval.jsonl"
+    evaluation.write_text("".join(json.dumps(r) + "\n" for r in rows[:20]))
+    sweep = write_yaml(
+        tmp_path / "sweep.yaml",
+        {
+            "method": "grid",
+            "metric": {"name": "downstream_task", "goal": "maximize"},
+            "parameters": {"text_length_filter.min_len": {"values": [1, 100000]}},
+        },
+    )
+    recipe = write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "executor_type": "ray",
+            "ray_address": "auto",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "process": [{"text_length_filter": {"min_len": 1, "max_len": 1000000}}],
+            "auto_hpo": {
+                "mode": "wandb",
+                "backend": "local",
+                "hpo_config": str(sweep),
+                "output_dir": str(tmp_path / "hpo"),
+                "downstream": {"label_key": "meta.source", "eval": str(evaluation)},
+            },
+        },
+    )
+    res = ray_runner([BIN / "dj-process", "--config", recipe], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    import csv
+
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        values = {int(r["text_length_filter.min_len"]): r for r in csv.DictReader(f)}
+    assert values[1]["state"] == "COMPLETE" and float(values[1]["downstream_task"]) == 1.0
+    assert float(values[100000]["downstream_task"]) == 0.0  # keeps nothing

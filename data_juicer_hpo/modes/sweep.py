@@ -11,6 +11,7 @@ full data once and exports it (``auto_hpo.process_best``).
 """
 
 import copy
+import functools
 import os
 import re
 from typing import List
@@ -204,6 +205,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
 
     from ..data_access import data_access
 
+    access = data_access(executor)
     mixture, _ = mixture_targets(cfg, sweep)
     if mixture:
         from ..mixture_data import SourceMixture, load_sources
@@ -215,8 +217,10 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
             )
         dataset, sizes = load_sources(cfg, load_data_np)
     else:
-        dataset = data_access(executor).load(dataset, load_data_np)
-    section["scored_on"] = _scored_on(cfg, section, sweep, targets, data_access(executor).count(dataset))
+        dataset = access.load(dataset, load_data_np)
+    for checked in judging.objectives.values():  # e.g. labels, before any work
+        raise_if_any(checked.check_data(functools.partial(access.column, dataset)))
+    section["scored_on"] = _scored_on(cfg, section, sweep, targets, access.count(dataset))
     executor._dj_hpo_inner = True
     try:
         objective = judging.objectives[judging.main]
@@ -276,18 +280,21 @@ def _flush_trials(storage: str, study: str, path: str, param_names: List[str], g
 def _write_outputs(out_dir, records, sweep, judging, recipe_of):
     """``trials.csv``, plots, the Pareto outputs, ``best_recipe.yaml``; returns the trial to process. Raises
     (one line) when no trial completed, or none satisfies the constraints: no best recipe then."""
-    from ..outputs import plot_history, plot_importance, write_best_recipe, write_trials_csv
+    from ..outputs import Metric, write_best_recipe, write_plots, write_trials_csv
 
     goals, param_names = judging.goals, list(sweep.parameters)
     metric = goals.names if goals.multi else goals.names[0]
     trials_path = os.path.join(out_dir, "trials.csv")
     write_trials_csv(trials_path, records, param_names, metric, goals.constrained_names, bool(goals.constraints))
-    for path in (
-        plot_history(os.path.join(out_dir, "metric_history.png"), records, goals.names[0], goals.directions[0]),
-        plot_importance(os.path.join(out_dir, "param_importance.png"), records, param_names, goals.names[0]),
-    ):
-        if path:
-            logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
+    if goals.multi:
+        metrics = [
+            Metric(name, direction, value=functools.partial(_objective_value, index=i, name=name))
+            for i, (name, direction) in enumerate(zip(goals.names, goals.directions))
+        ]
+    else:
+        metrics = [Metric(goals.names[0], goals.directions[0])]
+    for path in write_plots(out_dir, records, param_names, metrics):
+        logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
     best_path = os.path.join(out_dir, "best_recipe.yaml")
     done = [r for r in records if r.state == "COMPLETE" and (r.values is not None or r.value is not None)]
     feasible = [r for r in done if r.feasible is not False]
@@ -327,6 +334,13 @@ def _write_outputs(out_dir, records, sweep, judging, recipe_of):
     logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {shown} params={best.params}")
     logger.info(f"auto_hpo[sweep]: trials in [{trials_path}], best recipe in [{best_path}]")
     return best
+
+
+def _objective_value(record, index: int, name: str):
+    """Objective ``index`` (named ``name``) of a multi-objective trial record, for the plots."""
+    if record.values is not None:
+        return record.values[index]
+    return record.scores.get(name)
 
 
 def _scores(record, goals) -> dict:

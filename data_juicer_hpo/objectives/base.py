@@ -1,20 +1,17 @@
-"""What an objective is, the documents it scores, and the registry that turns ``auto_hpo.objective`` into one.
+"""What an objective is and the documents it scores.
 
 A sweep trial keeps a subset of the documents its recipe's filters see; an objective turns that subset into one
 number. Objectives are looked up by name (``quality_score``, ``model_loss``, ...) or given as
-``package.module:function`` (see :mod:`data_juicer_hpo.objectives.custom`). The registry replaces the if/elif
-dispatch of Data-Juicer's ``tools/hpo/objects.py``.
+``package.module:function``: see :mod:`data_juicer_hpo.objectives.registry`.
 """
 
 import abc
 import re
-from typing import Any, ClassVar, Dict, List, Optional, Type
+from typing import Any, Callable, ClassVar, Dict, List, Optional
 
 import numpy as np
 
-from data_juicer_hpo.errors import AutoHpoError
-
-__all__ = ["Population", "Objective", "register_objective", "get_objective", "objective_names", "CUSTOM_SPEC"]
+__all__ = ["GOALS", "CUSTOM_SPEC", "Population", "Objective", "as_indices"]
 
 GOALS = ("maximize", "minimize")
 
@@ -50,9 +47,9 @@ class Objective(abc.ABC):
     """Scores the documents a trial keeps.
 
     Life cycle: the objective is built from the ``auto_hpo`` options, :meth:`validate` is called once before any
-    work starts, :meth:`setup` once per distinct population, then :meth:`score` once per trial (and once per
-    hyperband rung, with that rung's subset). ``goal`` is the objective's natural direction; ``None`` (custom
-    objectives only) means "use the sweep metric's goal".
+    work starts, :meth:`check_data` once when the dataset is loaded, :meth:`setup` once per distinct population,
+    then :meth:`score` once per trial (and once per hyperband rung, with that rung's subset). ``goal`` is the
+    objective's natural direction; ``None`` (custom objectives only) means "use the sweep metric's goal".
     """
 
     name: ClassVar[str] = ""
@@ -63,6 +60,12 @@ class Objective(abc.ABC):
 
     def validate(self) -> List[str]:
         """Called once before any work starts: every problem with the options, one line each naming the key."""
+        return []
+
+    def check_data(self, column: Callable[[str], list]) -> List[str]:
+        """Called once after the dataset is loaded, before any trial: problems with the data itself (e.g. a field
+        the objective needs), one line each naming the key. ``column(field)`` returns the values of a top-level
+        field for every sample and raises KeyError when the dataset has no such field."""
         return []
 
     def setup(self, population: Population) -> None:
@@ -89,45 +92,3 @@ def as_indices(kept, n: int) -> np.ndarray:
     if kept.size and (kept.min() < 0 or kept.max() >= n):
         raise ValueError(f"kept indices must lie in [0, {n}), but got min={kept.min()}, max={kept.max()}")
     return kept
-
-
-_REGISTRY: Dict[str, Type[Objective]] = {}
-
-
-def register_objective(cls: Type[Objective]) -> Type[Objective]:
-    """Class decorator adding an objective to the registry under ``cls.name``; checked here, not at lookup."""
-    if not (isinstance(cls, type) and issubclass(cls, Objective)):
-        raise TypeError(f"register_objective expects an Objective subclass, but got {cls!r}")
-    if not isinstance(cls.name, str) or not cls.name.isidentifier():
-        raise ValueError(f"{cls.__name__}.name must be an identifier, but got {cls.name!r}")
-    if cls.goal not in GOALS:
-        raise ValueError(f"{cls.__name__}.goal must be one of {', '.join(GOALS)}, but got {cls.goal!r}")
-    known = _REGISTRY.get(cls.name)
-    if known is not None and known is not cls:
-        raise ValueError(f"objective name {cls.name!r} is taken by {known.__module__}.{known.__qualname__}")
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def objective_names() -> List[str]:
-    """The registered objective names, sorted."""
-    return sorted(_REGISTRY)
-
-
-def get_objective(spec: str, options: dict) -> Objective:
-    """The objective for ``spec``: a registered name or ``package.module:function``.
-
-    Raises :class:`AutoHpoError` for an unknown name. A custom spec is not imported here: its
-    :meth:`~Objective.validate` reports import problems together with the other options' problems.
-    """
-    if isinstance(spec, str) and ":" in spec:
-        from data_juicer_hpo.objectives.custom import CustomObjective  # here, as custom.py imports this module
-
-        return CustomObjective(spec, options)
-    cls = _REGISTRY.get(spec) if isinstance(spec, str) else None
-    if cls is None:
-        raise AutoHpoError(
-            f"auto_hpo.objective: unknown objective {spec!r} "
-            f"(valid: {', '.join(objective_names())}, or 'package.module:function')"
-        )
-    return cls(options)

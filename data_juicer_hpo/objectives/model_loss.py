@@ -12,9 +12,10 @@ from typing import List
 import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.objectives.base import Objective, Population, register_objective
+from data_juicer_hpo.objectives.base import Objective, Population
 from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
+from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.tokens import population_streams, token_streams
 from data_juicer_hpo.objectives.views import documents
 

@@ -12,10 +12,11 @@ from typing import List, Tuple
 import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.objectives.base import Objective, Population, register_objective
+from data_juicer_hpo.objectives.base import Objective, Population
 from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
+from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.tokens import population_streams, token_streams
 from data_juicer_hpo.objectives.views import documents
 

@@ -11,14 +11,14 @@ import json
 import os
 from typing import List, Tuple
 
-__all__ = ["REFERENCE_SUFFIXES", "reference_problems", "load_reference"]
+__all__ = ["REFERENCE_SUFFIXES", "RecordsError", "read_rows", "reference_problems", "load_reference"]
 
 REFERENCE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz")
 KEY = "auto_hpo.reference"
 
 
-class _ReferenceError(Exception):
-    """A reason the reference file cannot be used, worded for the user."""
+class RecordsError(ValueError):
+    """A reason a records file cannot be used, worded for the user (to follow the file's path)."""
 
 
 def _open(path: str):
@@ -27,15 +27,16 @@ def _open(path: str):
     return open(path, "rt", encoding="utf-8")
 
 
-def _rows(path: str):
-    """(line number or list position, row) of every record in the file."""
+def read_rows(path: str):
+    """(line number or list position, row) of every record of a JSON Lines / JSON file (see the module doc); raises
+    :class:`RecordsError` for invalid JSON and OSError / UnicodeDecodeError when it cannot be read."""
     with _open(path) as f:
         content = f.read()
     if path.lower().endswith((".json", ".json.gz")) and content.lstrip().startswith("["):
         try:
             rows = json.loads(content)
         except json.JSONDecodeError as e:
-            raise _ReferenceError(f"not valid JSON ({e})") from None
+            raise RecordsError(f"not valid JSON ({e})") from None
         return list(enumerate(rows, start=1))
     rows = []
     for number, line in enumerate(content.splitlines(), start=1):
@@ -44,7 +45,7 @@ def _rows(path: str):
         try:
             rows.append((number, json.loads(line)))
         except json.JSONDecodeError as e:
-            raise _ReferenceError(f"line {number} is not valid JSON ({e})") from None
+            raise RecordsError(f"line {number} is not valid JSON ({e})") from None
     return rows
 
 
@@ -52,14 +53,14 @@ def _rows(path: str):
 def _load(path: str, mtime: float, size: int, text_key: str) -> Tuple[str, ...]:
     # mtime and size are part of the cache key so that an edited file is read again.
     texts = []
-    for number, row in _rows(path):
+    for number, row in read_rows(path):
         text = row.get(text_key) if isinstance(row, dict) else None
         if not isinstance(text, str):
-            raise _ReferenceError(f"record {number} has no string field {text_key!r}")
+            raise RecordsError(f"record {number} has no string field {text_key!r}")
         if text.strip():
             texts.append(text)
     if not texts:
-        raise _ReferenceError(f"holds no non-empty {text_key!r} text")
+        raise RecordsError(f"holds no non-empty {text_key!r} text")
     return tuple(texts)
 
 
@@ -68,7 +69,7 @@ def load_reference(path: str, text_key: str = "text") -> List[str]:
     try:
         stat = os.stat(path)
         return list(_load(os.path.abspath(path), stat.st_mtime, stat.st_size, text_key))
-    except _ReferenceError as e:
+    except RecordsError as e:
         raise ValueError(f"{KEY}: {path!r} {e}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError(f"{KEY}: cannot read {path!r} ({e})") from None

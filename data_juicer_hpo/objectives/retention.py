@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from data_juicer_hpo.objectives.base import Objective, Population, as_indices, register_objective
+from data_juicer_hpo.objectives.base import Objective, Population, as_indices
+from data_juicer_hpo.objectives.registry import register_objective
 
 __all__ = ["Retention"]
 

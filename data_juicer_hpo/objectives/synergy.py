@@ -19,7 +19,8 @@ from typing import Dict, List
 
 import numpy as np
 
-from data_juicer_hpo.objectives.base import Objective, Population, get_objective, objective_names, register_objective
+from data_juicer_hpo.objectives.base import Objective, Population
+from data_juicer_hpo.objectives.registry import get_objective, objective_names, register_objective
 
 __all__ = ["Synergy"]
 
@@ -72,6 +73,12 @@ class Synergy(Objective):
         for part in self.parts.values():
             # Parts share the options, so a missing reference would be reported once per part: keep one.
             problems.extend(p for p in part.validate() if p not in problems)
+        return problems
+
+    def check_data(self, column) -> List[str]:
+        problems: List[str] = []
+        for part in self.parts.values():
+            problems.extend(p for p in part.check_data(column) if p not in problems)
         return problems
 
     def setup(self, population: Population) -> None:
