@@ -142,11 +142,18 @@ def _best_recipe_doc(cfg, targets, params) -> dict:
 
 def check(cfg) -> List[str]:
     """The sweep file, parameter targets, objective options and storage: every problem, before any work."""
+    section = section_of(cfg)
     try:
-        sweep = load_sweep(section_of(cfg)["hpo_config"], cfg)
+        sweep = load_sweep(section["hpo_config"], cfg)
     except AutoHpoError as e:
         return e.problems
-    return _validate(section_of(cfg), cfg, sweep)[2]
+    problems = _validate(section, cfg, sweep)[2]
+    if section["backend"] == "wandb":  # credentials too, before Data-Juicer writes anything
+        try:
+            choose_backend("wandb")
+        except AutoHpoError as e:
+            problems += e.problems
+    return problems
 
 
 def run(executor, original_run, *args, **kwargs):
