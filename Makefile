@@ -7,7 +7,7 @@ DEMO_REFERENCE := data/python-reference.jsonl
 # the lowest py-data-juicer of setup.cfg's range, in its own venv (the highest is what .venv resolves to)
 LOWEST_DJ := 1.6.0
 LOWEST_VENV := .venv-dj160
-LOWEST_TESTS := tests/test_three_sigma_e2e.py tests/test_sweep_mode_e2e.py
+LOWEST_TESTS := tests/test_three_sigma_e2e.py tests/test_sweep_mode_e2e.py tests/test_dj_boundary.py
 
 .PHONY: setup demo test test-lowest bench clean
 

@@ -202,3 +202,23 @@ def test_a_recipe_without_a_mode_on_ray_partitioned_is_untouched(tmp_path):
     res = run([str(BIN / "python"), "-c", code], cwd=tmp_path, env={"DJ_HPO_BLOCK_RUNTIME_INSTALLS": ""})
     assert res.returncode == 0, res.stderr[-3000:]
     assert "EXECUTOR ray_partitioned 2.0 True False False False False" in res.stdout, res.stdout + res.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "name, flags",
+    [
+        ("execute_hpo_3sigma.py", ["--config", "--path_3sigma_recipe", "--path_k_sigma_recipe", "--auto_hpo.k"]),
+        ("execute_hpo_wandb.py", ["--config", "--hpo_config", "--auto_hpo.KEY"]),
+    ],
+)
+@pytest.mark.parametrize("help_flag", ["--help", "-h"])
+def test_script_help_is_its_own(script, name, flags, help_flag):
+    res = script(name, help_flag)
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith(f"usage: {name} --config RECIPE.yaml"), lines[:3]
+    options = [line.split()[0] for line in lines if line.startswith("  -")]
+    for flag in flags:
+        assert flag in options, (flag, options)
+    assert "dj-process --help" in lines[-1]
+    assert len(lines) < 30 and res.stderr == ""  # not Data-Juicer's 600-line help, no log line
