@@ -222,3 +222,25 @@ def test_script_help_is_its_own(script, name, flags, help_flag):
         assert flag in options, (flag, options)
     assert "dj-process --help" in lines[-1]
     assert len(lines) < 30 and res.stderr == ""  # not Data-Juicer's 600-line help, no log line
+
+
+@pytest.mark.parametrize(
+    "name, args, expected",
+    [
+        ("execute_hpo_3sigma.py", ["--auto_hpo.k", "-1"], "error: auto_hpo.k: must be a finite number > 0"),
+        ("execute_hpo_wandb.py", ["--hpo_config", "no-such-sweep.yaml"], "error: auto_hpo.hpo_config: no such file"),
+    ],
+)
+def test_scripts_refuse_bad_input_before_anything_is_written(tmp_path, script, name, args, expected):
+    data = write_jsonl(tmp_path / "in" / "d.jsonl", varied_texts(40))
+    recipe = write_yaml(
+        tmp_path / "in" / "recipe.yaml",
+        {"dataset_path": str(data), "export_path": str(tmp_path / "out" / "kept.jsonl"), "process": PROCESS},
+    )
+    before = _tree(tmp_path)
+    res = script(name, "--config", recipe, *args)
+    assert res.returncode == 1 and "Traceback" not in res.stdout + res.stderr, res.stderr[-3000:]
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(expected), res.stderr[-3000:]
+    assert errors[0] in res.stderr.splitlines()[:5]
+    assert _tree(tmp_path) == before
