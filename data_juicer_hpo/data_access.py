@@ -68,8 +68,7 @@ class LocalData:
 
         return run_stats_pass(dataset, ops)
 
-    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False,
-                      skip_return=False):
+    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
         """Data-Juicer's own ``run`` with the tuned ``ops``, on the data that already carries the statistics."""
         from .ops.statistics import prepared_pipeline, use_prepared_ops
 
@@ -150,7 +149,7 @@ class RayData:
     def statistics_pass(self, dataset, ops):
         """As :meth:`LocalData.statistics_pass`, with Data-Juicer's ``stats_only`` processing on the Ray dataset
         (no sample removed); the materialized dataset carries the statistics."""
-        from .ops.statistics import StatsPass, is_stats_filter
+        from .ops.statistics import StatsPass, is_stats_filter, probe_stat_keys
 
         positions = [i for i, op in enumerate(ops) if is_stats_filter(op)]
         n = self.count(dataset)
@@ -165,8 +164,7 @@ class RayData:
         values = {i: {key: [row.get(key) for row in rows] for key in keys} for i, keys in stat_keys.items()}
         return StatsPass(dataset, stat_keys, values, len(prefix), len(rows) == n, count=len(rows))
 
-    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False,
-                      skip_return=False):
+    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
         """Data-Juicer's Ray ``run`` with the tuned ``ops``; when the statistics pass kept every sample, on the
         materialized dataset that carries them (the prefix's mappers already applied)."""
         from data_juicer.ops import Filter

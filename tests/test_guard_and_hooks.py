@@ -69,7 +69,9 @@ def test_a_hook_whose_target_is_missing_warns_and_refuses_mode_runs(monkeypatch)
     hooks.uninstall()
     monkeypatch.delattr(config_module, "init_setup_from_cfg")
     try:
-        with pytest.raises(AutoHpoError, match=r"cannot run on Data-Juicer [\d.]+ .*config checks.*init_setup_from_cfg"):
+        with pytest.raises(
+            AutoHpoError, match=r"cannot run on Data-Juicer [\d.]+ .*config checks.*init_setup_from_cfg"
+        ):
             hooks.activate()
         assert not hooks.is_active()
         assert "config checks" in hooks.mismatches()

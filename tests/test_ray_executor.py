@@ -71,7 +71,7 @@ def test_three_sigma_on_ray_matches_the_default_executor(tmp_path, ray_runner, d
     assert res.returncode == 0, res.stderr[-3000:]
     res = ray_runner([BIN / "dj-process", "--config", ray_recipe], cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "computing the statistics of [4] ops on the Ray dataset once" in res.stderr
+    assert "computing the statistics of [4] ops on [600] samples once (ray executor)" in res.stderr
 
     ray_ops = yaml.safe_load((tmp_path / "refined-ray.yaml").read_text())["process"]
     default_ops = yaml.safe_load((tmp_path / "refined-default.yaml").read_text())["process"]

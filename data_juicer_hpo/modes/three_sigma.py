@@ -1,8 +1,9 @@
 """``auto_hpo.mode: 3sigma``: tune every filter's bounds to mean +/- k*std of its statistic, then process.
 
-Runs inside the executor's ``run``, after the dataset is loaded: one statistics pass on the executor's data
-(:mod:`..data_access`), the bounds (:mod:`..ksigma`, paired by :mod:`..ops.thresholds`), the edits to the live ops and ``cfg.process``, the refined
-recipe, then Data-Juicer's own ``run`` on the data that already carries the statistics.
+Runs inside the executor's ``run``, after the dataset is loaded, on any executor that
+:mod:`~data_juicer_hpo.data_access` serves: one statistics pass, the bounds (:mod:`~data_juicer_hpo.ksigma`, paired
+by :mod:`~data_juicer_hpo.ops.thresholds`), the edits to the live ops and ``cfg.process``, the refined recipe, then
+Data-Juicer's own ``run`` on the data that already carries the statistics.
 """
 
 import os
@@ -196,7 +197,9 @@ def run(executor, original_run, dataset=None, load_data_np=None, skip_export=Fal
     n = access.count(dataset)
     check_size(cfg, n)
     ops = access.load_ops(cfg.process)
-    logger.info(f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{n}] samples once")
+    logger.info(
+        f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{n}] samples once ({access.kind} executor)"
+    )
     stats = access.statistics_pass(dataset, ops)
     for note in stats.notes:
         logger.info(f"auto_hpo[3sigma]: {note}")
@@ -207,7 +210,12 @@ def run(executor, original_run, dataset=None, load_data_np=None, skip_export=Fal
     executor._dj_hpo_inner = True
     try:
         return access.process_tuned(
-            original_run, dataset, stats, ops, load_data_np=load_data_np, skip_export=skip_export,
+            original_run,
+            dataset,
+            stats,
+            ops,
+            load_data_np=load_data_np,
+            skip_export=skip_export,
             skip_return=skip_return,
         )
     finally:
