@@ -6,9 +6,12 @@ import hashlib
 import os
 
 import pytest
+import test_ray_executor
 import yaml
 
 from conftest import BIN, run, varied_texts, write_jsonl, write_yaml
+
+ray_runner = test_ray_executor.ray_runner  # the fixture: a local Ray cluster, on loopback only
 
 pytestmark = pytest.mark.e2e
 
@@ -244,3 +247,30 @@ def test_scripts_refuse_bad_input_before_anything_is_written(tmp_path, script, n
     assert len(errors) == 1 and errors[0].startswith(expected), res.stderr[-3000:]
     assert errors[0] in res.stderr.splitlines()[:5]
     assert _tree(tmp_path) == before
+
+
+def test_ray_partitioned_without_a_mode_runs_as_data_juicer(tmp_path, ray_runner):
+    """A real ray_partitioned run of a recipe without a mode, on a local Ray cluster: Data-Juicer's own result."""
+    import glob
+    import json
+
+    texts = varied_texts(200)
+    data = write_jsonl(tmp_path / "d.jsonl", texts)
+    recipe = write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "executor_type": "ray_partitioned",
+            "ray_address": "auto",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "process": [{"text_length_filter": {"min_len": 30, "max_len": 400}}],
+            "auto_hpo": {"k": 2.0},
+        },
+    )
+    res = ray_runner([BIN / "dj-process", "--config", recipe], cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "auto_hpo[" not in res.stdout + res.stderr  # no mode ran
+    export = tmp_path / "out" / "kept.jsonl"
+    files = sorted(glob.glob(str(export / "*.json*"))) if export.is_dir() else [str(export)]
+    kept = [json.loads(line)["text"] for f in files for line in open(f, encoding="utf-8") if line.strip()]
+    assert sorted(kept) == sorted(t for t in texts if 30 <= len(t) <= 400)
