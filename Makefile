@@ -39,7 +39,7 @@ $(LOWEST_VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 test-lowest: $(LOWEST_VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
-	$(LOWEST_VENV)/bin/python -m pytest -q -m 'e2e and not corpus' $(LOWEST_TESTS)
+	$(LOWEST_VENV)/bin/python -m pytest -q -m 'e2e and not corpus and not ray' $(LOWEST_TESTS)
 
 bench: setup
 	$(BIN)/python bench/bench_3sigma.py

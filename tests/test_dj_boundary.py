@@ -249,6 +249,7 @@ def test_scripts_refuse_bad_input_before_anything_is_written(tmp_path, script, n
     assert _tree(tmp_path) == before
 
 
+@pytest.mark.ray
 def test_ray_partitioned_without_a_mode_runs_as_data_juicer(tmp_path, ray_runner):
     """A real ray_partitioned run of a recipe without a mode, on a local Ray cluster: Data-Juicer's own result."""
     import glob
