@@ -4,8 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DATA := data/stdlib-docs.jsonl
 DEMO_REFERENCE := data/python-reference.jsonl
+# the lowest py-data-juicer of setup.cfg's range, in its own venv (the highest is what .venv resolves to)
+LOWEST_DJ := 1.6.0
+LOWEST_VENV := .venv-dj160
+LOWEST_TESTS := tests/test_three_sigma_e2e.py tests/test_sweep_mode_e2e.py tests/test_dj_boundary.py
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test test-lowest bench clean
 
 setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
@@ -26,6 +30,16 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# the end-to-end 3sigma and sweep tests on the lowest declared Data-Juicer (CI runs both)
+$(LOWEST_VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -e '.[test,postgres]' 'py-data-juicer==$(LOWEST_DJ)'
+	touch $@
+
+test-lowest: $(LOWEST_VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
+	$(LOWEST_VENV)/bin/python -m pytest -q -m 'e2e and not corpus and not ray' $(LOWEST_TESTS)
 
 bench: setup
 	$(BIN)/python bench/bench_3sigma.py

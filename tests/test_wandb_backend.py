@@ -68,7 +68,8 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
     res = run(
         [str(BIN / "python"), str(tmp_path / "driver.py"), str(recipe), json.dumps(params), str(tmp_path)],
         cwd=tmp_path,
-        env={"WANDB_MODE": "offline"},
+        # backend wandb needs credentials before anything is written; the run itself is offline (wandb.init)
+        env={"WANDB_API_KEY": "offline-test-key-" + "0" * 23, "NETRC": str(tmp_path / "none")},
     )
     assert res.returncode == 0, res.stderr[-3000:]
     line = next(x for x in (res.stdout + res.stderr).splitlines() if x.startswith("RESULT "))

@@ -175,11 +175,18 @@ def check(cfg) -> List[str]:
     from ..ops.coverage import missing_package_problems
 
     packages = missing_package_problems(cfg.process)
+    section = section_of(cfg)
     try:
-        sweep = load_sweep(section_of(cfg)["hpo_config"], cfg)
+        sweep = load_sweep(section["hpo_config"], cfg)
     except AutoHpoError as e:
         return packages + e.problems
-    return packages + _validate(section_of(cfg), cfg, sweep)[3]
+    problems = packages + _validate(section, cfg, sweep)[3]
+    if section["backend"] == "wandb":  # credentials too, before Data-Juicer writes anything
+        try:
+            choose_backend("wandb")
+        except AutoHpoError as e:
+            problems += e.problems
+    return problems
 
 
 def run(executor, original_run, *args, **kwargs):
