@@ -428,7 +428,7 @@ def _data(tmp_path, kind):
 
 # the real command: the rows found only with the data loaded, a parser error and a storage URL with a password (the
 # real output never shows it); tests/test_dj_boundary.py runs more kinds of early errors through dj-process
-FOUND_WITH_THE_DATA = {"text-field-absent", "one-sample"}
+FOUND_WITH_THE_DATA = {"text-field-absent", "one-sample", "downstream-data-unlabelled"}
 SUBPROCESS_ROWS = FOUND_WITH_THE_DATA | {"k-not-a-number", "storage-unreachable"}
 NO_CREDENTIALS = {"WANDB_API_KEY": "", "NETRC": "none"}
 
@@ -580,7 +580,7 @@ def test_bad_mixture_input(tmp_path, dj_process, case):
         auto_hpo={"mode": "wandb", "hpo_config": str(sweep), "output_dir": str(tmp_path / "hpo")},
     )
     path = write_yaml(tmp_path / "recipe.yaml", recipe)
-    before = _digest(tmp_path)
+    before = _tree(tmp_path)
     res = dj_process("--config", path, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
     output = res.stdout + res.stderr
     assert res.returncode == 1 and "Traceback" not in output, output[-3000:]
@@ -588,4 +588,4 @@ def test_bad_mixture_input(tmp_path, dj_process, case):
     key = "dataset.configs" if block == "zero" else f"hpo_config.parameters.{next(iter(parameters))}"
     assert len(lines) == 1 and lines[0].startswith(f"error: {key}: "), lines
     assert fragment in lines[0], lines
-    assert _digest(tmp_path) == before and not (tmp_path / "out").exists() and not (tmp_path / "hpo").exists()
+    assert _tree(tmp_path) == before and not (tmp_path / "out").exists() and not (tmp_path / "hpo").exists()

@@ -181,7 +181,8 @@ def check(cfg) -> List[str]:
     except AutoHpoError as e:
         return packages + e.problems
     problems = packages + _validate(section, cfg, sweep)[3]
-    if section["backend"] == "wandb":  # credentials too, before Data-Juicer writes anything
+    # credentials too, before Data-Juicer writes anything (moot when several objectives already rule wandb out)
+    if section["backend"] == "wandb" and not section.get("objectives"):
         try:
             choose_backend("wandb")
         except AutoHpoError as e:
