@@ -13,7 +13,8 @@ import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+# ``../shared/data`` beside the checkout; DJ_HPO_SHARED_DATA points elsewhere (e.g. from a git worktree)
+SHARED = Path(os.environ.get("DJ_HPO_SHARED_DATA") or ROOT.parent / "shared" / "data")
 BIN = Path(sys.executable).parent
 
 SIX_FILTERS = [
@@ -69,6 +70,10 @@ def timed(cmd, cwd, env=None):
     return wall, peak / 2**20, proc.returncode
 
 
+# Plain Data-Juicer (no auto_hpo mode) would otherwise install a CUDA torch after some ops (see hooks/__init__.py).
+BENCH_ENV = {"DJ_HPO_BLOCK_RUNTIME_INSTALLS": "1"}
+
+
 def interleave(variants: dict, repeats: int, cwd: Path, prepare=None):
     """Run each variant's command ``repeats`` times, interleaved (A B A B ...); return per-variant samples."""
     samples = {name: [] for name in variants}
@@ -76,11 +81,11 @@ def interleave(variants: dict, repeats: int, cwd: Path, prepare=None):
         for name, cmd in variants.items():
             if prepare:
                 prepare(name)
-            wall, peak, code = timed(cmd, cwd)
+            wall, peak, code = timed(cmd, cwd, env=BENCH_ENV)
             if code != 0:
                 raise SystemExit(f"{name}: exit code {code}")
             samples[name].append((wall, peak))
-            print(f"  run {r + 1}/{repeats} {name:>12}: {wall:7.2f} s  peak {peak:7.0f} MiB", flush=True)
+            print(f"  run {r + 1}/{repeats} {name:>22}: {wall:7.2f} s  peak {peak:7.0f} MiB", flush=True)
     return samples
 
 

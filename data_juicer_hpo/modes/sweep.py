@@ -177,6 +177,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     executor._dj_hpo_inner = True
     try:
         evaluator = TrialEvaluator(executor, original_run, dataset, targets, objective, seed=section["seed"])
+        evaluator.prepare(sweep.parameters)  # shaping arguments' listed values: their statistics in one pass
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
         records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg)
@@ -200,6 +201,8 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         logger.info(f"auto_hpo[sweep]: trials in [{os.path.join(out_dir, 'trials.csv')}], best recipe in [{best_path}]")
         if not section["process_best"]:
             return None
+        evaluator.release(best.params)  # before Data-Juicer forks its workers: they start as copies of this process
+        del objective
         return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:
         executor._dj_hpo_inner = False

@@ -8,6 +8,7 @@ dispatch of Data-Juicer's ``tools/hpo/objects.py``.
 
 import abc
 import re
+from collections.abc import Sequence
 from typing import Any, ClassVar, Dict, List, Optional, Type
 
 import numpy as np
@@ -25,7 +26,7 @@ CUSTOM_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 class Population:
     """The documents a sweep's trials choose from: every sample as the recipe's filters see it (after mappers).
 
-    :param texts: the text of every sample, in dataset order; trials refer to samples by index into it.
+    :param texts: the text of every sample, in dataset order (a sequence; trials refer to samples by index into it).
     :param dataset: the same samples as a Hugging Face ``datasets.Dataset`` (None in unit tests).
     :param cfg: the Data-Juicer config namespace of the recipe (None in unit tests).
 
@@ -34,7 +35,8 @@ class Population:
     """
 
     def __init__(self, texts: List[str], dataset=None, cfg=None):
-        self.texts = list(texts)
+        # a sequence is kept as it is (the sweep passes one that reads from Data-Juicer's Arrow table, not a list)
+        self.texts = texts if isinstance(texts, Sequence) and not isinstance(texts, str) else list(texts)
         self.dataset = dataset
         self.cfg = cfg
         self.cache: Dict[str, Any] = {}
