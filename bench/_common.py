@@ -81,7 +81,11 @@ def interleave(variants: dict, repeats: int, cwd: Path, prepare=None):
         for name, cmd in variants.items():
             if prepare:
                 prepare(name)
-            wall, peak, code = timed(cmd, cwd, env=BENCH_ENV)
+            env = dict(BENCH_ENV)
+            if isinstance(cmd, tuple):  # (command, extra environment)
+                cmd, extra = cmd
+                env.update(extra)
+            wall, peak, code = timed(cmd, cwd, env=env)
             if code != 0:
                 raise SystemExit(f"{name}: exit code {code}")
             samples[name].append((wall, peak))

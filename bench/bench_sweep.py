@@ -59,6 +59,16 @@ def _sweep_recipe(work: Path, name: str, data: Path, export: Path, objective: st
     return write_recipe(work / f"{name}.yaml", data, export, auto_hpo=auto_hpo)
 
 
+def _trial_values(path: Path) -> list:
+    """Every trial's parameters and metric (not its timings) from a ``trials.csv``."""
+    if not path.exists():
+        return []
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    skip = {"duration_s", "datetime_start", "datetime_complete", "worker", "run_id"}
+    return [{k: v for k, v in row.items() if k not in skip} for row in rows]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -67,6 +77,11 @@ def main(argv=None):
     parser.add_argument("--scale", type=_csv_list(int), default=[1], help="comma-separated corpus multiples")
     parser.add_argument("--no-rep-len", action="store_true", help="skip the sweep that also moves rep_len")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (trials.csv of the last runs)")
+    parser.add_argument(
+        "--base-code", default=None, help="also run each sweep with the data_juicer_hpo package in this directory "
+        "(e.g. `git archive main data_juicer_hpo | tar -x -C DIR`), as `base:` variants: before/after in one run"
+    )
+    parser.add_argument("--only", type=_csv_list(str), default=None, help="run only these variant prefixes")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="dj-hpo-bench-sweep-"))
     try:
@@ -85,6 +100,16 @@ def main(argv=None):
                 else:
                     recipe = _sweep_recipe(work, name, data, exports[name], objective, args.trials, extra)
                 variants[name] = [str(BIN / "dj-process"), "--config", str(recipe)]
+                if args.base_code and objective is not None:
+                    base_name = f"base:{name}"
+                    exports[base_name] = work / base_name.replace(":", "-") / "out.jsonl"
+                    base_recipe = _sweep_recipe(
+                        work, base_name.replace(":", "-"), data, exports[base_name], objective, args.trials, extra
+                    )
+                    command = [str(BIN / "dj-process"), "--config", str(base_recipe)]
+                    variants[base_name] = (command, {"PYTHONPATH": str(Path(args.base_code).resolve())})
+        if args.only:
+            variants = {n: c for n, c in variants.items() if any(n.startswith(p) for p in args.only)}
 
         def clean(name):  # a fresh sweep each time (no resume), and no stale export
             shutil.rmtree(exports[name].parent, ignore_errors=True)
@@ -99,14 +124,14 @@ def main(argv=None):
         ratios = {}
         for name in variants:
             base, scale = name.rsplit("@", 1)
-            plain = result[f"plain@{scale}"]
-            if base != "plain":
+            plain = result.get(f"plain@{scale}")
+            if base != "plain" and plain:
                 ratios[f"{name} / plain"] = (
                     result[name]["median_s"] / plain["median_s"],
                     result[name]["peak_mib"] / plain["peak_mib"],
                 )
             small, large = f"{base}@{min(args.scale)}x", f"{base}@{max(args.scale)}x"
-            if len(args.scale) > 1 and name == large:
+            if len(args.scale) > 1 and name == large and small in result:
                 ratios[f"{large} / {small}"] = (
                     result[large]["median_s"] / result[small]["median_s"],
                     result[large]["peak_mib"] / result[small]["peak_mib"],
@@ -116,6 +141,11 @@ def main(argv=None):
             print(f"{name:>26} median {result[name]['median_s']:7.2f} s, peak {result[name]['peak_mib']:6.0f} MiB")
         for key, (t, p) in ratios.items():
             print(f"{key:>42}: time {t:.2f}x, peak memory {p:.2f}x")
+        for name in [n for n in variants if n.startswith("base:") and n[5:] in variants]:
+            pair = [_trial_values(exports[n].parent / "hpo" / "trials.csv") for n in (name, name[5:])]
+            same = pair[0] == pair[1] and bool(pair[0])
+            result.setdefault("identical_trials", {})[name[5:]] = same
+            print(f"{name[5:]}: trials.csv values {'identical to' if same else 'DIFFER from'} the base code's")
         if args.keep:
             for name in variants:
                 found = exports[name].parent / "hpo" / "trials.csv"

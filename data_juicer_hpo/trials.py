@@ -87,6 +87,39 @@ class TrialEvaluator:
         # processes per op when several sweep workers share the machine (None: Data-Juicer's own choice)
         self.cpu_share: Optional[int] = None
 
+    @classmethod
+    def on_columns(
+        cls, process: List[dict], statistics: Dict[int, dict], targets: Dict[str, Target], objective, population,
+        load_ops=None, seed: int = 0,
+    ) -> "TrialEvaluator":
+        """An evaluator of threshold trials on one population given as statistic columns -- ``statistics``: filter
+        position -> stat key -> column -- with no dataset or executor: the keep-mask engine alone, for simulations
+        (``bench/simulate_trials.py``) and for a block of a larger population."""
+        from .ops.columns import StatisticRows
+
+        if load_ops is None:
+            from data_juicer.ops import load_ops
+        self = cls.__new__(cls)
+        self.data = self.executor = self.original_run = self.cfg = self.dataset = None
+        self.base_process, self.base_top, self.targets, self.objective, self.seed = process, {}, targets, objective, seed
+        self._load_ops, self.cpu_share, self.history = load_ops, None, {}
+        self._mapped, self._masks, self._columns, self._subsets, self._variants, self._stats = {}, {}, {}, {}, {}, {}
+        self._mask_bytes = 0
+        ops = load_ops(process)
+        self._op_thresholds = [_threshold_args(op) for op in ops]
+        self._keep_only = {
+            n for n, t in targets.items() if t.position is not None and t.arg in self._op_thresholds[t.position]
+        }
+        rows = StatisticRows(len(population))
+        stat_keys = {}
+        for position in sorted(statistics):
+            stat_keys[position] = ("columns", position, _op_key(process[position], self._op_thresholds[position]))
+            self._stats[stat_keys[position]] = statistics[position]
+            rows.add(statistics[position])
+        key = self.shaping_key({})
+        self._bundles = {key: _Bundle(key, process, ops, None, population, rows, stat_keys, True)}
+        return self
+
     # ---- populations ----------------------------------------------------------------------------------
 
     def shaping_key(self, params: dict) -> tuple:
