@@ -2,7 +2,6 @@
 on given columns (TrialEvaluator.on_columns): checked against the filters' own computations and plain numpy."""
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from conftest import varied_texts
@@ -58,15 +57,22 @@ def test_compute_columns_computes_each_instance_apart_in_one_pass():
     assert columns[2]["text_len"].tolist() == [len(t) for t in texts]
 
 
-def test_arrow_texts_reads_like_a_list():
-    texts = varied_texts(50) + ["", "é ü 漢字"]
-    seq = ArrowTexts(pa.chunked_array([pa.array(texts[:20]), pa.array(texts[20:])]))
-    assert len(seq) == len(texts) and list(seq) == texts
-    assert seq[0] == texts[0] and seq[-1] == texts[-1] and seq[25] == texts[25]
-    assert seq[18:23] == texts[18:23] and seq[::7] == texts[::7]
-    assert seq[np.array([51, 3, 20])] == [texts[51], texts[3], texts[20]]
-    with pytest.raises(IndexError):
-        seq[len(texts)]
+def test_arrow_texts_reads_like_a_list_and_follows_a_filter():
+    import datasets
+
+    texts = varied_texts(50) + ["", "é ü 漢字"] + varied_texts(5000, seed=3)
+    full = datasets.Dataset.from_dict({"text": texts, "n": list(range(len(texts)))})
+    for dataset, want in (
+        (full, texts),
+        (full.filter(lambda s: s["n"] % 3 != 1), [t for i, t in enumerate(texts) if i % 3 != 1]),  # indices mapping
+    ):
+        seq = ArrowTexts.of(dataset, "text")
+        assert len(seq) == len(want) and list(seq) == want
+        assert seq[0] == want[0] and seq[-1] == want[-1] and seq[25] == want[25]
+        assert seq[18:23] == want[18:23] and seq[::7] == want[::7]
+        assert seq[np.array([51, 3, 20])] == [want[51], want[3], want[20]]
+        with pytest.raises(IndexError):
+            seq[len(want)]
 
 
 class _Mean:
