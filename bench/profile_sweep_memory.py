@@ -66,6 +66,14 @@ class Sampler:
             self.stack.remove(record)
             record["end_mib"] = self.rss()
             record["seconds"] = time.perf_counter() - record.pop("t0")
+            print(f"STAGE {_line(record)}", file=sys.stderr, flush=True)  # as it ends: a cut-short run keeps it
+
+
+def _line(s: dict) -> str:
+    return (
+        f"{'  ' * s['depth']}{s['stage']:<52} {s['seconds']:6.1f} s  rss {s['start_mib']:6.0f} -> "
+        f"{s['end_mib']:6.0f} MiB, peak {s['peak_mib']:6.0f} MiB"
+    )
 
 
 def deep_size(obj, seen=None) -> int:
@@ -154,6 +162,7 @@ def instrument(sampler: Sampler, found: dict):
         out = original_run_trials(name, sweep, evaluator, *rest)
         found["holdings"] = holdings(evaluator)
         found["rss_after_trials_mib"] = sampler.rss()
+        print(f"HOLDINGS {json.dumps(found['holdings'])}", file=sys.stderr, flush=True)
         return out
 
     backends.run_trials = run_trials
@@ -212,10 +221,7 @@ def main(argv=None):
         }
         result.pop("ev", None)
         for s in result["stages"]:
-            print(
-                f"{'  ' * s['depth']}{s['stage']:<52} {s['seconds']:6.1f} s  rss {s['start_mib']:6.0f} -> "
-                f"{s['end_mib']:6.0f} MiB, peak {s['peak_mib']:6.0f} MiB"
-            )
+            print(_line(s))
         print(f"peak {sampler.peak:.0f} MiB for {n_docs} documents; held by the trial evaluator after the trials:")
         for name, value in found.get("holdings", {}).items():
             print(f"  {name}: {json.dumps(value)}")
