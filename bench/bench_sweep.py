@@ -129,18 +129,21 @@ def main(argv=None):
                 ratios[f"{name} / plain"] = (
                     result[name]["median_s"] / plain["median_s"],
                     result[name]["peak_mib"] / plain["peak_mib"],
+                    result[name]["cpu_s"] / plain["cpu_s"],
                 )
             small, large = f"{base}@{min(args.scale)}x", f"{base}@{max(args.scale)}x"
             if len(args.scale) > 1 and name == large and small in result:
                 ratios[f"{large} / {small}"] = (
                     result[large]["median_s"] / result[small]["median_s"],
                     result[large]["peak_mib"] / result[small]["peak_mib"],
+                    result[large]["cpu_s"] / result[small]["cpu_s"],
                 )
-        result["ratios"] = {k: {"time": t, "peak": p} for k, (t, p) in ratios.items()}
+        result["ratios"] = {k: {"time": t, "peak": p, "cpu": c} for k, (t, p, c) in ratios.items()}
         for name in variants:
-            print(f"{name:>26} median {result[name]['median_s']:7.2f} s, peak {result[name]['peak_mib']:6.0f} MiB")
-        for key, (t, p) in ratios.items():
-            print(f"{key:>42}: time {t:.2f}x, peak memory {p:.2f}x")
+            r = result[name]
+            print(f"{name:>26} median {r['median_s']:7.2f} s, peak {r['peak_mib']:6.0f} MiB, cpu {r['cpu_s']:7.1f} s")
+        for key, (t, p, c) in ratios.items():
+            print(f"{key:>42}: time {t:.2f}x, peak memory {p:.2f}x, cpu time {c:.2f}x")
         for name in [n for n in variants if n.startswith("base:") and n[5:] in variants]:
             pair = [_trial_values(exports[n].parent / "hpo" / "trials.csv") for n in (name, name[5:])]
             same = pair[0] == pair[1] and bool(pair[0])
