@@ -81,13 +81,14 @@ def main(argv=None):
         "--base-code", default=None, help="also run each sweep with the data_juicer_hpo package in this directory "
         "(e.g. `git archive main data_juicer_hpo | tar -x -C DIR`), as `base:` variants: before/after in one run"
     )
+    parser.add_argument("--docs", type=int, default=None, help="only the first N documents of the corpus")
     parser.add_argument("--only", type=_csv_list(str), default=None, help="run only these variant prefixes")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="dj-hpo-bench-sweep-"))
     try:
         exports, variants, docs = {}, {}, {}
         for scale in args.scale:
-            data = corpus(work, scale)
+            data = corpus(work, scale, limit=args.docs)
             docs[scale] = sum(1 for _ in open(data))
             plans = [("plain", None, None)] + [(f"sweep-{o}", o, {}) for o in args.objective]
             if not args.no_rep_len:
