@@ -61,9 +61,7 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg) -> list:
 def _share_common_work(evaluator) -> None:
     """Before forking: the base recipe's statistics and the objective's per-document work, shared by every
     worker copy-on-write instead of being computed once per worker."""
-    bundle = evaluator.bundle({})
-    if bundle.fast and bundle.population is not None:
-        evaluator.objective.setup(bundle.population)
+    evaluator.bundle({})  # builds the population and sets the objective up on it
 
 
 class _LocalWorkers:

@@ -239,7 +239,12 @@ class TrialEvaluator:
         if (state, "population") not in self._mapped:
             text_key = getattr(ops[0], "text_key", "text") if ops else "text"
             texts = self.data.texts(dataset, text_key)
-            self._mapped[(state, "population")] = Population(texts, dataset=self.data.samples(dataset), cfg=self.cfg)
+            population = Population(texts, dataset=self.data.samples(dataset), cfg=self.cfg)
+            # set up now and drop the token streams before any trial starts (a W&B run's processes would otherwise
+            # come on top of the setup's peak); the objective then scores this population without setting up again
+            self.objective.setup(population)
+            self._trim(population)
+            self._mapped[(state, "population")] = population
         population = self._mapped[(state, "population")]
         if self.data.kind == "default":
             dataset = self.data.samples(dataset)
