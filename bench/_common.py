@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -13,7 +14,8 @@ import psutil
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("DJ_HPO_SHARED_DATA") or ROOT.parent / "shared" / "data")  # a worktree may set it
+# ``../shared/data`` beside the checkout; DJ_HPO_SHARED_DATA points elsewhere (e.g. from a git worktree)
+SHARED = Path(os.environ.get("DJ_HPO_SHARED_DATA") or ROOT.parent / "shared" / "data")
 BIN = Path(sys.executable).parent
 
 SIX_FILTERS = [
@@ -48,9 +50,12 @@ def write_recipe(path: Path, data: Path, export: Path, process=SIX_FILTERS, np_=
 
 
 def timed(cmd, cwd, env=None):
-    """Run ``cmd``; return (wall seconds, peak RSS of the whole process tree in MiB, exit code)."""
+    """Run ``cmd``; return (wall seconds, peak RSS of the whole process tree in MiB, exit code, CPU seconds of the
+    tree). CPU seconds (user + system of the command and every descendant it waited for) hardly depend on what
+    else the machine runs, unlike wall time."""
     full_env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {}))
     log = open(Path(cwd) / "last-run.log", "w")  # a file, not a pipe: a full pipe would stall the run
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=log, stderr=subprocess.STDOUT, text=True)
     parent = psutil.Process(proc.pid)
@@ -63,10 +68,16 @@ def timed(cmd, cwd, env=None):
             pass
         time.sleep(0.05)
     wall = time.perf_counter() - start
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     log.close()
     if proc.returncode != 0:
         sys.stderr.write((Path(cwd) / "last-run.log").read_text()[-3000:])
-    return wall, peak / 2**20, proc.returncode
+    return wall, peak / 2**20, proc.returncode, cpu
+
+
+# Plain Data-Juicer (no auto_hpo mode) would otherwise install a CUDA torch after some ops (see hooks/__init__.py).
+BENCH_ENV = {"DJ_HPO_BLOCK_RUNTIME_INSTALLS": "1"}
 
 
 def interleave(variants: dict, repeats: int, cwd: Path, prepare=None):
@@ -76,11 +87,17 @@ def interleave(variants: dict, repeats: int, cwd: Path, prepare=None):
         for name, cmd in variants.items():
             if prepare:
                 prepare(name)
-            wall, peak, code = timed(cmd, cwd)
+            env = dict(BENCH_ENV)
+            if isinstance(cmd, tuple):  # (command, extra environment)
+                cmd, extra = cmd
+                env.update(extra)
+            wall, peak, code, cpu = timed(cmd, cwd, env=env)
             if code != 0:
                 raise SystemExit(f"{name}: exit code {code}")
-            samples[name].append((wall, peak))
-            print(f"  run {r + 1}/{repeats} {name:>12}: {wall:7.2f} s  peak {peak:7.0f} MiB", flush=True)
+            samples[name].append((wall, peak, cpu))
+            print(
+                f"  run {r + 1}/{repeats} {name:>22}: {wall:7.2f} s  peak {peak:7.0f} MiB  cpu {cpu:7.1f} s", flush=True
+            )
     return samples
 
 
@@ -89,9 +106,14 @@ def median(values):
 
 
 def summarize(samples: dict) -> dict:
-    """Per variant: the median wall time, the median peak memory, and every run."""
+    """Per variant: the median wall time, peak memory and CPU time, and every run."""
     return {
-        name: {"median_s": median([w for w, _ in s]), "peak_mib": median([p for _, p in s]), "runs": s}
+        name: {
+            "median_s": median([run[0] for run in s]),
+            "peak_mib": median([run[1] for run in s]),
+            "cpu_s": median([run[2] for run in s]),
+            "runs": s,
+        }
         for name, s in samples.items()
     }
 

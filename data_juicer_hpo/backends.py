@@ -64,9 +64,10 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=Non
 def _share_common_work(evaluator) -> None:
     """Before forking: the base recipe's statistics and the objective's per-document work, shared by every
     worker copy-on-write instead of being computed once per worker."""
-    bundle = evaluator.bundle({})
-    if bundle.fast and bundle.population is not None:
-        evaluator.setup_objectives(bundle.population)
+    bundle = evaluator.bundle({})  # builds the population and sets the objective up on it
+    if bundle.fast and bundle.population is not None and evaluator.extras:
+        for extra in evaluator.extras.values():  # the constrained objectives' per-document work, shared too
+            extra.setup(bundle.population)
 
 
 class _LocalWorkers:

@@ -44,13 +44,27 @@ class LocalData:
     def apply(self, dataset, op):
         return op.run(dataset)
 
-    def compute(self, dataset, ops) -> List[Dict[str, list]]:
-        from .ops.statistics import compute_statistics
+    def compute(self, dataset, ops) -> List[Dict[str, object]]:
+        """Each filter's statistics on ``dataset``, computed apart (the same filter may appear with several
+        argument sets) in one pass; per op, stat key -> column (numpy when numeric)."""
+        from data_juicer.core.data import NestedDataset
+        from data_juicer.utils.constant import Fields
 
-        return compute_statistics(dataset, ops)
+        from .ops.columns import compute_columns
+        from .ops.statistics import probe_stat_keys
 
-    def texts(self, dataset, key: str) -> List[str]:
-        return list(dataset[key]) if len(dataset) else []
+        if not isinstance(dataset, NestedDataset):
+            dataset = NestedDataset(dataset)
+        if Fields.stats in dataset.features:
+            dataset = dataset.remove_columns([Fields.stats])
+        first = dict(dataset[0]) if len(dataset) else {}
+        return compute_columns(dataset, ops, [probe_stat_keys(op, first) for op in ops])
+
+    def texts(self, dataset, key: str):
+        """The ``key`` column as a sequence read from the dataset's Arrow table (not a list of every text)."""
+        from .arrow_texts import ArrowTexts
+
+        return ArrowTexts.of(dataset, key) if len(dataset) else []
 
     def column(self, dataset, key: str) -> list:
         """The values of the top-level field ``key`` of every sample; KeyError when there is no such field."""
@@ -131,14 +145,26 @@ class RayData:
         return out
 
     def compute(self, dataset, ops) -> List[Dict[str, list]]:
+        """Each filter's statistics on ``dataset``; instances of one filter (several argument sets) go in separate
+        passes, as each would skip a statistic another already wrote."""
         from .ops.statistics import probe_stat_keys
 
-        out = self._copy(dataset, drop_stats=True)
-        first = {k: v for k, v in out.data.take(1)[0].items()}
-        keys = [probe_stat_keys(op, first) for op in ops]
-        out.process(list(ops), stats_only=True)
-        rows = ray_stats_rows(out.data)
-        return [{key: [row.get(key) for row in rows] for key in op_keys} for op_keys in keys]
+        first = {k: v for k, v in self._copy(dataset, drop_stats=True).data.take(1)[0].items()}
+        rounds: List[List[int]] = []
+        for i, op in enumerate(ops):
+            free = next((r for r in rounds if all(ops[j]._name != op._name for j in r)), None)
+            if free is None:
+                rounds.append([i])
+            else:
+                free.append(i)
+        results: Dict[int, Dict[str, list]] = {}
+        for positions in rounds:
+            out = self._copy(dataset, drop_stats=True)
+            keys = {i: probe_stat_keys(ops[i], first) for i in positions}
+            out.process([ops[i] for i in positions], stats_only=True)
+            rows = ray_stats_rows(out.data)
+            results.update({i: {key: [row.get(key) for row in rows] for key in keys[i]} for i in positions})
+        return [results[i] for i in range(len(ops))]
 
     def texts(self, dataset, key: str) -> List[str]:
         return [row[key] for row in dataset.data.select_columns([key]).take_all()]

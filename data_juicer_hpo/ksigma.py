@@ -163,7 +163,9 @@ def bound_value(
 
 def kept_mask(values, low=None, high=None, low_closed=True, high_closed=True) -> np.ndarray:
     """Which samples a Data-Juicer filter keeps with these bounds (``Filter.get_keep_boolean`` semantics)."""
-    arr = np.asarray(values, dtype=np.float64)
+    # an int or float array is compared as it is (no float64 copy per call; ints compare exactly, as in Python)
+    numeric = isinstance(values, np.ndarray) and values.dtype.kind in "if"
+    arr = values if numeric else np.asarray(values, dtype=np.float64)
     keep = np.ones(arr.shape, dtype=bool)
     low, high = (None if b is None else float(b) for b in (low, high))  # a Fraction bound (video aspect ratios)
     if low is not None:

@@ -27,6 +27,10 @@ from .ops.thresholds import live_value, threshold_pairs
 
 __all__ = ["TrialEvaluator"]
 
+MAX_SIBLINGS = 16  # prepared argument combinations of one filter computed up front (a larger grid: on demand)
+MASK_CACHE_BYTES = 256 * 2**20  # keep masks (one byte per sample) cached for repeated thresholds, at most this much
+_NO_MASK = np.zeros(0, dtype=bool)
+
 
 @dataclass
 class _Bundle:
@@ -37,7 +41,7 @@ class _Bundle:
     ops: list
     dataset: object  # the samples after the recipe's mappers (None on the slow path)
     population: object  # objectives.Population, shared by every bundle with the same mapper state
-    rows: list  # the statistics dict of every sample, as Data-Juicer's filters would read them
+    rows: object  # ops.columns.StatisticRows: every sample's statistics dict, made on demand from numeric columns
     stat_keys: Dict[int, tuple]  # filter position -> cache key of its statistics (masks are cached by it)
     fast: bool
 
@@ -101,6 +105,8 @@ class TrialEvaluator:
         self._masks: Dict[tuple, np.ndarray] = {}
         self._columns: Dict[tuple, Optional[tuple]] = {}  # statistic -> (values, order or owner, lists or None)
         self._subsets: Dict[tuple, List[np.ndarray]] = {}
+        self._variants: Dict[int, Dict[str, list]] = {}  # filter position -> shaping arg -> values (see prepare)
+        self._mask_bytes = 0
         base_ops = self._load_ops(self.base_process)
         self._op_thresholds = [_threshold_args(op) for op in base_ops]
         self._keep_only = {
@@ -109,6 +115,51 @@ class TrialEvaluator:
         self.history: Dict[int, List[Tuple[int, float]]] = {}
         # processes per op when several sweep workers share the machine (None: Data-Juicer's own choice)
         self.cpu_share: Optional[int] = None
+
+    @classmethod
+    def on_columns(
+        cls,
+        process: List[dict],
+        statistics: Dict[int, dict],
+        targets: Dict[str, Target],
+        objective,
+        population,
+        load_ops=None,
+        seed: int = 0,
+    ) -> "TrialEvaluator":
+        """An evaluator of threshold trials on one population given as statistic columns -- ``statistics``: filter
+        position -> stat key -> column -- with no dataset or executor: the keep-mask engine alone, for simulations
+        (``bench/simulate_trials.py``) and for a block of a larger population."""
+        from .ops.columns import StatisticRows
+
+        if load_ops is None:
+            from data_juicer.ops import load_ops
+        self = cls.__new__(cls)
+        self.data = self.executor = self.original_run = self.cfg = self.dataset = None
+        self.base_process, self.base_top, self.targets, self.objective, self.seed = (
+            process,
+            {},
+            targets,
+            objective,
+            seed,
+        )
+        self._load_ops, self.cpu_share, self.history = load_ops, None, {}
+        self._mapped, self._masks, self._columns, self._subsets, self._variants, self._stats = {}, {}, {}, {}, {}, {}
+        self._mask_bytes = 0
+        ops = load_ops(process)
+        self._op_thresholds = [_threshold_args(op) for op in ops]
+        self._keep_only = {
+            n for n, t in targets.items() if t.position is not None and t.arg in self._op_thresholds[t.position]
+        }
+        rows = StatisticRows(len(population))
+        stat_keys = {}
+        for position in sorted(statistics):
+            stat_keys[position] = ("columns", position, _op_key(process[position], self._op_thresholds[position]))
+            self._stats[stat_keys[position]] = statistics[position]
+            rows.add(statistics[position])
+        key = self.shaping_key({})
+        self._bundles = {key: _Bundle(key, process, ops, None, population, rows, stat_keys, True)}
+        return self
 
     # ---- populations ----------------------------------------------------------------------------------
 
@@ -128,10 +179,71 @@ class TrialEvaluator:
             self._bundles[key] = self._build(key, process, tuple(sorted((k, repr(v)) for k, v in top.items())))
         return self._bundles[key]
 
+    def prepare(self, parameters: dict) -> None:
+        """Note the finite ``values`` of the sweep's statistic-shaping op arguments (``rep_len: {values: [5, 10,
+        15]}``): the first time a filter's statistics are computed, those of every value are computed with them, in
+        the same pass over the data. ``parameters``: sweep parameter name -> ``sweep.ParamSpec``."""
+        for name, spec in parameters.items():
+            target = self.targets.get(name)
+            values = getattr(spec, "values", None)
+            if target is None or target.position is None or name in self._keep_only or not values:
+                continue
+            weights = getattr(spec, "probabilities", None) or [1] * len(values)
+            drawn = [v for v, w in zip(values, weights) if w > 0]  # a zero-probability value is never drawn
+            if 1 < len(drawn):
+                self._variants.setdefault(target.position, {})[target.arg] = drawn
+
+    def _siblings(self, entry: dict, position: int) -> List[dict]:
+        """The ``process`` entries of one filter with the other prepared values of its shaping arguments."""
+        import itertools
+
+        grid = self._variants.get(position)
+        if not grid:
+            return []
+        ((name, args),) = entry.items()
+        args = dict(args or {})
+        out = []
+        for combo in itertools.product(*grid.values()):
+            changed = dict(zip(grid, combo))
+            if any(args.get(arg, object()) != value for arg, value in changed.items()):
+                out.append({name: {**args, **changed}})
+        return out[:MAX_SIBLINGS]
+
+    def _statistics(self, dataset, ops, process, state, positions: List[int], stat_keys: Dict[int, tuple]) -> None:
+        """Compute the statistics of the filters at ``positions`` not computed yet -- and of their prepared
+        siblings -- in one pass over ``dataset``; store them as columns."""
+        from .ops.columns import as_column
+
+        todo, keys, labels = [], [], []
+
+        def add(op, key, entry, p):
+            if key not in self._stats and key not in keys:
+                args = next(iter(entry.values())) or {}
+                shown = "".join(f", {arg}={args[arg]!r}" for arg in self._variants.get(p, {}) if arg in args)
+                todo.append(op)
+                keys.append(key)
+                labels.append(f"{op._name}(#{p}{shown})")
+
+        for p in positions:
+            add(ops[p], stat_keys[p], process[p], p)
+            for entry in self._siblings(process[p], p):
+                key = (state, p, _op_key(entry, self._op_thresholds[p]))
+                if key not in self._stats and key not in keys:
+                    add(self._load_ops([entry])[0], key, entry, p)
+        if not todo:
+            return
+        for op in todo if self.cpu_share else ():
+            op.auto_op_parallelism, op.num_proc = False, self.cpu_share
+        names = ", ".join(labels)
+        logger.info(f"auto_hpo[sweep]: computing statistics of [{names}] (reused by every trial sharing them)")
+        for key, values in zip(keys, self.data.compute(dataset, todo)):
+            self._stats[key] = {stat: as_column(column) for stat, column in values.items()}
+
     def _build(self, key: tuple, process: List[dict], top_key: tuple) -> _Bundle:
         """Walk the recipe: mappers transform (cached by their arguments), filters' statistics are computed only
         for argument sets not seen before (cached per filter); no sample is removed on the way."""
         from .objectives import Population
+        from .ops.columns import StatisticRows
         from .ops.statistics import is_stats_filter
 
         ops = self._load_ops(process)
@@ -140,21 +252,14 @@ class TrialEvaluator:
         if any(hasattr(op, "compute_stats") and not is_stats_filter(op) for op in ops):
             return self._slow(key, process, ops, "a filter without statistics")
         dataset, state = self.dataset, (top_key,)
-        rows = [{} for _ in range(self.data.count(dataset))]
+        rows = StatisticRows(self.data.count(dataset))
         stat_keys: Dict[int, tuple] = {}
         pending: List[int] = []
 
         def flush():
-            todo = [p for p in pending if stat_keys[p] not in self._stats]
-            if todo:
-                names = ", ".join(f"{ops[p]._name}(#{p})" for p in todo)
-                logger.info(f"auto_hpo[sweep]: computing statistics of [{names}] (reused by every trial sharing them)")
-                for p, values in zip(todo, self.data.compute(dataset, [ops[p] for p in todo])):
-                    self._stats[stat_keys[p]] = values
+            self._statistics(dataset, ops, process, state, pending, stat_keys)
             for p in pending:
-                for stat, values in self._stats[stat_keys[p]].items():
-                    for row, value in zip(rows, values):
-                        row.setdefault(stat, value)  # like Data-Juicer: a statistic already present is reused
+                rows.add(self._stats[stat_keys[p]])  # like Data-Juicer: a statistic already present is reused
             pending.clear()
 
         for position, op in enumerate(ops):
@@ -175,7 +280,12 @@ class TrialEvaluator:
         if (state, "population") not in self._mapped:
             text_key = getattr(ops[0], "text_key", "text") if ops else "text"
             texts = self.data.texts(dataset, text_key)
-            self._mapped[(state, "population")] = Population(texts, dataset=self.data.samples(dataset), cfg=self.cfg)
+            population = Population(texts, dataset=self.data.samples(dataset), cfg=self.cfg)
+            # set up now and drop the token streams before any trial starts (a W&B run's processes would otherwise
+            # come on top of the setup's peak); the objective then scores this population without setting up again
+            self.objective.setup(population)
+            self._trim(population)
+            self._mapped[(state, "population")] = population
         population = self._mapped[(state, "population")]
         if self.data.kind == "default":
             dataset = self.data.samples(dataset)
@@ -189,20 +299,26 @@ class TrialEvaluator:
         """The bundle's samples with their statistics column, ready for Data-Juicer's processing."""
         from data_juicer.utils.constant import Fields
 
-        return bundle.dataset.add_column(Fields.stats, bundle.rows)
+        return bundle.dataset.add_column(Fields.stats, bundle.rows.as_arrow())
 
     # ---- one trial ------------------------------------------------------------------------------------
 
     def _mask(self, bundle: _Bundle, position: int, op, values: tuple) -> np.ndarray:
         cache_key = (bundle.stat_keys.get(position), position, values)
-        if cache_key not in self._masks:
+        mask = self._masks.pop(cache_key, None)  # popped and put back: the least recently used goes first
+        if mask is None:
             mask = self._interval_mask(bundle, position, op)
-            self._masks[cache_key] = mask if mask is not None else self._asked_mask(bundle.rows, op)
-        return self._masks[cache_key]
+            if mask is None:
+                mask = np.concatenate([self._asked_mask(chunk, op) for chunk in bundle.rows.chunks()] + [_NO_MASK])
+            self._mask_bytes += mask.nbytes
+            while self._masks and self._mask_bytes > MASK_CACHE_BYTES:
+                self._mask_bytes -= self._masks.pop(next(iter(self._masks))).nbytes
+        self._masks[cache_key] = mask
+        return mask
 
     @staticmethod
     def _asked_mask(rows: list, op) -> np.ndarray:
-        """The filter's own decision on every stored statistic: Data-Juicer's semantics, exactly."""
+        """The filter's own decision on every given statistics dict: Data-Juicer's semantics, exactly."""
         from data_juicer.utils.constant import Fields
 
         if op.is_batched_op():
@@ -220,16 +336,22 @@ class TrialEvaluator:
 
         key = (bundle.stat_keys.get(position), stat)
         if key not in self._columns:
-            raw = [row.get(stat) for row in bundle.rows]
+            column = bundle.rows.column(stat)
             try:
-                if is_list_valued(raw):
-                    lengths = [len(v) if v is not None else 0 for v in raw]
-                    values = pooled([v if v is not None else [] for v in raw])
-                    self._columns[key] = (values, np.repeat(np.arange(len(raw)), lengths), raw)
+                if isinstance(column, list) and is_list_valued(column):
+                    lengths = [len(v) if v is not None else 0 for v in column]
+                    values = pooled([v if v is not None else [] for v in column])
+                    self._columns[key] = (values, np.repeat(np.arange(len(column)), lengths), column)
                 else:
-                    values = np.asarray(raw, dtype=np.float64)
-                    ok = values.ndim == 1
-                    self._columns[key] = (values, np.argsort(values, kind="stable"), None) if ok else None
+                    values = column
+                    if not (isinstance(values, np.ndarray) and values.dtype.kind in "if"):
+                        values = np.asarray(values, dtype=np.float64)  # None (a missing value) becomes NaN: asked
+                    if values.ndim != 1:
+                        self._columns[key] = None
+                    else:
+                        order = np.argsort(values, kind="stable")
+                        order = order.astype(np.int32) if len(order) < 2**31 else order
+                        self._columns[key] = (values, order, None)
             except (TypeError, ValueError):
                 self._columns[key] = None
         return self._columns[key]
@@ -306,12 +428,12 @@ class TrialEvaluator:
             )
             for bound in (lo, hi):
                 if isinstance(bound, (int, float)):
-                    at = int(np.searchsorted(column[order], bound))
+                    at = int(np.count_nonzero(column < bound))  # = searchsorted(column[order], bound), no gather
                     probes.update(int(order[i]) for i in range(max(0, at - 2), min(len(order), at + 2)))
         rng = np.random.default_rng(len(bundle.rows))
         probes.update(int(i) for i in rng.choice(len(bundle.rows), size=min(64, len(bundle.rows)), replace=False))
         sample = sorted(probes)
-        if not np.array_equal(self._asked_mask([bundle.rows[i] for i in sample], op), mask[sample]):
+        if not np.array_equal(self._asked_mask(bundle.rows.take(sample), op), mask[sample]):
             return None
         return mask
 
@@ -371,6 +493,7 @@ class TrialEvaluator:
                     return value
         value = float(self.objective.score(population, kept))
         self._score_extras(number, population, kept)
+        self._trim(population)
         if rungs:
             history.append((rungs[-1], value))
             if report is not None:
@@ -385,6 +508,39 @@ class TrialEvaluator:
         """Every objective's per-document work on ``population`` (before forking workers, so they share it)."""
         for objective in (self.objective, *self.extras.values()):
             objective.setup(population)
+
+    def _trim(self, population) -> None:
+        """Once a population has been scored, the objective holds its per-document quantities (a probability per
+        document, bigram counts); the token streams they were derived from (8 bytes per token) can go. An objective
+        that needs them again recomputes them (they are a cache)."""
+        from .objectives.tokens import TokenStreams
+
+        cache = getattr(population, "cache", None)
+        for key, value in list((cache or {}).items()):
+            if isinstance(value, TokenStreams):
+                del cache[key]
+
+    def release(self, params: dict) -> None:
+        """After the trials: drop what only trials need (other bundles, populations and their texts, masks, sorted
+        columns, the objective) and hand the memory back to the OS, keeping the statistics of the bundle ``params``
+        uses -- the best recipe is processed with them, in Data-Juicer's worker processes, which would otherwise
+        start as copies of a large parent."""
+        import gc
+
+        keep = self.bundle(params)
+        self._bundles = {keep.key: keep}
+        keep.population = None
+        used = set(keep.stat_keys.values())
+        self._stats = {key: value for key, value in self._stats.items() if key in used}
+        self._mapped = {key: value for key, value in self._mapped.items() if key[-1] != "population"}
+        self._masks.clear()
+        self._columns.clear()
+        self._subsets.clear()
+        self._mask_bytes = 0
+        self.objective = None
+        self.extras = {}
+        gc.collect()
+        _trim_heap()
 
     def _evaluate_slow(self, params: dict, number: int = -1) -> float:
         from .objectives import Population
@@ -428,3 +584,14 @@ class TrialEvaluator:
         if self.mixture is None:
             return self.dataset_with_statistics(bundle)
         return self.mixture.with_statistics(bundle.dataset, bundle.rows, params)
+
+
+def _trim_heap() -> None:
+    """Return freed heap pages to the OS (glibc keeps them otherwise); a no-op elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import pytest
 import yaml
@@ -126,7 +127,7 @@ def test_grid_covers_every_point_once_and_statistics_are_shared(tmp_path, dj_pro
             "text_length_filter[0].max_len": {"values": [300, 3000]},
         },
     }
-    recipe, _ = _setup(tmp_path, sweep, process_best=False)
+    recipe, data = _setup(tmp_path, sweep, process_best=False)
     res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled"})
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _trials(tmp_path)
@@ -145,9 +146,25 @@ def test_grid_covers_every_point_once_and_statistics_are_shared(tmp_path, dj_pro
         for line in res.stderr.splitlines()
         if "computing statistics of" in line
     ]
-    assert len(computed) == 2
-    assert computed[0].startswith("[text_length_filter(#0), character_repetition_filter(#1)]")
-    assert computed[1].startswith("[character_repetition_filter(#1)]")
+    # one pass computes the statistics of both listed rep_len values (and is reused by every trial)
+    assert len(computed) == 1, computed
+    names = re.findall(r"\w+\([^)]*\)", computed[0].split("]")[0])
+    assert sorted(names) == [
+        "character_repetition_filter(#1, rep_len=10)",
+        "character_repetition_filter(#1, rep_len=3)",
+        "text_length_filter(#0)",
+    ]
+    # every trial's retention, recomputed here with the filters' own statistics on each document
+    from data_juicer.ops import OPERATORS
+    from data_juicer.utils.constant import Fields
+
+    texts = [row["text"] for row in read_jsonl(data)]
+    for r in rows:
+        rep = OPERATORS.modules["character_repetition_filter"](rep_len=int(r["character_repetition_filter.rep_len"]))
+        ratios = [rep.compute_stats_batched({"text": [t], Fields.stats: [{}]})[Fields.stats][0] for t in texts]
+        max_len, max_ratio = int(r["text_length_filter[0].max_len"]), float(r["character_repetition_filter.max_ratio"])
+        kept = sum(10 <= len(t) <= max_len and stats["char_rep_ratio"] <= max_ratio for t, stats in zip(texts, ratios))
+        assert float(r["retention"]) == pytest.approx(kept / len(texts), abs=1e-9)
     assert not (tmp_path / "hpo" / "wandb").exists()  # WANDB_MODE=disabled records nothing
 
 
@@ -159,7 +176,7 @@ def test_hyperband_prunes_on_growing_fractions(tmp_path, dj_process):
         "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 0, "max": 2000}},
         "early_terminate": {"type": "hyperband", "min_iter": 1, "max_iter": 9, "eta": 3},
     }
-    recipe, _ = _setup(tmp_path, sweep, process_best=False)
+    recipe, data = _setup(tmp_path, sweep, process_best=False)
     res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled"})
     assert res.returncode == 0, res.stderr[-3000:]
     states = [r["state"] for r in _trials(tmp_path)]

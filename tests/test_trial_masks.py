@@ -7,9 +7,13 @@ from data_juicer_hpo.trials import TrialEvaluator, _Bundle
 
 
 def _runner_with(rows, stats_key, stat_names):
+    from data_juicer_hpo.ops.columns import StatisticRows, as_column
+
     runner = object.__new__(TrialEvaluator)
     runner._masks, runner._columns, runner._stats = {}, {}, {stats_key: {name: [] for name in stat_names}}
-    bundle = _Bundle(("k",), [], [], None, None, rows, {0: stats_key}, True)
+    statistics = StatisticRows(len(rows))
+    statistics.add({name: as_column([row[name] for row in rows]) for name in stat_names})
+    bundle = _Bundle(("k",), [], [], None, None, statistics, {0: stats_key}, True)
     return runner, bundle
 
 

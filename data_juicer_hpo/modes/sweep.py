@@ -237,6 +237,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         )
         if mixture:
             evaluator.use_mixture(SourceMixture(cfg.dataset, mixture, sizes))
+        evaluator.prepare(sweep.parameters)  # shaping arguments' listed values: their statistics in one pass
         study = _study_name(sweep, cfg)
         os.makedirs(out_dir, exist_ok=True)
         goals = judging.goals
@@ -255,6 +256,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         )
         if not section["process_best"]:
             return None
+        evaluator.release(best.params)  # before Data-Juicer forks its workers: they start as copies of this process
         process, top = evaluator.best_recipe(best.params)
         return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:

@@ -7,6 +7,7 @@ number. Objectives are looked up by name (``quality_score``, ``model_loss``, ...
 
 import abc
 import re
+from collections.abc import Sequence
 from typing import Any, Callable, ClassVar, Dict, List, Optional
 
 import numpy as np
@@ -22,7 +23,7 @@ CUSTOM_SPEC = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
 class Population:
     """The documents a sweep's trials choose from: every sample as the recipe's filters see it (after mappers).
 
-    :param texts: the text of every sample, in dataset order; trials refer to samples by index into it.
+    :param texts: the text of every sample, in dataset order (a sequence; trials refer to samples by index into it).
     :param dataset: the same samples as a Hugging Face ``datasets.Dataset`` (None in unit tests).
     :param cfg: the Data-Juicer config namespace of the recipe (None in unit tests).
 
@@ -31,7 +32,8 @@ class Population:
     """
 
     def __init__(self, texts: List[str], dataset=None, cfg=None):
-        self.texts = list(texts)
+        # a sequence is kept as it is (the sweep passes one that reads from Data-Juicer's Arrow table, not a list)
+        self.texts = texts if isinstance(texts, Sequence) and not isinstance(texts, str) else list(texts)
         self.dataset = dataset
         self.cfg = cfg
         self.cache: Dict[str, Any] = {}

@@ -1,0 +1,55 @@
+"""A dataset's texts as a read-only sequence that stays in the dataset's Arrow table.
+
+A sweep's population used to hold every text as a Python string (about 1.3x the corpus size in memory, for the
+whole sweep) although only an objective's setup reads them, once, in order. This sequence reads them through the
+dataset's Arrow format -- memory-mapped from Data-Juicer's cache files, or in memory -- a batch at a time, and
+honours a filtered dataset's indices mapping (Data-Juicer's loader drops empty texts with a ``filter``).
+"""
+
+from collections.abc import Sequence
+from typing import Iterator
+
+import numpy as np
+
+__all__ = ["ArrowTexts"]
+
+BATCH = 4096
+
+
+class ArrowTexts(Sequence):
+    """``texts[i]``, ``texts[a:b]``, ``texts[index_array]``, ``len`` and iteration over one string column of a
+    Hugging Face (or Data-Juicer) dataset."""
+
+    def __init__(self, dataset, key: str = "text"):
+        self.key = key
+        self.arrow = dataset.select_columns([key]).with_format("arrow")  # no copy: a view of the same table
+
+    @classmethod
+    def of(cls, dataset, key: str) -> "ArrowTexts":
+        return cls(dataset, key)
+
+    def __len__(self) -> int:
+        return len(self.arrow)
+
+    def _strings(self, rows) -> list:
+        return self.arrow[rows].column(self.key).to_pylist()
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            return self._strings(list(range(start, stop, step))) if step != 1 else self._strings(slice(start, stop))
+        if isinstance(i, (np.ndarray, list)):
+            return self._strings([int(j) for j in i])
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(f"text index {i} out of range for {len(self)} texts")
+        return self._strings(slice(i, i + 1))[0]
+
+    def __iter__(self) -> Iterator[str]:
+        for batch in self.arrow.iter(batch_size=BATCH):  # a bounded batch of Python strings at a time
+            yield from batch.column(self.key).to_pylist()
+
+    def __repr__(self) -> str:
+        return f"ArrowTexts(n={len(self)}, key={self.key!r})"
