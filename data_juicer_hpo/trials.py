@@ -144,6 +144,7 @@ class TrialEvaluator:
             seed,
         )
         self._load_ops, self.cpu_share, self.history = load_ops, None, {}
+        self.extras, self.scores = {}, {}
         self._mapped, self._masks, self._columns, self._subsets, self._variants, self._stats = {}, {}, {}, {}, {}, {}
         self._mask_bytes = 0
         ops = load_ops(process)

@@ -6,13 +6,19 @@ import pytest
 from data_juicer_hpo.trials import TrialEvaluator, _Bundle
 
 
-def _runner_with(rows, stats_key, stat_names):
+def _statistic_rows(rows, stat_names):
+    """``rows`` (one dict of statistics per sample) as the trial evaluator holds them: columns."""
     from data_juicer_hpo.ops.columns import StatisticRows, as_column
 
-    runner = object.__new__(TrialEvaluator)
-    runner._masks, runner._columns, runner._stats = {}, {}, {stats_key: {name: [] for name in stat_names}}
     statistics = StatisticRows(len(rows))
     statistics.add({name: as_column([row[name] for row in rows]) for name in stat_names})
+    return statistics
+
+
+def _runner_with(rows, stats_key, stat_names):
+    runner = object.__new__(TrialEvaluator)
+    runner._masks, runner._columns, runner._stats = {}, {}, {stats_key: {name: [] for name in stat_names}}
+    statistics = _statistic_rows(rows, stat_names)
     bundle = _Bundle(("k",), [], [], None, None, statistics, {0: stats_key}, True)
     return runner, bundle
 
@@ -135,10 +141,12 @@ def test_size_thresholds_are_set_in_bytes_from_strings_or_counts():
     runner = object.__new__(TrialEvaluator)
     runner.targets = {"image_size_filter.max_size": Target("image_size_filter.max_size", 0, "max_size", "size")}
     runner._keep_only = set(runner.targets)
-    runner._masks, runner._columns = {}, {}
+    runner._masks, runner._columns, runner._mask_bytes = {}, {}, 0
     rows = [{"image_sizes": [v]} for v in range(0, 4000, 100)]
     runner._stats = {("s", 0): {"image_sizes": [r["image_sizes"] for r in rows]}}
-    bundle = _Bundle(("k",), [{"image_size_filter": {"max_size": "1TB"}}], [op], None, None, rows, {0: ("s", 0)}, True)
+    statistics = _statistic_rows(rows, ["image_sizes"])
+    process = [{"image_size_filter": {"max_size": "1TB"}}]
+    bundle = _Bundle(("k",), process, [op], None, None, statistics, {0: ("s", 0)}, True)
     for value, expected in ((2000, 21), ("2KB", 21), ("1000", 11)):
         kept = runner.kept_indices(bundle, {"image_size_filter.max_size": value})
         assert len(kept) == expected, value
@@ -157,11 +165,13 @@ def test_fraction_thresholds_are_set_from_strings_or_numbers():
     runner = object.__new__(TrialEvaluator)
     runner.targets = {name: Target(name, 0, "max_ratio", "fraction")}
     runner._keep_only = set(runner.targets)
-    runner._masks, runner._columns = {}, {}
+    runner._masks, runner._columns, runner._mask_bytes = {}, {}, 0
     rows = [{"video_aspect_ratios": [v / 10]} for v in range(40)]
     runner._stats = {("s", 0): {"video_aspect_ratios": [r["video_aspect_ratios"] for r in rows]}}
     process = [{"video_aspect_ratio_filter": {"min_ratio": "0", "max_ratio": "100"}}]
-    bundle = _Bundle(("k",), process, [op], None, None, rows, {0: ("s", 0)}, True)
+    bundle = _Bundle(
+        ("k",), process, [op], None, None, _statistic_rows(rows, ["video_aspect_ratios"]), {0: ("s", 0)}, True
+    )
     for value, expected, held in (
         ("16/9", 18, Fraction(16, 9)),
         ("3:2", 16, Fraction(3, 2)),

@@ -8,6 +8,7 @@ text). :class:`StatisticRows` turns columns back into the per-sample statistics 
 on demand.
 """
 
+import json
 from typing import Dict, Iterator, List, Sequence, Union
 
 import numpy as np
@@ -65,7 +66,9 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
                     sample[Fields.stats] = batch[Fields.stats][j]
                     batch[Fields.stats][j] = op.compute_stats_single(sample)[Fields.stats]
             for key, name in zip(op_keys, op_names):
-                out[name] = [stats.get(key) for stats in batch[Fields.stats]]
+                # as JSON text: Arrow would type each batch on its own (a batch of ints, one of floats, a list
+                # statistic whose batch holds only empty lists) and then refuse to concatenate them
+                out[name] = [json.dumps(stats.get(key), default=_jsonable) for stats in batch[Fields.stats]]
         return out
 
     mapped = dataset.map(
@@ -78,9 +81,21 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
     )
     table = mapped.data
     return [
-        {key: as_column(table.column(name)) for key, name in zip(op_keys, op_names)}
+        {
+            key: as_column([json.loads(v) for v in table.column(name).to_pylist()])
+            for key, name in zip(op_keys, op_names)
+        }
         for op_keys, op_names in zip(keys, names)
     ]
+
+
+def _jsonable(value):
+    """numpy values inside a statistic (a media filter's per-item array) as JSON can hold them."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"statistic value of type {type(value).__name__} is not JSON serializable")
 
 
 def _scalar(value):
