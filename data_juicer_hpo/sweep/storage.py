@@ -76,6 +76,19 @@ def _sqlite_problems(database: Optional[str], key: str, shown: str) -> List[str]
     return []
 
 
+def _header(path: str, settle_s: float = 10.0) -> bytes:
+    """The file's first 16 bytes. A file created moments ago and still empty may be another worker's new database
+    (SQLite writes its header with the first commit): wait for it, up to ``settle_s`` after its creation."""
+    import time
+
+    while True:
+        with open(path, "rb") as f:
+            header = f.read(16)
+        if header or time.time() - os.path.getmtime(path) > settle_s:
+            return header
+        time.sleep(0.1)
+
+
 def _sqlite_damage(path: str) -> Optional[str]:
     """What is wrong with an existing SQLite file (empty, not SQLite, failing its quick check), else None.
 
@@ -84,8 +97,7 @@ def _sqlite_damage(path: str) -> Optional[str]:
     import sqlite3
 
     try:
-        with open(path, "rb") as f:
-            header = f.read(16)
+        header = _header(path)
     except OSError as e:
         return f"cannot be read ({e.strerror})"
     if not header:
