@@ -75,6 +75,18 @@ def reported():
         raise SystemExit(1) from None
 
 
+def exception_chain(exc: BaseException):
+    """The exception, its causes and contexts, and the driver errors SQLAlchemy wraps (``.orig``), each once."""
+    seen, todo = set(), [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo.extend([e.__cause__, e.__context__, getattr(e, "orig", None)])
+
+
 def raise_if_any(problems: Iterable[str]) -> None:
     """Raise one :class:`AutoHpoError` carrying every collected problem, if there is any."""
     problems = list(problems)

@@ -4,7 +4,7 @@ import os
 
 from .errors import AutoHpoError
 
-__all__ = ["load_dataset", "dataset_path_problem"]
+__all__ = ["load_dataset", "dataset_path_problem", "load_error", "LOAD_ERRORS"]
 
 
 def _local_path_problem(path: str):
@@ -27,6 +27,18 @@ def dataset_path_problem(cfg):
     return _local_path_problem(str(path)) if path else None
 
 
+# what Data-Juicer's dataset builder raises for data it cannot load (tracebacks otherwise)
+LOAD_ERRORS = (ValueError, StopIteration, FileNotFoundError, KeyError)
+
+
+def load_error(key: str, what: str, e: BaseException) -> AutoHpoError:
+    """The one-line error for a dataset (or mixture source) Data-Juicer could not load."""
+    message = " ".join(str(e).split()) or type(e).__name__
+    if "There is no key" in message:
+        return AutoHpoError(f"text_keys: {message}")
+    return AutoHpoError(f"{key}: cannot load the {what} ({type(e).__name__}: {message[:300]})")
+
+
 def load_dataset(executor, load_data_np=None):
     """The executor's dataset, loaded as ``run`` would, or an :class:`AutoHpoError` naming what is wrong."""
     from data_juicer.core.data.dataset_builder import deprecated_load_data_np_kwargs
@@ -41,11 +53,8 @@ def load_dataset(executor, load_data_np=None):
         dataset = executor.dataset_builder.load_dataset(
             **deprecated_load_data_np_kwargs(load_data_np, executor.dataset_builder.executor_type)
         )
-    except (ValueError, StopIteration, FileNotFoundError, KeyError) as e:
-        message = " ".join(str(e).split()) or type(e).__name__
-        if "There is no key" in message:
-            raise AutoHpoError(f"text_keys: {message}")
-        raise AutoHpoError(f"{key}: cannot load the dataset ({type(e).__name__}: {message[:300]})")
+    except LOAD_ERRORS as e:
+        raise load_error(key, "dataset", e)
     if len(dataset) == 0:
         raise AutoHpoError(f"{key}: the dataset has no sample left after loading")
     return dataset

@@ -14,6 +14,7 @@ import numpy as np
 from loguru import logger
 
 from .errors import AutoHpoError
+from .loading import LOAD_ERRORS, load_error
 from .mixture import MixtureTarget, mixed_dataset_block, mixture_rows, trial_mixture
 
 __all__ = ["SourceMixture", "load_sources"]
@@ -32,11 +33,8 @@ def _load_one(cfg, index: int, entry: dict, load_data_np=None):
     try:
         builder = DatasetBuilder(alone, executor_type="default")
         dataset = builder.load_dataset(**deprecated_load_data_np_kwargs(load_data_np, "default"))
-    except (ValueError, StopIteration, FileNotFoundError, KeyError) as e:
-        message = " ".join(str(e).split()) or type(e).__name__
-        if "There is no key" in message:
-            raise AutoHpoError(f"text_keys: {message}")
-        raise AutoHpoError(f"{key}: cannot load the source ({type(e).__name__}: {message[:300]})")
+    except LOAD_ERRORS as e:
+        raise load_error(key, "source", e)
     if len(dataset) == 0:
         raise AutoHpoError(f"{key}: the source has no sample (Data-Juicer cannot sample from it)")
     return dataset

@@ -1,6 +1,7 @@
 """Shared fixtures: small JSON Lines data made by the tests, the real corpora, and subprocess runners."""
 
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -25,6 +26,20 @@ def write_jsonl(path: Path, texts, extra=None) -> Path:
                 row.update(extra(i))
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
+
+
+def tree_digest(root) -> dict:
+    """Every file and directory under ``root`` with its bytes' digest (directories: None): taken before and after
+    a run, it shows that nothing was written, created or changed."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames:
+            out[os.path.relpath(os.path.join(dirpath, name), root)] = None
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return out
 
 
 def read_jsonl(path: Path):

@@ -5,14 +5,12 @@ Most rows are checked in-process, where ``dj-process`` checks them: Data-Juicer'
 :class:`AutoHpoError` before it writes anything (fast). The rows in ``SUBPROCESS_ROWS`` -- those found only once the
 data is loaded, and a sample of each kind of check -- run the real ``dj-process`` command (one line, exit 1)."""
 
-import hashlib
 import json
-import os
 
 import pytest
 import yaml
 
-from conftest import varied_texts, write_jsonl, write_yaml
+from conftest import tree_digest, varied_texts, write_jsonl, write_yaml
 
 SWEEP = {
     "method": "random",
@@ -433,19 +431,6 @@ SUBPROCESS_ROWS = FOUND_WITH_THE_DATA | {"k-not-a-number", "storage-unreachable"
 NO_CREDENTIALS = {"WANDB_API_KEY": "", "NETRC": "none"}
 
 
-def _tree(root):
-    """Every file and directory under ``root``, with its bytes' digest (directories: None)."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames:
-            out[os.path.relpath(os.path.join(dirpath, name), root)] = None
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
-    return out
-
-
 def _inputs(tmp_path, case):
     """The row's recipe (and sweep file and data) under ``tmp_path``; returns (recipe, extra CLI args)."""
     _, section, sweep, data_kind, process, extra, _ = case
@@ -504,12 +489,12 @@ def test_bad_input(tmp_path, in_process, capfd, case):
     from data_juicer_hpo import AutoHpoError
 
     recipe, extra = _inputs(tmp_path, case)
-    before = _tree(tmp_path)
+    before = tree_digest(tmp_path)
     with pytest.raises(AutoHpoError) as caught:
         in_process(["--config", str(recipe), *extra])
     _check_lines([f"error: {p}" for p in caught.value.problems], case[-1])
     assert all("\n" not in p for p in caught.value.problems)
-    assert _tree(tmp_path) == before  # nothing changed, nothing new anywhere (no work_dir, logs, outputs)
+    assert tree_digest(tmp_path) == before  # nothing changed, nothing new anywhere (no work_dir, logs, outputs)
     captured = capfd.readouterr()
     assert "pw12345" not in str(caught.value) + captured.out + captured.err  # a storage password never shows
 
@@ -518,14 +503,14 @@ def test_bad_input(tmp_path, in_process, capfd, case):
 @pytest.mark.parametrize("case", IN_SUBPROCESS, ids=[c[0] for c in IN_SUBPROCESS])
 def test_bad_input_command(tmp_path, dj_process, case):
     recipe, extra = _inputs(tmp_path, case)
-    before = _tree(tmp_path)
+    before = tree_digest(tmp_path)
     res = dj_process("--config", recipe, *extra, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
     output = res.stdout + res.stderr
     assert res.returncode == 1, output[-2000:]
     assert "Traceback" not in output, output[-3000:]
     lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
     _check_lines(lines, case[-1])
-    after = _tree(tmp_path)
+    after = tree_digest(tmp_path)
     if case[0] in FOUND_WITH_THE_DATA:
         # found once the data is loaded, after Data-Juicer made its work directory (its logs): nothing else
         assert {k: v for k, v in after.items() if not k.startswith("out")} == before
@@ -580,7 +565,7 @@ def test_bad_mixture_input(tmp_path, dj_process, case):
         auto_hpo={"mode": "wandb", "hpo_config": str(sweep), "output_dir": str(tmp_path / "hpo")},
     )
     path = write_yaml(tmp_path / "recipe.yaml", recipe)
-    before = _tree(tmp_path)
+    before = tree_digest(tmp_path)
     res = dj_process("--config", path, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
     output = res.stdout + res.stderr
     assert res.returncode == 1 and "Traceback" not in output, output[-3000:]
@@ -588,4 +573,4 @@ def test_bad_mixture_input(tmp_path, dj_process, case):
     key = "dataset.configs" if block == "zero" else f"hpo_config.parameters.{next(iter(parameters))}"
     assert len(lines) == 1 and lines[0].startswith(f"error: {key}: "), lines
     assert fragment in lines[0], lines
-    assert _tree(tmp_path) == before and not (tmp_path / "out").exists() and not (tmp_path / "hpo").exists()
+    assert tree_digest(tmp_path) == before and not (tmp_path / "out").exists() and not (tmp_path / "hpo").exists()

@@ -2,14 +2,11 @@
 Data-Juicer prints or writes anything; every executor is either run or refused in one line; a recipe without a
 mode runs exactly as Data-Juicer without the plugin (same export, backup and ``cli.yaml`` bytes)."""
 
-import hashlib
-import os
-
 import pytest
 import test_ray_executor
 import yaml
 
-from conftest import BIN, run, varied_texts, write_jsonl, write_yaml
+from conftest import BIN, run, tree_digest, varied_texts, write_jsonl, write_yaml
 
 ray_runner = test_ray_executor.ray_runner  # the fixture: a local Ray cluster, on loopback only
 
@@ -25,19 +22,6 @@ PROCESS = [
     {"text_length_filter": {"min_len": 1, "max_len": 100000}},
     {"character_repetition_filter": {"rep_len": 10, "min_ratio": 0.0, "max_ratio": 0.5}},
 ]
-
-
-def _tree(root):
-    """Every file and directory under ``root`` with its bytes' digest (directories: None)."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames:
-            out[os.path.relpath(os.path.join(dirpath, name), root)] = None
-        for name in filenames:
-            path = os.path.join(dirpath, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
-    return out
 
 
 # id, auto_hpo section (the sweep file is written when "sweep" is given), top-level recipe changes, expected line
@@ -105,7 +89,7 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, dj_process, c
     }
     body.update({k: (str(tmp_path / v) if k == "dataset_path" else v) for k, v in changes.items()})
     recipe = write_yaml(inputs / "recipe.yaml", body)
-    before = _tree(tmp_path)
+    before = tree_digest(tmp_path)
 
     res = dj_process("--config", recipe, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
 
@@ -115,7 +99,7 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, dj_process, c
     assert len(errors) == 1 and errors[0].startswith(expected), res.stderr[-3000:]
     first = res.stderr.splitlines()[:5]
     assert errors[0] in first, first  # before Data-Juicer's config table
-    assert _tree(tmp_path) == before  # no work_dir, export dir, logs, cli.yaml, backup, output_dir, W&B dir
+    assert tree_digest(tmp_path) == before  # no work_dir, export dir, logs, cli.yaml, backup, output_dir, W&B dir
 
 
 def test_recipe_without_a_mode_runs_as_without_the_plugin(tmp_path):
@@ -240,13 +224,13 @@ def test_scripts_refuse_bad_input_before_anything_is_written(tmp_path, script, n
         tmp_path / "in" / "recipe.yaml",
         {"dataset_path": str(data), "export_path": str(tmp_path / "out" / "kept.jsonl"), "process": PROCESS},
     )
-    before = _tree(tmp_path)
+    before = tree_digest(tmp_path)
     res = script(name, "--config", recipe, *args)
     assert res.returncode == 1 and "Traceback" not in res.stdout + res.stderr, res.stderr[-3000:]
     errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith(expected), res.stderr[-3000:]
     assert errors[0] in res.stderr.splitlines()[:5]
-    assert _tree(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 @pytest.mark.ray

@@ -15,7 +15,7 @@ import importlib
 import os
 from typing import Dict, List, Optional
 
-from ..errors import AutoHpoError, raise_if_any, reported
+from ..errors import AutoHpoError, exception_chain, raise_if_any, reported
 from ..section import SECTION, section_of, validate_section
 
 __all__ = ["MODES", "register_mode", "check_config", "run_mode", "mode_module", "write_failure"]
@@ -112,12 +112,7 @@ def write_failure(exc: BaseException, places: Optional[Dict[str, Optional[str]]]
     """One line for a write that failed for lack of room (a full disk, a quota, a file-size limit), found anywhere
     in the exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None.
     A failed ``write`` names no file: then the ``places`` (key -> directory) on a full filesystem are named."""
-    seen, todo = set(), [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
+    for e in exception_chain(exc):
         if isinstance(e, OSError) and e.errno in _FULL:
             where = f"cannot write {e.filename}" if e.filename else "a write failed"
             full = "" if e.filename else _full_places(places or {})
@@ -126,5 +121,4 @@ def write_failure(exc: BaseException, places: Optional[Dict[str, Optional[str]]]
                 f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
                 f"there and rerun the same command to resume"
             )
-        todo.extend([e.__cause__, e.__context__])
     return None

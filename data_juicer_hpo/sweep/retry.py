@@ -23,7 +23,7 @@ from typing import Callable, Optional, TypeVar
 
 from loguru import logger
 
-from data_juicer_hpo.errors import AutoHpoError
+from data_juicer_hpo.errors import AutoHpoError, exception_chain
 
 __all__ = ["is_transient", "cause_of", "Outage", "resilient_storage", "DEFAULT_RETRY_S"]
 
@@ -56,20 +56,8 @@ _CONNECTION_WORDS = (
 )
 
 
-def _chain(exc: BaseException):
-    """The exception, its causes and contexts, and the driver errors SQLAlchemy wraps (``.orig``)."""
-    seen, todo = set(), [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        yield e
-        todo.extend([e.__cause__, e.__context__, getattr(e, "orig", None)])
-
-
 def _words(exc: BaseException) -> str:
-    return " ".join(str(e).lower() for e in _chain(exc))
+    return " ".join(str(e).lower() for e in exception_chain(exc))
 
 
 def cause_of(exc: BaseException) -> Optional[str]:
@@ -84,7 +72,7 @@ def is_transient(exc: BaseException) -> bool:
 
     if cause_of(exc):
         return False
-    for e in _chain(exc):
+    for e in exception_chain(exc):
         if isinstance(e, sa.DBAPIError) and e.connection_invalidated:
             return True
         if isinstance(e, (sa.DisconnectionError, sa.TimeoutError)):
@@ -164,7 +152,7 @@ def _first_line(exc: BaseException) -> str:
     """The driver's own words (psycopg2's, sqlite3's), not Optuna's or SQLAlchemy's wrapping of them."""
     from data_juicer_hpo.redaction import redact
 
-    chain = list(_chain(exc))
+    chain = list(exception_chain(exc))
     driver = [e for e in chain if not type(e).__module__.startswith(("optuna", "sqlalchemy"))]
     shown = (driver or chain)[0]
     lines = str(shown).strip().splitlines() or [type(shown).__name__]
