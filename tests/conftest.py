@@ -69,6 +69,33 @@ def varied_texts(n=400, seed=7):
     return texts
 
 
+def min_len_sweep(tmp_path: Path, n_texts: int, storage: str, name: str, run_cap: int, metric="retention", **section):
+    """A recipe (path) whose local sweep moves ``text_length_filter.min_len`` on ``n_texts`` varied texts, with its
+    study in ``storage`` and its outputs in ``tmp_path/hpo`` (``section``: more ``auto_hpo`` keys)."""
+    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(n_texts))
+    sweep = write_yaml(
+        tmp_path / "sweep.yaml",
+        {
+            "name": name,
+            "method": "random",
+            "run_cap": run_cap,
+            "metric": {"name": metric, "goal": "maximize"},
+            "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 300}},
+        },
+    )
+    auto_hpo = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "storage": storage}
+    return write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "np": 1,
+            "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
+            "auto_hpo": {**auto_hpo, "output_dir": str(tmp_path / "hpo"), **section},
+        },
+    )
+
+
 def run(cmd, cwd, env=None, timeout=900):
     full_env = dict(os.environ)
     full_env.setdefault("WANDB_SILENT", "true")

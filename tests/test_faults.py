@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import BIN, varied_texts, write_jsonl, write_yaml
+from conftest import BIN, min_len_sweep, varied_texts, write_jsonl, write_yaml
 from pg_server import controlled_postgres_server, unavailable
 
 pytestmark = pytest.mark.e2e
@@ -52,35 +52,8 @@ def pg():
 
 def _setup(tmp_path: Path, storage: str, run_cap: int, objective: str = "faultobj:slow", **section) -> Path:
     (tmp_path / "faultobj.py").write_text(textwrap.dedent(OBJECTIVE))
-    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(150))
-    sweep = write_yaml(
-        tmp_path / "sweep.yaml",
-        {
-            "name": f"faults-{tmp_path.name}"[:60],
-            "method": "random",
-            "run_cap": run_cap,
-            "metric": {"name": "kept", "goal": "maximize"},
-            "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 300}},
-        },
-    )
-    return write_yaml(
-        tmp_path / "recipe.yaml",
-        {
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
-            "np": 1,
-            "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {
-                "mode": "wandb",
-                "backend": "local",
-                "hpo_config": str(sweep),
-                "storage": storage,
-                "objective": objective,
-                "output_dir": str(tmp_path / "hpo"),
-                **section,
-            },
-        },
-    )
+    name = f"faults-{tmp_path.name}"[:60]
+    return min_len_sweep(tmp_path, 150, storage, name, run_cap, metric="kept", objective=objective, **section)
 
 
 def _start(tmp_path: Path, recipe: Path, url: str = "", sleep: float = 1.0) -> subprocess.Popen:

@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import varied_texts, write_jsonl, write_yaml
+from conftest import min_len_sweep
 from pg_server import pg_url_fixture
 
 pg_url = pg_url_fixture()
@@ -38,33 +38,7 @@ def test_plain_url_is_checked_against_the_server(pg_url):
 def test_sweep_on_a_plain_postgresql_url(tmp_path, dj_process, pg_url):
     import optuna
 
-    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(80))
-    sweep = write_yaml(
-        tmp_path / "sweep.yaml",
-        {
-            "name": "plain-url",
-            "method": "random",
-            "run_cap": 2,
-            "metric": {"name": "retention", "goal": "maximize"},
-            "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 300}},
-        },
-    )
-    recipe = write_yaml(
-        tmp_path / "recipe.yaml",
-        {
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
-            "np": 1,
-            "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {
-                "mode": "wandb",
-                "backend": "local",
-                "hpo_config": str(sweep),
-                "storage": _plain(pg_url),
-                "output_dir": str(tmp_path / "hpo"),
-            },
-        },
-    )
+    recipe = min_len_sweep(tmp_path, 80, _plain(pg_url), "plain-url", 2)
     res = dj_process("--config", recipe, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
     assert res.returncode == 0, res.stderr[-3000:]
     with open(tmp_path / "hpo" / "trials.csv") as f:

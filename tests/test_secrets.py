@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import varied_texts, write_jsonl, write_yaml
+from conftest import min_len_sweep
 from pg_server import pg_url_fixture
 
 pytestmark = pytest.mark.e2e
@@ -17,33 +17,7 @@ API_KEY = "k3y" + "0123456789abcdef" * 2 + "beef"
 def test_no_secret_is_written_or_logged(tmp_path, dj_process, pg_url):
     password = urlparse(pg_url).password
     assert password and len(password) >= 8
-    data = write_jsonl(tmp_path / "d.jsonl", varied_texts(120))
-    sweep = write_yaml(
-        tmp_path / "sweep.yaml",
-        {
-            "name": "secrets-test",
-            "method": "random",
-            "run_cap": 3,
-            "metric": {"name": "retention", "goal": "maximize"},
-            "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 300}},
-        },
-    )
-    recipe = write_yaml(
-        tmp_path / "recipe.yaml",
-        {
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
-            "np": 1,
-            "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {
-                "mode": "wandb",
-                "backend": "local",
-                "hpo_config": str(sweep),
-                "storage": pg_url,
-                "output_dir": str(tmp_path / "hpo"),
-            },
-        },
-    )
+    recipe = min_len_sweep(tmp_path, 120, pg_url, "secrets-test", 3)
     res = dj_process("--config", recipe, "--auto_hpo.seed", "3", env={"WANDB_API_KEY": API_KEY})
     assert res.returncode == 0, res.stderr[-3000:]
     assert (tmp_path / "hpo" / "trials.csv").exists() and (tmp_path / "out" / "kept.jsonl").exists()
