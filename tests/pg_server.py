@@ -168,16 +168,21 @@ def controlled_postgres_server():
             shutil.rmtree(root, ignore_errors=True)
 
 
+def require_postgres() -> None:
+    """Skip the calling test where a private server cannot run here; fail it in CI, which must run it."""
+    why = unavailable()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but: {why}")
+        pytest.skip(why)
+
+
 def pg_url_fixture():
     """A session-scoped fixture yielding the URL of a private server (skipped where impossible, failed in CI)."""
 
     @pytest.fixture(scope="session")
     def pg_url():
-        why = unavailable()
-        if why:
-            if os.environ.get("CI"):
-                pytest.fail(f"CI must run the PostgreSQL tests, but: {why}")
-            pytest.skip(why)
+        require_postgres()
         with postgres_server() as url:
             yield url
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from media import image_samples, video_samples, write_wav
 
 from conftest import ROOT, read_jsonl, varied_texts, write_yaml
+from media import image_samples, video_samples, write_wav
 
 STATS = "__dj__stats__"
 

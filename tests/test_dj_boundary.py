@@ -3,25 +3,15 @@ Data-Juicer prints or writes anything; every executor is either run or refused i
 mode runs exactly as Data-Juicer without the plugin (same export, backup and ``cli.yaml`` bytes)."""
 
 import pytest
-import test_ray_executor
 import yaml
 
+import test_ray_executor
 from conftest import BIN, run, tree_digest, varied_texts, write_jsonl, write_yaml
+from test_bad_input_matrix import PROCESS, SWEEP  # the same small recipe and sweep as the matrix
 
 ray_runner = test_ray_executor.ray_runner  # the fixture: a local Ray cluster, on loopback only
 
 pytestmark = pytest.mark.e2e
-
-SWEEP = {
-    "method": "random",
-    "run_cap": 2,
-    "metric": {"name": "retention", "goal": "maximize"},
-    "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 50}},
-}
-PROCESS = [
-    {"text_length_filter": {"min_len": 1, "max_len": 100000}},
-    {"character_repetition_filter": {"rep_len": 10, "min_ratio": 0.0, "max_ratio": 0.5}},
-]
 
 
 # id, auto_hpo section (the sweep file is written when "sweep" is given), top-level recipe changes, expected line

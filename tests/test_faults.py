@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import BIN, min_len_sweep, varied_texts, write_jsonl, write_yaml
-from pg_server import controlled_postgres_server, unavailable
+from pg_server import controlled_postgres_server, require_postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -41,11 +41,7 @@ def leaky(dataset, cfg):
 
 @pytest.fixture(scope="module")
 def pg():
-    why = unavailable()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the PostgreSQL tests, but: {why}")
-        pytest.skip(why)
+    require_postgres()
     with controlled_postgres_server() as (url, server):
         yield url, server
 

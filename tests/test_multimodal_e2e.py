@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 import yaml
-from media import image_samples
 
 from conftest import read_jsonl, write_yaml
+from media import image_samples
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("PIL")
@@ -184,6 +184,7 @@ def test_3sigma_on_videos_durations_resolutions_and_fraction_ratios(tmp_path, dj
     from fractions import Fraction
 
     import av
+
     from media import video_samples
 
     samples = video_samples(tmp_path / "media")

@@ -166,8 +166,9 @@ def test_three_sigma_and_sweep_on_images_on_ray(tmp_path, ray_runner, dj_process
     import csv
     import math
 
-    from media import image_samples
     from PIL import Image
+
+    from media import image_samples
 
     samples = image_samples(tmp_path / "media", n=50)
     data = tmp_path / "d.jsonl"
