@@ -28,8 +28,12 @@ $(DEMO_REFERENCE): | $(VENV)/.installed
 demo: setup
 	$(BIN)/dj-process --config configs/demo_3sigma.yaml
 
+# the tests run in parallel, one worker per core (at most 4: each end-to-end test starts dj-process, which forks
+# its own workers); worksteal evens out the few long end-to-end tests
+PYTEST_PARALLEL := -n auto --maxprocesses 4 --dist worksteal
+
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
 
 # the end-to-end 3sigma and sweep tests on the lowest declared Data-Juicer (CI runs both)
 $(LOWEST_VENV)/.installed: setup.cfg pyproject.toml
@@ -39,7 +43,7 @@ $(LOWEST_VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 test-lowest: $(LOWEST_VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
-	$(LOWEST_VENV)/bin/python -m pytest -q -m 'e2e and not corpus and not ray' $(LOWEST_TESTS)
+	$(LOWEST_VENV)/bin/python -m pytest -q $(PYTEST_PARALLEL) -m 'e2e and not corpus and not ray' $(LOWEST_TESTS)
 
 bench: setup
 	$(BIN)/python bench/bench_3sigma.py
