@@ -9,7 +9,13 @@ LOWEST_DJ := 1.6.0
 LOWEST_VENV := .venv-dj160
 LOWEST_TESTS := tests/test_three_sigma_e2e.py tests/test_sweep_mode_e2e.py tests/test_dj_boundary.py
 
-.PHONY: setup demo test test-lowest bench clean
+# the audio filters' end-to-end tests, in their own venv: the `audio` extra brings torch (CPU build), which changes
+# Data-Juicer's behaviour and slows every other test, so it stays out of .venv. torchcodec needs FFmpeg's shared
+# libraries (4 to 8): .ci/run installs Debian's when they are missing.
+AUDIO_VENV := .venv-audio
+AUDIO_TESTS := tests/test_audio_e2e.py tests/test_guard_and_hooks.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
+
+.PHONY: setup demo test test-lowest test-audio bench clean
 
 setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
@@ -44,6 +50,16 @@ $(LOWEST_VENV)/.installed: setup.cfg pyproject.toml
 
 test-lowest: $(LOWEST_VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 	$(LOWEST_VENV)/bin/python -m pytest -q $(PYTEST_PARALLEL) -m 'e2e and not corpus and not ray' $(LOWEST_TESTS)
+
+$(AUDIO_VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(AUDIO_VENV)
+	$(AUDIO_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(AUDIO_VENV)/bin/python -m pip install --quiet -e '.[test,audio]'
+	touch $@
+
+# DJ_HPO_AUDIO_REQUIRED: a missing audio package or FFmpeg library fails these tests instead of skipping them
+test-audio: $(AUDIO_VENV)/.installed
+	DJ_HPO_AUDIO_REQUIRED=1 $(AUDIO_VENV)/bin/python -m pytest -q $(AUDIO_TESTS)
 
 bench: setup
 	$(BIN)/python bench/bench_3sigma.py

@@ -1,4 +1,5 @@
-"""Small media the multimodal tests make themselves: PNG images (PIL) and WAV files (the standard library)."""
+"""Small media the multimodal tests make themselves: PNG images (PIL), WAV files (the standard library) and MPEG-4
+videos (PyAV)."""
 
 import wave
 from pathlib import Path
@@ -27,6 +28,44 @@ def write_wav(path: Path, seconds: float, rate: int = 8000, seed: int = 0) -> Pa
         w.setframerate(rate)
         w.writeframes(frames.tobytes())
     return path
+
+
+def write_tone(path: Path, seconds: float, snr_db: float, freq: float = 440.0, rate: int = 8000, seed: int = 0) -> Path:
+    """A mono 16-bit WAV of ``round(seconds * rate)`` frames: a sine tone plus white noise whose power ratio is
+    ``snr_db`` (decibels), scaled to a peak of 0.8 of full scale."""
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * rate))
+    tone = np.sin(2 * np.pi * freq * np.arange(n) / rate)
+    noise = rng.standard_normal(n)
+    noise *= np.sqrt(np.mean(tone**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
+    signal = tone + noise
+    frames = np.round(signal / np.abs(signal).max() * 0.8 * 32767).astype("<i2")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames.tobytes())
+    return path
+
+
+def audio_samples(folder: Path, n: int = 30, seed: int = 17):
+    """``n`` samples with 0, 1 or 2 WAV files each (0.5 to 4.5 s, tone-to-noise -5 to 20 dB, one 30 s clip); each
+    sample's ``snr_db`` lists the ratios its files were made with."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for i in range(n):
+        paths, snrs = [], []
+        for j in range(i % 3):
+            seconds, snr, freq = float(rng.uniform(0.5, 4.5)), float(rng.uniform(-5, 20)), float(rng.uniform(200, 1000))
+            if i == 13 and j == 0:
+                seconds = 30.0  # one long clip: beyond mean + 3 std of the durations
+            paths.append(
+                str(write_tone(folder / f"aud_{i}_{j}.wav", seconds, snr, freq, seed=seed * 1000 + i * 10 + j))
+            )
+            snrs.append(snr)
+        samples.append({"text": f"sample {i}", "audios": paths, "snr_db": snrs})
+    return samples
 
 
 def image_samples(folder: Path, n: int = 60, seed: int = 3):

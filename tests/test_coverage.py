@@ -75,23 +75,59 @@ def test_statistics_pass_skips_a_filter_that_needs_a_model():
 def test_missing_packages_fail_with_one_line_naming_the_extra(monkeypatch):
     from data_juicer_hpo.ops import coverage
 
-    process = [{"video_duration_filter": {}}, {"audio_duration_filter": {}}, {"text_length_filter": {}}]
-    monkeypatch.setattr(coverage, "_installed", lambda module: module not in ("av", "librosa"))
-    problems = coverage.missing_package_problems(process)
-    assert problems[0] == (
+    process = [
+        {"video_duration_filter": {}},
+        {"audio_duration_filter": {}},
+        {"text_length_filter": {}},
+        {"audio_nmf_snr_filter": {}},
+        {"image_subplot_filter": {}},
+    ]
+    monkeypatch.setattr(coverage, "_installed", lambda module: module not in {"av", "librosa", "cv2"})
+    assert coverage.missing_package_problems(process) == [
         "process[0].video_duration_filter: needs the package 'av', which is not installed: "
-        "pip install data-juicer-hpo[multimodal]"
-    )
-    assert problems[1].startswith("process[1].audio_duration_filter: needs the package 'librosa'")
-    assert "pip install librosa (not part of data-juicer-hpo[multimodal])" in problems[1]
-    assert len(problems) == 2
+        "pip install data-juicer-hpo[multimodal]",
+        "process[1].audio_duration_filter: needs the package 'librosa', which is not installed: "
+        "pip install data-juicer-hpo[audio]",
+        "process[3].audio_nmf_snr_filter: needs the package 'librosa', which is not installed: "
+        "pip install data-juicer-hpo[audio]",
+        "process[4].image_subplot_filter: needs the package 'cv2', which is not installed: "
+        "pip install opencv-contrib-python (not part of an extra of data-juicer-hpo)",
+    ]
+    # Data-Juicer's own pins (samplerate==0.1.0, torchcodec==0.7) never reach the hint: the extra's tested versions do
+    monkeypatch.setattr(coverage, "_installed", lambda module: module not in {"samplerate", "torchcodec", "torch"})
+    assert coverage.missing_package_problems(process[3:4]) == [
+        "process[0].audio_nmf_snr_filter: needs the packages 'samplerate', 'torchcodec', 'torch', which are not "
+        "installed: pip install data-juicer-hpo[audio]"
+    ]
+
+
+def test_torch_is_the_audio_extras_only_beside_torchcodec():
+    from data_juicer_hpo.ops.coverage import EXTRAS, extra_of
+
+    assert extra_of("torch", {"torchcodec": "torchcodec", "torch": "torch"}) == "audio"
+    assert extra_of("torch", {"torch": "torch"}) is None  # a model filter's torch is not the extra's
+    assert extra_of("av", {"av": "av"}) == "multimodal"
+    assert set(EXTRAS["audio"]) == {"torch", "torchcodec", "librosa", "resampy", "samplerate"}
+
+
+def test_the_extras_install_what_the_table_says():
+    """setup.cfg's extras hold a requirement for every module the coverage table attributes to them."""
+    import configparser
+
+    from data_juicer_hpo.ops.coverage import EXTRAS
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    for extra, modules in EXTRAS.items():
+        declared = {line.split("==")[0].split(">=")[0].strip() for line in cfg["options.extras_require"][extra].split()}
+        assert declared == set(modules), extra
 
 
 def test_a_recipe_needing_a_missing_package_exits_with_one_line(tmp_path, dj_process):
-    from data_juicer_hpo.ops.coverage import _installed
+    from data_juicer_hpo.ops.coverage import EXTRAS, _installed
 
-    if _installed("librosa"):
-        pytest.skip("librosa is installed here")
+    if all(_installed(m) for m in EXTRAS["audio"]):
+        pytest.skip("the audio extra is installed here")
     data = tmp_path / "d.jsonl"
     data.write_text('{"text": "a", "audios": []}\n{"text": "b", "audios": []}\n')
     recipe = write_yaml(
@@ -105,7 +141,9 @@ def test_a_recipe_needing_a_missing_package_exits_with_one_line(tmp_path, dj_pro
     )
     res = dj_process("--config", recipe)
     assert res.returncode == 1
-    assert "error: process[0].audio_duration_filter: needs the package 'librosa', which is not installed" in res.stderr
+    (line,) = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: process[0].audio_duration_filter: needs the package")
+    assert line.endswith("not installed: pip install data-juicer-hpo[audio]"), line
     assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()
 
 
@@ -130,6 +168,19 @@ RECIPE = [
     {"video_aspect_ratio_filter": {"any_or_all": "all"}},
     {"video_resolution_filter": {}},
 ]
+
+
+# tuned, and run end to end by tests/test_audio_e2e.py in the `audio` extra's own venv (make test-audio)
+AUDIO_FILTERS = {"audio_duration_filter", "audio_nmf_snr_filter"}
+
+
+def test_the_audio_extras_tuned_filters_have_their_own_end_to_end_tests():
+    from data_juicer_hpo.ops.coverage import coverage
+
+    audio = {row.name for row in coverage() if row.status == "tuned" and "the `audio` extra" in row.note}
+    assert audio == AUDIO_FILTERS
+    source = (ROOT / "tests" / "test_audio_e2e.py").read_text(encoding="utf-8")
+    assert all(f'"{name}"' in source for name in AUDIO_FILTERS)
 
 
 def _runnable_tuned():
@@ -203,7 +254,8 @@ def test_every_tuned_filter_end_to_end(tmp_path, dj_process):
     from data_juicer.ops import OPERATORS
     from data_juicer.utils.mm_utils import size_to_bytes
 
-    assert {next(iter(e)) for e in RECIPE} == _runnable_tuned()  # a new tuned filter needs a row here
+    # a new tuned filter needs a row here
+    assert {next(iter(e)) for e in RECIPE} == _runnable_tuned() - AUDIO_FILTERS
     samples = _samples(tmp_path / "media")
     data = tmp_path / "d.jsonl"
     import json

@@ -6,12 +6,19 @@ missing: for ``ray`` when ``data_juicer.core`` is imported, and for ``torch`` af
 fresh machine). Our runs must be fast and offline, so the installer is replaced by a clear ``ImportError`` naming
 the package, and ``free_models`` skips the CUDA cache when torch is not installed (text recipes need no torch).
 Recipes without ``auto_hpo`` keep Data-Juicer's own behaviour: this hook is installed only when a mode runs.
+
+Data-Juicer's ``LazyLoader.check_packages`` decides whether a package is installed by importing the whole spec
+(``importlib.import_module("samplerate==0.1.0")``), which never succeeds for a pinned or hyphenated spec, so
+``audio_nmf_snr_filter`` (``samplerate==0.1.0``, ``torchcodec==0.7``) would reinstall, and downgrade, both every time
+it is built. The guard takes such a spec as satisfied when its module imports, and logs the versions.
 """
 
+import importlib.metadata
 import importlib.util
+import re
 from typing import Optional
 
-__all__ = ["RuntimeInstallBlocked", "check", "install", "uninstall"]
+__all__ = ["RuntimeInstallBlocked", "spec_module", "check", "install", "uninstall"]
 
 NAME = "install guard"
 _saved = {}
@@ -21,15 +28,46 @@ class RuntimeInstallBlocked(ImportError):
     """A module is missing and Data-Juicer tried to install it while running."""
 
 
+def spec_module(package_spec: str) -> Optional[str]:
+    """The module a pip spec such as ``samplerate==0.1.0`` or ``spacy-pkuseg`` names, or None for a URL."""
+    if "/" in package_spec:
+        return None
+    name = re.split(r"[=<>!~@\[;\s]", package_spec.strip(), maxsplit=1)[0]
+    return name.replace("-", "_") or None
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _blocked_install(cls, package_spec, pip_args=None):
+    module = spec_module(str(package_spec))
+    if module and _installed(module):
+        from loguru import logger
+
+        logger.info(
+            f"data-juicer-hpo: [{package_spec}] asked for; its module [{module}] is installed "
+            f"(version [{_version(module)}]), so nothing is installed at run time"
+        )
+        return True
     raise RuntimeInstallBlocked(
         f"data-juicer-hpo: package {package_spec!r} is not installed and installing packages at run time is disabled;"
         f" install it before the run: pip install {package_spec}"
     )
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _torch_installed() -> bool:
-    return importlib.util.find_spec("torch") is not None
+    return _installed("torch")
 
 
 def check() -> Optional[str]:

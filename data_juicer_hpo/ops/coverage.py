@@ -21,8 +21,11 @@ import textwrap
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
+from ..hooks.install_guard import spec_module
+
 __all__ = [
-    "EXTRA",
+    "EXTRAS",
+    "extra_of",
     "Coverage",
     "stats_filters",
     "model_need",
@@ -33,15 +36,27 @@ __all__ = [
     "markdown_table",
 ]
 
-EXTRA = "multimodal"
-# modules the ``multimodal`` extra installs (setup.cfg), by import name
-EXTRA_MODULES = {"av": "av==13.1.0"}
+# the extras of setup.cfg that bring what Data-Juicer's media filters need, by import name
+EXTRAS = {"multimodal": ("av",), "audio": ("torchcodec", "torch", "librosa", "resampy", "samplerate")}
+EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}
+# what an extra needs beside its packages, and where its filters are tested, for the table
+_EXTRA_NOTE = {"audio": " and FFmpeg's shared libraries (tested by `make test-audio`, in its own venv)"}
+# a module an extra brings only as another's requirement: torch comes with torchcodec, and model filters need a torch
+# of their own choosing
+_COMPANION_OF = {"torch": "torchcodec"}
 _LAZY = re.compile(r"LazyLoader\(\s*[\"']([\w.]+)[\"'](?:\s*,\s*(?:globals\(\)\s*,\s*)?[\"']([\w.=<>-]+)[\"'])?")
+# ``LazyLoader.check_packages(["resampy", "samplerate==0.1.0"])``: pip specs Data-Juicer installs when it builds the op
+_CHECKED = re.compile(r"LazyLoader\.check_packages\(\s*\[([^\]]*)\]")
+_QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
 # how Data-Juicer reads media (``data_juicer/utils/mm_utils.py``): images with Pillow (a requirement of Data-Juicer),
 # videos with PyAV, audio through ``datasets.Audio``, which decodes with torchcodec (and so torch)
 # model weights an op loads itself, outside prepare_model (torchvision's RAFT, easyocr, Hugging Face)
 _WEIGHTS = re.compile(r"weights=\w[\w.]*\.DEFAULT|easyocr\.Reader\(|\.from_pretrained\(|ptlflow\.get_model\(")
-_READERS = (("load_video", "av", "av"), ("create_video_reader", "av", "av"), ("load_audio", "torchcodec", "torchcodec"))
+_READERS = (
+    ("load_video", ("av",)),
+    ("create_video_reader", ("av",)),
+    ("load_audio", ("torchcodec", "torch")),
+)
 
 
 @dataclass(frozen=True)
@@ -137,10 +152,24 @@ def needed_packages(cls) -> Dict[str, str]:
     except (OSError, TypeError, KeyError):
         return {}
     out = {m.group(1).split(".")[0]: (m.group(2) or m.group(1).split(".")[0]) for m in _LAZY.finditer(source)}
-    for function, module, pip in _READERS:
+    for listed in _CHECKED.finditer(source):
+        for spec in _QUOTED.findall(listed.group(1)):
+            module = spec_module(spec)
+            if module:
+                out.setdefault(module, spec)
+    for function, modules in _READERS:
         if re.search(rf"\b{function}\b", source):
-            out.setdefault(module, pip)
+            for module in modules:
+                out.setdefault(module, module)
     return out
+
+
+def extra_of(module: str, modules) -> Optional[str]:
+    """The extra of setup.cfg that installs ``module`` for an op needing ``modules``, or None."""
+    companion = _COMPANION_OF.get(module)
+    if companion is not None and companion not in modules:
+        return None
+    return EXTRA_OF.get(module)
 
 
 def _installed(module: str) -> bool:
@@ -150,10 +179,13 @@ def _installed(module: str) -> bool:
         return False
 
 
-def _install_hint(module: str, pip: str) -> str:
-    if module in EXTRA_MODULES:
-        return f"pip install data-juicer-hpo[{EXTRA}]"
-    return f"pip install {pip} (not part of data-juicer-hpo[{EXTRA}])"
+def _install_hint(missing: Dict[str, str], modules) -> str:
+    extras = sorted({extra_of(m, modules) for m in missing} - {None})
+    others = [pip for m, pip in missing.items() if extra_of(m, modules) is None]
+    hints = [f"pip install data-juicer-hpo[{extra}]" for extra in extras]
+    if others:
+        hints.append(f"pip install {' '.join(others)} (not part of an extra of data-juicer-hpo)")
+    return " and ".join(hints)
 
 
 def missing_package_problems(process) -> List[str]:
@@ -164,12 +196,12 @@ def missing_package_problems(process) -> List[str]:
         name = next(iter(entry)) if isinstance(entry, dict) and entry else None
         if name not in filters or class_model_use(filters[name]) == "always":
             continue
-        for module, pip in needed_packages(filters[name]).items():
-            if not _installed(module):
-                problems.append(
-                    f"process[{index}].{name}: needs the package {module!r}, which is not installed: "
-                    f"{_install_hint(module, pip)}"
-                )
+        needed = needed_packages(filters[name])
+        missing = {module: pip for module, pip in needed.items() if not _installed(module)}
+        if missing:
+            quoted = ", ".join(repr(m) for m in missing)
+            what = f"the package {quoted}, which is" if len(missing) == 1 else f"the packages {quoted}, which are"
+            problems.append(f"process[{index}].{name}: needs {what} not installed: {_install_hint(missing, needed)}")
     return problems
 
 
@@ -182,8 +214,10 @@ def coverage() -> List[Coverage]:
         args = tuple(t.arg for pair in threshold_pairs(cls) for t in pair.args)
         model = class_model_use(cls)
         packages = needed_packages(cls)
-        extra = [m for m in packages if m in EXTRA_MODULES]
-        other = [m for m in packages if m not in EXTRA_MODULES and m != "torch" or (m == "torch" and not model)]
+        in_extras = {}
+        for module in packages:
+            in_extras.setdefault(extra_of(module, packages), []).append(module)
+        other = [m for m in in_extras.pop(None, []) if m != "torch" or not model]
         notes = []
         if not args:
             status = "no threshold"
@@ -199,10 +233,10 @@ def coverage() -> List[Coverage]:
             notes.append(
                 "Data-Juicer fetches its word list when it builds the op, before the plugin runs; once present, tuned"
             )
-        if extra:
-            notes.append(f"needs {', '.join(extra)}: the `{EXTRA}` extra")
+        for extra, modules in sorted(in_extras.items()):
+            notes.append(f"needs {', '.join(modules)}: the `{extra}` extra{_EXTRA_NOTE.get(extra, '')}")
         if other and status == "tuned":
-            notes.append(f"needs {', '.join(other)}, not in the `{EXTRA}` extra")
+            notes.append(f"needs {', '.join(other)}, not in an extra")
         rows.append(Coverage(name, args, status, "; ".join(notes)))
     return rows
 

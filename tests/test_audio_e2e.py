@@ -1,0 +1,196 @@
+"""3sigma and sweeps on Data-Juicer's audio filters, end to end: the real dj-process on WAV files the test makes
+(tests/media.py), checked against durations from the files' frame counts (the standard library's ``wave``), SNRs
+recomputed from samples decoded here, numpy's k-sigma, and the filters' own keep decisions.
+
+These filters need the ``audio`` extra (torch, torchcodec, librosa, ...) and FFmpeg's shared libraries, which the
+main venv leaves out: ``make test-audio`` runs this file in ``.venv-audio`` with ``DJ_HPO_AUDIO_REQUIRED=1``, so
+there a missing piece fails instead of skipping.
+"""
+
+import csv
+import functools
+import importlib.util
+import json
+import math
+import os
+import wave
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import read_jsonl, write_yaml
+from media import audio_samples
+
+pytestmark = pytest.mark.e2e
+
+STATS = "__dj__stats__"
+MODULES = ("librosa", "resampy", "samplerate", "torchcodec", "torch")
+
+
+@functools.lru_cache(maxsize=None)
+def _unusable():
+    missing = [m for m in MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"not installed: {', '.join(missing)} (pip install data-juicer-hpo[audio])"
+    try:
+        import torchcodec.decoders  # noqa: F401  (loads FFmpeg's shared libraries)
+    except Exception as exc:  # noqa: BLE001  (torchcodec raises RuntimeError when no FFmpeg loads)
+        return f"torchcodec cannot load FFmpeg: {str(exc).splitlines()[0]}"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _audio_extra():
+    problem = _unusable()
+    if problem:
+        (pytest.fail if os.environ.get("DJ_HPO_AUDIO_REQUIRED") else pytest.skip)(problem)
+
+
+def _pcm(path):
+    """Frames and rate read with the standard library; samples scaled as FFmpeg converts s16 to float."""
+    with wave.open(path, "rb") as w:
+        rate, frames = w.getframerate(), w.readframes(w.getnframes())
+    return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, rate
+
+
+def _write_samples(path, samples):
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    return path
+
+
+def _recipe(tmp_path, data, process, **auto_hpo):
+    return write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "project_name": "audio",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "np": 1,
+            "process": process,
+            "auto_hpo": auto_hpo,
+        },
+    )
+
+
+def _k_sigma(items, k=3.0):
+    arr = np.asarray(items, dtype=float)
+    return float(arr.mean() - k * arr.std(ddof=1)), float(arr.mean() + k * arr.std(ddof=1))
+
+
+def _keep_items(samples, item_ok, any_):
+    """Data-Juicer's rule for list-valued filters: a sample without audio is kept, else any/all of its items."""
+    out = []
+    for s in samples:
+        oks = [item_ok(p) for p in s["audios"]]
+        out.append(True if not oks else (any(oks) if any_ else all(oks)))
+    return np.asarray(out)
+
+
+def _filter_keeps(name, args, samples):
+    """The filter's own decision per sample: the op built with ``args`` computes its statistic and decides."""
+    from data_juicer.ops import OPERATORS
+
+    op = OPERATORS.modules[name](**args)
+    out = []
+    for sample in samples:
+        row = dict(sample, **{STATS: {}})
+        out.append(bool(op.process_single(op.compute_stats_single(row))))
+    return np.asarray(out)
+
+
+def test_3sigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process):
+    from data_juicer.ops.filter.audio_nmf_snr_filter import compute_nmf_snr
+
+    samples = audio_samples(tmp_path / "media")
+    data = _write_samples(tmp_path / "d.jsonl", samples)
+    refined_path = tmp_path / "refined.yaml"
+    process = [
+        {"audio_duration_filter": {"any_or_all": "any"}},
+        {"audio_nmf_snr_filter": {"any_or_all": "all"}},
+    ]
+    res = dj_process("--config", _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(refined_path)))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "[samplerate==0.1.0] asked for" in res.stderr  # Data-Juicer's pins: nothing installed at run time
+
+    paths = [p for s in samples for p in s["audios"]]
+    pcm = {p: _pcm(p) for p in paths}
+    durations = {p: len(x) / rate for p, (x, rate) in pcm.items()}
+    # the filter's statistic on samples decoded here: Data-Juicer's own NMF formula, our decoding and pooling
+    snrs = {p: float(compute_nmf_snr(x)) for p, (x, _) in pcm.items()}
+    true_db = {p: db for s in samples for p, db in zip(s["audios"], s["snr_db"])}
+    low_true = [snrs[p] for p in paths if true_db[p] < 5]
+    high_true = [snrs[p] for p in paths if true_db[p] > 10]
+    assert np.median(high_true) > np.median(low_true) + 5  # the statistic measures what the files were made with
+
+    d_lo, d_hi = _k_sigma(list(durations.values()))
+    s_lo, s_hi = _k_sigma(list(snrs.values()))
+    dur, snr = (next(iter(entry.values())) for entry in yaml.safe_load(refined_path.read_text())["process"])
+    # int arguments over a fractional statistic: rounded outward, the low side clamped at 0
+    assert (dur["min_duration"], dur["max_duration"]) == (math.floor(max(d_lo, 0.0)), math.ceil(d_hi))
+    assert type(dur["min_duration"]) is int and type(dur["max_duration"]) is int
+    assert snr["min_snr"] == pytest.approx(s_lo, rel=1e-6) and snr["max_snr"] == pytest.approx(s_hi, rel=1e-6)
+    assert f"audio_duration_filter.max_duration: {9223372036854775807} -> {math.ceil(d_hi)}" in res.stderr
+
+    keep = _keep_items(samples, lambda p: dur["min_duration"] <= durations[p] <= dur["max_duration"], any_=True)
+    keep &= _keep_items(samples, lambda p: snr["min_snr"] <= snrs[p] <= snr["max_snr"], any_=False)
+    own = _filter_keeps("audio_duration_filter", dur, samples) & _filter_keeps("audio_nmf_snr_filter", snr, samples)
+    assert keep.tolist() == own.tolist()
+    kept = read_jsonl(tmp_path / "out" / "kept.jsonl")
+    assert [row["text"] for row in kept] == [s["text"] for s, k in zip(samples, keep) if k]
+    assert 0 < len(kept) < len(samples) and not keep[13]  # the 30 s clip is cut
+    exported = read_jsonl(tmp_path / "out" / "kept_stats.jsonl")
+    for row, sample in zip(exported, (s for s, k in zip(samples, keep) if k)):
+        assert row[STATS]["audio_duration"] == pytest.approx([durations[p] for p in sample["audios"]], rel=1e-12)
+        assert row[STATS]["audio_nmf_snr"] == pytest.approx([snrs[p] for p in sample["audios"]], rel=1e-6)
+
+    # the refined recipe runs with plain dj-process (the guard on, as in every test) and keeps the same samples
+    body = yaml.safe_load(refined_path.read_text())
+    body["export_path"] = str(tmp_path / "plain" / "kept.jsonl")
+    res = dj_process("--config", write_yaml(tmp_path / "plain.yaml", body))
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert read_jsonl(tmp_path / "plain" / "kept.jsonl") == kept
+
+
+def test_sweep_over_min_duration_matches_the_filters_own_decisions(tmp_path, dj_process):
+    samples = audio_samples(tmp_path / "media", n=24, seed=5)
+    data = _write_samples(tmp_path / "d.jsonl", samples)
+    values = [0, 1, 2, 3, 4]
+    sweep = {
+        "method": "grid",
+        "metric": {"name": "retention", "goal": "minimize"},
+        "parameters": {"audio_duration_filter.min_duration": {"values": values}},
+    }
+    process = [{"audio_duration_filter": {"any_or_all": "all"}}]
+    recipe = _recipe(
+        tmp_path,
+        data,
+        process,
+        mode="wandb",
+        hpo_config=str(write_yaml(tmp_path / "sweep.yaml", sweep)),
+        output_dir=str(tmp_path / "hpo"),
+    )
+    res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled"})
+    assert res.returncode == 0, res.stderr[-3000:]
+
+    durations = {p: len(x) / rate for s in samples for p in s["audios"] for x, rate in [_pcm(p)]}
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(row["audio_duration_filter.min_duration"]) for row in rows) == values
+    retention = {}
+    for row in rows:
+        v = int(row["audio_duration_filter.min_duration"])
+        keep = _keep_items(samples, lambda p: durations[p] >= v, any_=False)
+        own = _filter_keeps("audio_duration_filter", {"min_duration": v, "any_or_all": "all"}, samples)
+        assert keep.tolist() == own.tolist(), v
+        assert float(row["retention"]) == pytest.approx(keep.mean()), row
+        retention[v] = keep.mean()
+    assert len(set(retention.values())) >= 3  # the sweep moves the kept set
+
+    best = yaml.safe_load((tmp_path / "hpo" / "best_recipe.yaml").read_text())
+    v_best = best["process"][0]["audio_duration_filter"]["min_duration"]
+    assert retention[v_best] == min(retention.values())
+    keep = _keep_items(samples, lambda p: durations[p] >= v_best, any_=False)
+    assert [r["text"] for r in read_jsonl(tmp_path / "out" / "kept.jsonl")] == [
+        s["text"] for s, k in zip(samples, keep) if k
+    ]
