@@ -88,10 +88,20 @@ def _keep_items(samples, item_ok, any_):
 
 
 def _filter_keeps(name, args, samples):
-    """The filter's own decision per sample: the op built with ``args`` computes its statistic and decides."""
+    """The filter's own decision per sample: the op built with ``args`` computes its statistic and decides. Built
+    under the plugin's install guard: Data-Juicer would otherwise reinstall audio_nmf_snr_filter's pinned packages
+    (``torchcodec==0.7``) into this venv."""
     from data_juicer.ops import OPERATORS
 
-    op = OPERATORS.modules[name](**args)
+    from data_juicer_hpo.hooks import install_guard
+
+    was_installed = install_guard.is_installed()
+    install_guard.install()
+    try:
+        op = OPERATORS.modules[name](**args)
+    finally:
+        if not was_installed:
+            install_guard.uninstall()
     out = []
     for sample in samples:
         row = dict(sample, **{STATS: {}})
@@ -194,3 +204,43 @@ def test_sweep_over_min_duration_matches_the_filters_own_decisions(tmp_path, dj_
     assert [r["text"] for r in read_jsonl(tmp_path / "out" / "kept.jsonl")] == [
         s["text"] for s, k in zip(samples, keep) if k
     ]
+
+
+def _ffmpeg_files():
+    """The real files of the FFmpeg libraries the dynamic loader finds (``ldconfig -p``)."""
+    import subprocess
+
+    listing = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    names = ("libavutil.so.", "libavcodec.so.", "libavformat.so.", "libavdevice.so.", "libavfilter.so.")
+    return sorted(
+        {
+            os.path.realpath(line.split("=>")[-1].strip())
+            for line in listing.splitlines()
+            if any(n in line for n in names)
+        }
+    )
+
+
+def test_a_machine_without_ffmpeg_fails_with_one_line(tmp_path):
+    """FFmpeg's libraries hidden in a private mount namespace (each bound over by /dev/null): torchcodec is
+    installed but cannot load, and the run stops before any work with one line saying what to install."""
+    import shutil
+
+    from conftest import BIN, run
+
+    if os.geteuid() != 0 or not shutil.which("unshare") or not _ffmpeg_files():
+        pytest.skip("needs root, unshare and FFmpeg's libraries to hide")
+    samples = audio_samples(tmp_path / "media", n=6)
+    data = _write_samples(tmp_path / "d.jsonl", samples)
+    recipe = _recipe(tmp_path, data, [{"audio_duration_filter": {}}], mode="3sigma")
+    hide = " && ".join(f"mount --bind /dev/null {path}" for path in _ffmpeg_files())
+    cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", f'{hide} && exec "$@"', "sh"]
+    res = run([*cmd, str(BIN / "dj-process"), "--config", str(recipe)], cwd=tmp_path)
+    assert res.returncode == 1, res.stderr[-3000:]
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: process[0].audio_duration_filter: torchcodec cannot load FFmpeg's shared libraries: install FFmpeg 4 "
+        "to 8 (Debian 12: apt-get install libavcodec59 libavformat59 libavutil57 libswresample4 libswscale6 "
+        "libavdevice59 libavfilter8)"
+    ], res.stderr[-3000:]
+    assert "Traceback" not in res.stderr and not (tmp_path / "out").exists()

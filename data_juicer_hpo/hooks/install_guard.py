@@ -18,7 +18,7 @@ import importlib.util
 import re
 from typing import Optional
 
-__all__ = ["RuntimeInstallBlocked", "spec_module", "check", "install", "uninstall"]
+__all__ = ["RuntimeInstallBlocked", "spec_module", "check", "is_installed", "install", "uninstall"]
 
 NAME = "install guard"
 _saved = {}
@@ -81,6 +81,10 @@ def check() -> Optional[str]:
         or expect(model_utils, "free_models", "data_juicer.utils.model_utils.free_models")
         or expect(base_op, "free_models", "data_juicer.ops.base_op.free_models")
     )
+
+
+def is_installed() -> bool:
+    return bool(_saved)
 
 
 def install() -> None:

@@ -7,8 +7,9 @@ arguments of each op's signature (:mod:`.thresholds`), whether its ``__init__`` 
 
 At run time the same facts decide: an op instance that holds a prepared model (:func:`model_need`) is not computed
 by the plugin's statistics pass, so the plugin never triggers a model download; its thresholds stay as the recipe
-gives them, with the reason logged. A recipe whose op needs a package that is not installed fails up front with one
-line naming it (:func:`missing_package_problems`).
+gives them, with the reason logged. A recipe whose op needs a package that is not installed, or a system library
+such a package loads (FFmpeg's, for torchcodec), fails up front with one line naming it and the extra that brings it
+(:func:`missing_package_problems`).
 """
 
 import ast
@@ -179,6 +180,29 @@ def _installed(module: str) -> bool:
         return False
 
 
+# modules whose import loads system libraries, by what their import needs
+_LOADS = {
+    "torchcodec": (
+        "torchcodec.decoders",
+        "cannot load FFmpeg's shared libraries: install FFmpeg 4 to 8 (Debian 12: apt-get install libavcodec59 "
+        "libavformat59 libavutil57 libswresample4 libswscale6 libavdevice59 libavfilter8)",
+    )
+}
+
+
+@functools.lru_cache(maxsize=None)
+def _load_problem(module: str) -> Optional[str]:
+    """Why an installed ``module`` cannot be imported for its system libraries, or None."""
+    if module not in _LOADS:
+        return None
+    target, why = _LOADS[module]
+    try:
+        importlib.import_module(target)
+    except Exception:  # noqa: BLE001  (torchcodec raises RuntimeError, with every FFmpeg it tried, when none loads)
+        return f"{module} {why}"
+    return None
+
+
 def _install_hint(missing: Dict[str, str], modules) -> str:
     extras = sorted({extra_of(m, modules) for m in missing} - {None})
     others = [pip for m, pip in missing.items() if extra_of(m, modules) is None]
@@ -202,6 +226,9 @@ def missing_package_problems(process) -> List[str]:
             quoted = ", ".join(repr(m) for m in missing)
             what = f"the package {quoted}, which is" if len(missing) == 1 else f"the packages {quoted}, which are"
             problems.append(f"process[{index}].{name}: needs {what} not installed: {_install_hint(missing, needed)}")
+            continue
+        loads = [_load_problem(module) for module in needed]
+        problems.extend(f"process[{index}].{name}: {problem}" for problem in loads if problem)
     return problems
 
 
