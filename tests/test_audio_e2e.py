@@ -109,7 +109,8 @@ def _filter_keeps(name, args, samples):
     return np.asarray(out)
 
 
-def test_3sigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process):
+@pytest.mark.parametrize("k", [3.0, 2.0])  # at k=2 the SNR bounds cut too (two NMF estimates near -20 dB)
+def test_ksigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process, k):
     from data_juicer.ops.filter.audio_nmf_snr_filter import compute_nmf_snr
 
     samples = audio_samples(tmp_path / "media")
@@ -119,7 +120,8 @@ def test_3sigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process):
         {"audio_duration_filter": {"any_or_all": "any"}},
         {"audio_nmf_snr_filter": {"any_or_all": "all"}},
     ]
-    res = dj_process("--config", _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(refined_path)))
+    recipe = _recipe(tmp_path, data, process, mode="3sigma", k=k, path_3sigma_recipe=str(refined_path))
+    res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "[samplerate==0.1.0] asked for" in res.stderr  # Data-Juicer's pins: nothing installed at run time
 
@@ -133,19 +135,23 @@ def test_3sigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process):
     high_true = [snrs[p] for p in paths if true_db[p] > 10]
     assert np.median(high_true) > np.median(low_true) + 5  # the statistic measures what the files were made with
 
-    d_lo, d_hi = _k_sigma(list(durations.values()))
-    s_lo, s_hi = _k_sigma(list(snrs.values()))
+    d_lo, d_hi = _k_sigma(list(durations.values()), k)
+    s_lo, s_hi = _k_sigma(list(snrs.values()), k)
     dur, snr = (next(iter(entry.values())) for entry in yaml.safe_load(refined_path.read_text())["process"])
     # int arguments over a fractional statistic: rounded outward, the low side clamped at 0
     assert (dur["min_duration"], dur["max_duration"]) == (math.floor(max(d_lo, 0.0)), math.ceil(d_hi))
     assert type(dur["min_duration"]) is int and type(dur["max_duration"]) is int
     assert snr["min_snr"] == pytest.approx(s_lo, rel=1e-6) and snr["max_snr"] == pytest.approx(s_hi, rel=1e-6)
-    assert f"audio_duration_filter.max_duration: {9223372036854775807} -> {math.ceil(d_hi)}" in res.stderr
+    assert f"audio_duration_filter.max_duration: 9.22e+18 -> {math.ceil(d_hi)}" in res.stderr
 
     keep = _keep_items(samples, lambda p: dur["min_duration"] <= durations[p] <= dur["max_duration"], any_=True)
     keep &= _keep_items(samples, lambda p: snr["min_snr"] <= snrs[p] <= snr["max_snr"], any_=False)
-    own = _filter_keeps("audio_duration_filter", dur, samples) & _filter_keeps("audio_nmf_snr_filter", snr, samples)
+    own_snr = _filter_keeps("audio_nmf_snr_filter", snr, samples)
+    own = _filter_keeps("audio_duration_filter", dur, samples) & own_snr
     assert keep.tolist() == own.tolist()
+    removed = int((~own_snr).sum())
+    assert f"audio_nmf_snr_filter (#1) bounds remove [{removed}] of [{len(samples)}]" in res.stderr
+    assert removed > 0 if k == 2.0 else removed == 0
     kept = read_jsonl(tmp_path / "out" / "kept.jsonl")
     assert [row["text"] for row in kept] == [s["text"] for s, k in zip(samples, keep) if k]
     assert 0 < len(kept) < len(samples) and not keep[13]  # the 30 s clip is cut
@@ -154,6 +160,8 @@ def test_3sigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process):
         assert row[STATS]["audio_duration"] == pytest.approx([durations[p] for p in sample["audios"]], rel=1e-12)
         assert row[STATS]["audio_nmf_snr"] == pytest.approx([snrs[p] for p in sample["audios"]], rel=1e-6)
 
+    if k != 3.0:
+        return
     # the refined recipe runs with plain dj-process (the guard on, as in every test) and keeps the same samples
     body = yaml.safe_load(refined_path.read_text())
     body["export_path"] = str(tmp_path / "plain" / "kept.jsonl")
