@@ -9,8 +9,8 @@ LOWEST_DJ := 1.6.0
 LOWEST_VENV := .venv-dj160
 LOWEST_TESTS := tests/test_three_sigma_e2e.py tests/test_sweep_mode_e2e.py tests/test_dj_boundary.py
 
-# the audio filters' end-to-end tests, in their own venv: the `audio` extra brings torch (CPU build), which changes
-# Data-Juicer's behaviour and slows every other test, so it stays out of .venv. torchcodec needs FFmpeg's shared
+# the audio filters' end-to-end tests, in their own venv: the `audio` extra brings torch (CPU build), which
+# Data-Juicer then imports in every process (CUDA checks, free_models after every op), so it stays out of .venv. torchcodec needs FFmpeg's shared
 # libraries (4 to 8): .ci/run installs Debian's when they are missing.
 AUDIO_VENV := .venv-audio
 AUDIO_TESTS := tests/test_audio_e2e.py tests/test_guard_and_hooks.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
@@ -57,7 +57,8 @@ $(AUDIO_VENV)/.installed: setup.cfg pyproject.toml
 	$(AUDIO_VENV)/bin/python -m pip install --quiet -e '.[test,audio]'
 	touch $@
 
-# DJ_HPO_AUDIO_REQUIRED: a missing audio package or FFmpeg library fails these tests instead of skipping them
+# DJ_HPO_AUDIO_REQUIRED: a missing audio package or FFmpeg library fails these tests instead of skipping them.
+# Serial: 5 tests, 47 s; on 2 workers 52 s (each worker imports torch; each test's dj-process forks its own workers)
 test-audio: $(AUDIO_VENV)/.installed
 	DJ_HPO_AUDIO_REQUIRED=1 $(AUDIO_VENV)/bin/python -m pytest -q $(AUDIO_TESTS)
 
