@@ -22,7 +22,8 @@ import yaml
 from conftest import read_jsonl, write_yaml
 from media import audio_samples
 
-pytestmark = pytest.mark.e2e
+# Data-Juicer's NMF stops at its nmf_iter_num (500) on purpose; scikit-learn warns about it for every clip
+pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Maximum number of iterations")]
 
 STATS = "__dj__stats__"
 MODULES = ("librosa", "resampy", "samplerate", "torchcodec", "torch")
