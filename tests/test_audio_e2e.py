@@ -154,10 +154,12 @@ def test_ksigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process, k):
     assert f"audio_nmf_snr_filter (#1) bounds remove [{removed}] of [{len(samples)}]" in res.stderr
     assert removed > 0 if k == 2.0 else removed == 0
     kept = read_jsonl(tmp_path / "out" / "kept.jsonl")
-    assert [row["text"] for row in kept] == [s["text"] for s, k in zip(samples, keep) if k]
+    kept_samples = [s for s, kept_it in zip(samples, keep) if kept_it]
+    assert [row["text"] for row in kept] == [s["text"] for s in kept_samples]
     assert 0 < len(kept) < len(samples) and not keep[13]  # the 30 s clip is cut
     exported = read_jsonl(tmp_path / "out" / "kept_stats.jsonl")
-    for row, sample in zip(exported, (s for s, k in zip(samples, keep) if k)):
+    assert len(exported) == len(kept_samples)
+    for row, sample in zip(exported, kept_samples):
         assert row[STATS]["audio_duration"] == pytest.approx([durations[p] for p in sample["audios"]], rel=1e-12)
         assert row[STATS]["audio_nmf_snr"] == pytest.approx([snrs[p] for p in sample["audios"]], rel=1e-6)
 
