@@ -17,8 +17,8 @@ BATCH = 4096
 
 
 class ArrowTexts(Sequence):
-    """``texts[i]``, ``texts[a:b]``, ``texts[index_array]``, ``len`` and iteration over one string column of a
-    Hugging Face (or Data-Juicer) dataset."""
+    """``texts[i]``, ``texts[a:b]``, ``texts[index_array]``, ``take(rows)``, ``len`` and iteration over one string
+    column of a Hugging Face (or Data-Juicer) dataset."""
 
     def __init__(self, dataset, key: str = "text"):
         self.key = key
@@ -46,6 +46,10 @@ class ArrowTexts(Sequence):
         if not 0 <= i < len(self):
             raise IndexError(f"text index {i} out of range for {len(self)} texts")
         return self._strings(slice(i, i + 1))[0]
+
+    def take(self, rows) -> list:
+        """The texts of rows ``rows`` (ints, in that order), read in one take."""
+        return self._strings([int(j) for j in rows])
 
     def __iter__(self) -> Iterator[str]:
         for batch in self.arrow.iter(batch_size=BATCH):  # a bounded batch of Python strings at a time
