@@ -78,9 +78,9 @@ def test_the_statistics_pass_uses_it_and_checks_it_against_the_op(monkeypatch):
     dataset = NestedDataset.from_dict({"text": texts})
     calls = []
 
-    def counted(batch, n):
+    def counted(batch, n, characters=None):
         calls.append(len(batch))
-        return real(batch, n)
+        return real(batch, n, characters)
 
     real = char_repetition.char_rep_ratios
     monkeypatch.setattr(char_repetition, "char_rep_ratios", counted)
@@ -88,6 +88,6 @@ def test_the_statistics_pass_uses_it_and_checks_it_against_the_op(monkeypatch):
     assert calls and sum(calls) == len(texts)
     assert got.tolist() == _op_ratios(texts, 5)
     # values the op disagrees with (on the probes it recomputes) are not used: the op's own are
-    monkeypatch.setattr(char_repetition, "char_rep_ratios", lambda batch, n: np.full(len(batch), 0.5))
+    monkeypatch.setattr(char_repetition, "char_rep_ratios", lambda batch, n, characters=None: np.full(len(batch), 0.5))
     got = compute_columns(dataset, ops, [["char_rep_ratio"]])[0]["char_rep_ratio"]
     assert got.tolist() == _op_ratios(texts, 5)

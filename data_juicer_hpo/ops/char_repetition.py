@@ -16,11 +16,12 @@ The ratio is then the op's: the counts of the ``min(int(sqrt(distinct)), repeate
 number of n-grams (0 for a text shorter than ``rep_len``), the same IEEE division of the same integers.
 """
 
+from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["OP_NAME", "applies", "char_rep_ratios"]
+__all__ = ["OP_NAME", "Characters", "applies", "characters", "char_rep_ratios"]
 
 OP_NAME = "character_repetition_filter"
 _BASE = np.uint64(0x100000001B3)  # odd: multiplying by it is a bijection modulo 2**64
@@ -41,25 +42,44 @@ def _code_points(texts: Sequence[str]) -> np.ndarray:
     return np.frombuffer(joined, dtype=np.uint32)
 
 
-def char_rep_ratios(texts: List[str], n: int) -> Optional[np.ndarray]:
-    """The ``char_rep_ratio`` of every text for ``rep_len`` ``n``, or None when a text is not a string or two
-    different n-grams of one text share a hash (the caller then asks the op)."""
-    if n < 1 or not all(isinstance(t, str) for t in texts):
+@dataclass(frozen=True)
+class Characters:
+    """A batch's characters, ready for every ``rep_len``: each text's length, each character's rank among the
+    batch's distinct characters, and the bits a rank takes."""
+
+    lengths: np.ndarray
+    ranks: np.ndarray  # uint64
+    bits: int
+
+
+def characters(texts: List[str]) -> Optional[Characters]:
+    """The batch's :class:`Characters`, or None when a text is not a string (the caller then asks the op)."""
+    if not all(isinstance(t, str) for t in texts):
         return None
-    if not texts:
-        return np.zeros(0)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     codes = _code_points(texts)
     present = np.bincount(codes) > 0
     bits = max(1, int(np.count_nonzero(present) - 1).bit_length())
-    ranks = (np.cumsum(present) - 1).astype(np.uint64)[codes]  # each character's rank among the batch's
+    return Characters(lengths, (np.cumsum(present) - 1).astype(np.uint64)[codes], bits)
+
+
+def char_rep_ratios(texts: List[str], n: int, batch: Optional[Characters] = None) -> Optional[np.ndarray]:
+    """The ``char_rep_ratio`` of every text for ``rep_len`` ``n`` (``batch``: their :class:`Characters`, when
+    already known), or None when a text is not a string or two different n-grams of one text share a hash (the
+    caller then asks the op)."""
+    batch = characters(texts) if batch is None else batch
+    if n < 1 or batch is None:
+        return None
+    if not len(batch.lengths):
+        return np.zeros(0)
+    lengths, ranks, bits = batch.lengths, batch.ranks, batch.bits
     room = 64 - n * bits  # bits left for the document when an n-gram is packed exactly
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     if room >= 1:  # sub-batches of documents whose number fits in the bits left
-        cuts = list(range(0, len(texts), 1 << min(room, 20))) + [len(texts)]
+        cuts = list(range(0, len(lengths), 1 << min(room, 20))) + [len(lengths)]
     else:  # sub-batches of about SUB_BATCH_CHARS characters: positions and a long enough hash share a key
         marks = np.arange(1, offsets[-1] // SUB_BATCH_CHARS + 1) * SUB_BATCH_CHARS
-        cuts = sorted({0, len(texts), *np.searchsorted(offsets, marks).tolist()})
+        cuts = sorted({0, len(lengths), *np.searchsorted(offsets, marks).tolist()})
     parts = []
     for first, last in zip(cuts[:-1], cuts[1:]):
         piece = ranks[offsets[first] : offsets[last]]

@@ -55,8 +55,9 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
         fields = [k for k in samples.keys() if k != Fields.stats]
         n = len(samples[fields[0]]) if fields else 0
         out = {}
+        shared: dict = {}  # what several instances of one filter share in this batch (the texts' characters)
         for op, op_keys, op_names in zip(ops, keys, names):
-            fast = _fast_statistics(op, samples, fields, n)
+            fast = _fast_statistics(op, samples, fields, n, shared)
             if fast is not None:
                 out.update({name: fast.get(key) for key, name in zip(op_keys, op_names)})
                 continue
@@ -105,17 +106,20 @@ def _op_statistics(op, samples, fields: List[str], n: int) -> List[dict]:
     return batch[Fields.stats]
 
 
-def _fast_statistics(op, samples, fields: List[str], n: int) -> Optional[Dict[str, list]]:
+def _fast_statistics(op, samples, fields: List[str], n: int, shared: dict) -> Optional[Dict[str, list]]:
     """The statistics of ``character_repetition_filter`` computed with numpy (:mod:`.char_repetition`), checked
     against the op itself on two samples of the batch, as stat key -> list of floats (typed alike in every batch,
     so no JSON is needed); None (ask the op) for other filters or on any doubt."""
     from data_juicer.utils.constant import StatsKeys
 
-    from .char_repetition import applies, char_rep_ratios
+    from .char_repetition import applies, char_rep_ratios, characters
 
     if not n or not applies(op) or op.text_key not in samples:
         return None
-    ratios = char_rep_ratios(samples[op.text_key], op.n)
+    key = ("characters", op.text_key)
+    if key not in shared:
+        shared[key] = characters(samples[op.text_key])
+    ratios = char_rep_ratios(samples[op.text_key], op.n, shared[key])
     if ratios is None:
         return None
     values = ratios.tolist()
