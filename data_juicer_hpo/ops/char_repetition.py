@@ -163,6 +163,8 @@ def _hashed_runs(ranks, lengths, valid, n: int, bits: int, count: int):
     member = np.repeat(sizes > 1, sizes)  # the starts whose hash occurs more than once (most occur once)
     high = high[member]
     at = (ordered[member] & low).astype(np.int64)
+    if not at.size:  # every n-gram occurs once
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     docs = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)[:count]
     docs[~valid] = len(lengths)  # a start that runs into the next document: a document of its own, left out
     docs = docs[at]
