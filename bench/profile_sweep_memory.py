@@ -130,6 +130,13 @@ def holdings(evaluator) -> dict:
     return out
 
 
+def _subclasses(cls) -> list:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub] + _subclasses(sub)
+    return found
+
+
 def instrument(sampler: Sampler, found: dict):
     """Wrap the calls that make up a sweep's stages."""
     from data_juicer_hpo import backends, data_access, trial_bundles
@@ -153,15 +160,15 @@ def instrument(sampler: Sampler, found: dict):
     wrap(data_access.LocalData, "texts", "read the texts")
     wrap(trial_bundles.Bundles, "build", "build a bundle (statistics, texts, population)")
     wrap(backends, "run_trials", "trials (incl. objective setup)", after=lambda *a: found.update(ev=a[2]))
-    for cls in list(base._REGISTRY.values()):
-        if "setup" in cls.__dict__:
+    for cls in _subclasses(base.Objective):  # every objective class (the registry keeps its table private)
+        if "setup" in cls.__dict__ and getattr(cls, "name", ""):
             wrap(cls, "setup", f"objective setup ({cls.name})")
     wrap(sweep_mode, "_process_best", "process the best recipe")
 
     original_run_trials = backends.run_trials
 
-    def run_trials(name, sweep, evaluator, *rest):
-        out = original_run_trials(name, sweep, evaluator, *rest)
+    def run_trials(name, sweep, evaluator, *rest, **options):
+        out = original_run_trials(name, sweep, evaluator, *rest, **options)
         found["holdings"] = holdings(evaluator)
         found["rss_after_trials_mib"] = sampler.rss()
         print(f"HOLDINGS {json.dumps(found['holdings'])}", file=sys.stderr, flush=True)
