@@ -9,6 +9,7 @@ results are put back in order, so the result does not depend on the number of pr
 
 import multiprocessing
 import os
+import signal
 import sys
 from typing import Callable, Iterator, Optional, Tuple
 
@@ -58,8 +59,22 @@ def map_chunks(
             yield start, fn(start, streams)
         return
     _TASK = (fn, texts, chunk_docs)
+    pool = multiprocessing.get_context("fork").Pool(min(processes, len(starts)), initializer=_worker_signals)
+    done = False
     try:
-        with multiprocessing.get_context("fork").Pool(min(processes, len(starts))) as pool:
-            yield from pool.imap(_chunk, starts, chunksize=1)
+        yield from pool.imap(_chunk, starts, chunksize=1)
+        done = True
     finally:
         _TASK = None
+        if done:
+            pool.close()  # every result is in: the workers end on their own
+        else:
+            pool.terminate()  # an error or an interrupt: stop the workers (SIGTERM)
+        pool.join()
+
+
+def _worker_signals() -> None:
+    """A worker dies of SIGTERM and ignores SIGINT (the run it belongs to handles both): it inherits the sweep's
+    handlers, which turn SIGTERM into an exception a pool worker could be left waiting after."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
