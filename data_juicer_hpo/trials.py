@@ -124,6 +124,9 @@ class TrialEvaluator:
         """A new population: the objective's per-document work now, then the token streams can go."""
         self.objective.setup(population)
         self._trim(population)
+        release = getattr(population.texts, "release_pages", None)
+        if callable(release):  # the setup read every text: its pages need not stay resident (RSS)
+            release()
 
     # ---- one trial ------------------------------------------------------------------------------------
 

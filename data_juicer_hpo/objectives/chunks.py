@@ -42,7 +42,11 @@ def _chunk(start: int):
     fn, texts, chunk_docs = _TASK
     if len(_MEMO) > MEMO_TOKENS:
         _MEMO.clear()
-    return start, fn(start, token_streams(texts[start : start + chunk_docs], _MEMO))
+    out = fn(start, token_streams(texts[start : start + chunk_docs], _MEMO))
+    release = getattr(texts, "release_pages", None)
+    if callable(release):  # the chunk's texts were read from a memory-mapped table: let their pages go (RSS)
+        release()
+    return start, out
 
 
 def map_chunks(
