@@ -109,13 +109,13 @@ def arrow_size(dataset) -> dict:
 def holdings(evaluator) -> dict:
     """What the trial evaluator holds after the trials, in MiB per component."""
     out = {}
-    bundles = list(evaluator._bundles.values())
+    bundles = list(evaluator.bundles.bundles.values())
     populations = {id(b.population): b.population for b in bundles if b.population is not None}
     measured = {
         "statistics rows (dict per document, per bundle)": [b.rows for b in bundles],
-        "statistics values (per filter and argument set)": evaluator._stats,
-        "numeric columns + sort orders": evaluator._columns,
-        "keep masks": evaluator._masks,
+        "statistics values (per filter and argument set)": evaluator.bundles.stats,
+        "numeric columns + sort orders": evaluator.masks.columns,
+        "keep masks": evaluator.masks.masks,
         "population texts": [p.texts for p in populations.values()],
         "population cache (token streams)": [p.cache for p in populations.values()],
         "objective state": vars(evaluator.objective),
@@ -123,14 +123,23 @@ def holdings(evaluator) -> dict:
     for name, obj in measured.items():
         out[name] = round(deep_size(obj) / MIB, 1)
     out["datasets held (Arrow)"] = [
-        {"what": repr(key)[:80], **arrow_size(ds)} for key, ds in evaluator._mapped.items() if hasattr(ds, "data")
+        {"what": repr(key)[:80], **arrow_size(ds)}
+        for key, ds in evaluator.bundles.mapped.items()
+        if hasattr(ds, "data")
     ] + [{"what": f"bundle {i}", **arrow_size(b.dataset)} for i, b in enumerate(bundles) if b.dataset is not None]
     return out
 
 
+def _subclasses(cls) -> list:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub] + _subclasses(sub)
+    return found
+
+
 def instrument(sampler: Sampler, found: dict):
     """Wrap the calls that make up a sweep's stages."""
-    from data_juicer_hpo import backends, data_access, trials
+    from data_juicer_hpo import backends, data_access, trial_bundles
     from data_juicer_hpo.modes import sweep as sweep_mode
     from data_juicer_hpo.objectives import base
 
@@ -149,17 +158,17 @@ def instrument(sampler: Sampler, found: dict):
     wrap(data_access.LocalData, "load", "load the dataset")
     wrap(data_access.LocalData, "compute", "statistics pass")
     wrap(data_access.LocalData, "texts", "read the texts")
-    wrap(trials.TrialEvaluator, "_build", "build a bundle (statistics, texts, population)")
+    wrap(trial_bundles.Bundles, "build", "build a bundle (statistics, texts, population)")
     wrap(backends, "run_trials", "trials (incl. objective setup)", after=lambda *a: found.update(ev=a[2]))
-    for cls in list(base._REGISTRY.values()):
-        if "setup" in cls.__dict__:
+    for cls in _subclasses(base.Objective):  # every objective class (the registry keeps its table private)
+        if "setup" in cls.__dict__ and getattr(cls, "name", ""):
             wrap(cls, "setup", f"objective setup ({cls.name})")
     wrap(sweep_mode, "_process_best", "process the best recipe")
 
     original_run_trials = backends.run_trials
 
-    def run_trials(name, sweep, evaluator, *rest):
-        out = original_run_trials(name, sweep, evaluator, *rest)
+    def run_trials(name, sweep, evaluator, *rest, **options):
+        out = original_run_trials(name, sweep, evaluator, *rest, **options)
         found["holdings"] = holdings(evaluator)
         found["rss_after_trials_mib"] = sampler.rss()
         print(f"HOLDINGS {json.dumps(found['holdings'])}", file=sys.stderr, flush=True)

@@ -109,3 +109,19 @@ def test_keep_mask_engine_on_columns_matches_numpy():
         params = {"text_length_filter.min_len": min_len, "alphanumeric_filter.min_ratio": min_ratio}
         keep = (text_len >= min_len) & (text_len <= 2000) & (ratio >= min_ratio) & (ratio <= 1.0)
         assert evaluator.evaluate(params, number) == pytest.approx(values[keep].mean() if keep.any() else 0.0)
+
+
+def test_arrow_texts_release_pages_keeps_the_texts(tmp_path):
+    """Paging a memory-mapped text column out of the process is a hint: the texts read the same afterwards."""
+    import datasets
+
+    texts = varied_texts(3000, seed=5)
+    datasets.Dataset.from_dict({"text": texts}).save_to_disk(str(tmp_path / "ds"))
+    mapped = datasets.load_from_disk(str(tmp_path / "ds"))  # memory-mapped from its Arrow file
+    seq = ArrowTexts.of(mapped, "text")
+    assert list(seq) == texts
+    assert seq.release_pages() >= 0
+    assert list(seq) == texts and seq[17] == texts[17]
+    in_memory = ArrowTexts.of(datasets.Dataset.from_dict({"text": texts}), "text")
+    in_memory.release_pages()  # anonymous memory: MADV_PAGEOUT never drops data either
+    assert list(in_memory) == texts

@@ -214,3 +214,5 @@ def test_dense_features_do_not_depend_on_the_chunking(monkeypatch):
     whole[rows.row_of_value, rows.columns] = rows.values
     assert np.array_equal(chunked, whole)
     assert np.allclose(np.linalg.norm(whole[:-2], axis=1), 1.0, atol=1e-6) and not whole[-2].any()
+    texts = [r["text"] for r in _rows(50, seed=9)] + ["", "one"]
+    assert np.array_equal(downstream.text_features(texts, 64), whole)  # tokenized 7 documents at a time

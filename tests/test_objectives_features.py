@@ -90,3 +90,19 @@ def test_logistic_regression_separates_and_is_deterministic():
     assert np.array_equal(model.weights, again.weights) and model.intercept == again.intercept
     with pytest.raises(ValueError):
         fit_logistic(rows, labels[:3])
+
+
+def test_chunked_streams_equal_the_whole_streams_chunk_by_chunk(monkeypatch):
+    from data_juicer_hpo.objectives import tokens
+
+    rng = np.random.default_rng(5)
+    texts = [" ".join(rng.choice(list("abcdefghij"), size=rng.integers(0, 9))) for _ in range(23)] + [None, ""]
+    whole = token_streams(texts)
+    monkeypatch.setattr(tokens, "MEMO_TOKENS", 4)  # cleared between chunks: the hashes must not change
+    starts = []
+    for start, streams in tokens.chunked_streams(texts, 5):
+        starts.append(start)
+        assert np.array_equal(streams.lengths, whole.lengths[start : start + 5])
+        assert np.array_equal(streams.hashes, whole.hashes[whole.offsets[start] : whole.offsets[start + len(streams)]])
+    assert starts == list(range(0, 25, 5))
+    assert tokens.texts_at(texts, np.array([3, 0, 3])) == [texts[3], texts[0], texts[3]]

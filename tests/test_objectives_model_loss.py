@@ -97,3 +97,37 @@ def test_the_reference_is_never_trained_on(reference, population):
     assert leaked < unseen  # the model does see the text it is trained on ...
     objective.setup(population)
     assert objective.score(population, np.arange(20)) == pytest.approx(unseen)  # ... but setup adds nothing
+
+
+def test_counts_of_chunks_join_to_the_counts_of_the_whole(monkeypatch, reference, population):
+    from data_juicer_hpo.objectives import model_loss, tokens
+    from data_juicer_hpo.objectives.bigram_lm import BigramCounts, joined_counts
+
+    texts = list(population.texts) + ["", "one", ""]
+    evaluation = held_out(token_streams(_docs(GOOD, 20, seed=1)), 2**18)
+    whole = bigram_counts(token_streams(texts), evaluation)
+    parts = [bigram_counts(streams, evaluation) for _, streams in tokens.chunked_streams(texts, 7)]
+    joined = joined_counts(parts)
+    for field in BigramCounts.__dataclass_fields__:
+        a, b = getattr(whole, field), getattr(joined, field)
+        assert a.dtype == b.dtype and np.array_equal(a, b), field
+    assert joined_counts([]).words.size == 0
+    monkeypatch.setattr(model_loss, "SETUP_CHUNK_DOCS", 7)
+    objective = get_objective("model_loss", {"reference": reference})
+    objective.setup(Population(texts))
+    for docs in (np.arange(len(texts)), np.arange(0, len(texts), 3), np.array([40, 41, 82])):
+        assert objective.score(Population(texts), docs) == cross_entropy(whole, evaluation, docs)
+
+
+def test_setup_in_worker_processes_counts_the_same(monkeypatch, reference, population):
+    from types import SimpleNamespace
+
+    from data_juicer_hpo.objectives import model_loss
+
+    monkeypatch.setattr(model_loss, "SETUP_CHUNK_DOCS", 9)
+    one = get_objective("model_loss", {"reference": reference})
+    one.setup(Population(population.texts))
+    two = get_objective("model_loss", {"reference": reference})
+    two.setup(Population(population.texts, cfg=SimpleNamespace(np=2)))
+    for field in one._counts.__dataclass_fields__:
+        assert np.array_equal(getattr(one._counts, field), getattr(two._counts, field)), field

@@ -93,3 +93,44 @@ def test_balanced_when_the_population_is_smaller_than_the_reference():
     assert probabilities.shape == (1,) and 0 <= probabilities[0] <= 1
     with pytest.raises(ValueError):
         train_quality_classifier([], Population(bad))
+
+
+def test_chunked_setup_equals_scoring_the_whole_token_streams(monkeypatch, reference, population):
+    """The setup tokenizes a chunk of documents at a time (and the sampled negatives alone); the probabilities are
+    bit for bit those of the classifier applied to the whole population's token streams."""
+    from datasets import Dataset
+
+    from data_juicer_hpo.arrow_texts import ArrowTexts
+    from data_juicer_hpo.objectives import quality_score, tokens
+    from data_juicer_hpo.objectives.features import hashed_ngram_features
+    from data_juicer_hpo.objectives.logistic import sigmoid
+
+    monkeypatch.setattr(quality_score, "SCORE_CHUNK_DOCS", 7)
+    monkeypatch.setattr(tokens, "MEMO_TOKENS", 3)  # the memo is cleared between chunks too
+    good = _docs(GOOD, 25, seed=1)
+    classifier = train_quality_classifier(good, population)
+    chunked = population_probabilities(classifier, population)
+    streams = tokens.token_streams(population.texts)
+    rows = hashed_ngram_features(streams, np.arange(len(population)), quality_score.N_BUCKETS)
+    logits = np.stack([model.logits(rows) for model in classifier.models])
+    expected = logits.mean(axis=0)
+    for i, (doc, fold) in enumerate(zip(classifier.negatives, classifier.negative_folds)):
+        expected[doc] = logits[1 - fold, doc]  # a sampled negative: the model that did not see it
+    assert np.array_equal(chunked, sigmoid(expected))
+    # the texts read from an Arrow table (as a sweep gives them) train and score the same
+    arrow = Population(ArrowTexts(Dataset.from_dict({"text": list(population.texts)})))
+    from_arrow = train_quality_classifier(good, arrow)
+    assert np.array_equal(from_arrow.models[0].weights, classifier.models[0].weights)
+    assert np.array_equal(population_probabilities(from_arrow, arrow), chunked)
+    # in two worker processes (each reads its chunks itself): the same numbers, in the same order
+    assert np.array_equal(population_probabilities(from_arrow, arrow, processes=2), chunked)
+
+
+def test_setup_processes_follow_the_recipe_np():
+    from types import SimpleNamespace
+
+    from data_juicer_hpo.objectives.chunks import setup_processes
+
+    assert setup_processes(Population(["a"])) == 1  # no recipe: one process
+    assert setup_processes(Population(["a"], cfg=SimpleNamespace(np=1))) == 1
+    assert 1 <= setup_processes(Population(["a"], cfg=SimpleNamespace(np=64))) <= (__import__("os").cpu_count() or 1)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from data_juicer_hpo.trials import TrialEvaluator, _Bundle
+from data_juicer_hpo.keep_masks import KeepMasks, asked_mask
+from data_juicer_hpo.trial_bundles import Bundle
 
 
 def _statistic_rows(rows, stat_names):
@@ -16,10 +17,9 @@ def _statistic_rows(rows, stat_names):
 
 
 def _runner_with(rows, stats_key, stat_names):
-    runner = object.__new__(TrialEvaluator)
-    runner._masks, runner._columns, runner._stats = {}, {}, {stats_key: {name: [] for name in stat_names}}
+    runner = KeepMasks({stats_key: {name: [] for name in stat_names}})
     statistics = _statistic_rows(rows, stat_names)
-    bundle = _Bundle(("k",), [], [], None, None, statistics, {0: stats_key}, True)
+    bundle = Bundle(("k",), [], [], None, None, statistics, {0: stats_key}, True)
     return runner, bundle
 
 
@@ -48,9 +48,9 @@ def test_interval_mask_equals_the_filters_decision(op_name, args, stat, values):
     op = OPERATORS.modules[op_name](**args)
     rows = [{stat: v} for v in values]
     runner, bundle = _runner_with(rows, ("s", 0), [stat])
-    fast = runner._interval_mask(bundle, 0, op)
+    fast = runner.interval_mask(bundle, 0, op)
     assert fast is not None
-    np.testing.assert_array_equal(fast, runner._asked_mask(rows, op))
+    np.testing.assert_array_equal(fast, asked_mask(rows, op))
 
 
 def test_reversed_range_is_asked_of_the_filter():
@@ -59,8 +59,8 @@ def test_reversed_range_is_asked_of_the_filter():
     op = OPERATORS.modules["text_length_filter"](min_len=5, max_len=50, reversed_range=True)
     rows = [{"text_len": v} for v in (1, 10, 100)]
     runner, bundle = _runner_with(rows, ("s", 0), ["text_len"])
-    assert runner._interval_mask(bundle, 0, op) is None
-    assert runner._asked_mask(rows, op).tolist() == [True, False, True]
+    assert runner.interval_mask(bundle, 0, op) is None
+    assert asked_mask(rows, op).tolist() == [True, False, True]
 
 
 def test_a_filter_that_is_not_an_interval_is_asked():
@@ -82,8 +82,8 @@ def test_a_filter_that_is_not_an_interval_is_asked():
     op = ParityFilter()
     rows = [{"n": i} for i in range(40)]
     runner, bundle = _runner_with(rows, ("s", 0), ["n"])
-    assert runner._interval_mask(bundle, 0, op) is None
-    assert runner._asked_mask(rows, op).tolist() == [i % 2 == 0 for i in range(40)]
+    assert runner.interval_mask(bundle, 0, op) is None
+    assert asked_mask(rows, op).tolist() == [i % 2 == 0 for i in range(40)]
 
 
 def _media_rows(stat_names, seed, n=300, high=100):
@@ -123,9 +123,9 @@ def test_list_valued_mask_equals_the_filters_decision(op_name, args, stats, any_
     op = OPERATORS.modules[op_name](any_or_all=any_or_all, **args)
     rows = _media_rows(stats, seed=len(op_name))
     runner, bundle = _runner_with(rows, ("s", 0), stats)
-    fast = runner._interval_mask(bundle, 0, op)
+    fast = runner.interval_mask(bundle, 0, op)
     assert fast is not None
-    asked = runner._asked_mask(rows, op)
+    asked = asked_mask(rows, op)
     np.testing.assert_array_equal(fast, asked)
     assert 0 < asked.sum() < len(rows)  # the bounds cut something and keep something
     assert all(asked[i] for i, row in enumerate(rows) if not row[stats[0]])  # no media: kept
@@ -134,21 +134,17 @@ def test_list_valued_mask_equals_the_filters_decision(op_name, args, stats, any_
 def test_size_thresholds_are_set_in_bytes_from_strings_or_counts():
     from data_juicer.ops import OPERATORS
 
-    from data_juicer_hpo.ops.addressing import Target
-    from data_juicer_hpo.trials import TrialEvaluator
+    from data_juicer_hpo.ops.addressing import Target, apply_params
 
     op = OPERATORS.modules["image_size_filter"](max_size="1TB")
-    runner = object.__new__(TrialEvaluator)
-    runner.targets = {"image_size_filter.max_size": Target("image_size_filter.max_size", 0, "max_size", "size")}
-    runner._keep_only = set(runner.targets)
-    runner._masks, runner._columns, runner._mask_bytes = {}, {}, 0
+    targets = {"image_size_filter.max_size": Target("image_size_filter.max_size", 0, "max_size", "size")}
     rows = [{"image_sizes": [v]} for v in range(0, 4000, 100)]
-    runner._stats = {("s", 0): {"image_sizes": [r["image_sizes"] for r in rows]}}
+    runner = KeepMasks({("s", 0): {"image_sizes": [r["image_sizes"] for r in rows]}})
     statistics = _statistic_rows(rows, ["image_sizes"])
     process = [{"image_size_filter": {"max_size": "1TB"}}]
-    bundle = _Bundle(("k",), process, [op], None, None, statistics, {0: ("s", 0)}, True)
+    bundle = Bundle(("k",), process, [op], None, None, statistics, {0: ("s", 0)}, True)
     for value, expected in ((2000, 21), ("2KB", 21), ("1000", 11)):
-        kept = runner.kept_indices(bundle, {"image_size_filter.max_size": value})
+        kept = runner.kept(bundle, apply_params(process, targets, {"image_size_filter.max_size": value})[0])
         assert len(kept) == expected, value
         assert op.max_size == {2000: 2000, "2KB": 2048, "1000": 1000}[value]
 
@@ -158,18 +154,15 @@ def test_fraction_thresholds_are_set_from_strings_or_numbers():
 
     from data_juicer.ops import OPERATORS
 
-    from data_juicer_hpo.ops.addressing import Target
+    from data_juicer_hpo.ops.addressing import Target, apply_params
 
     op = OPERATORS.modules["video_aspect_ratio_filter"](min_ratio="0", max_ratio="100")
     name = "video_aspect_ratio_filter.max_ratio"
-    runner = object.__new__(TrialEvaluator)
-    runner.targets = {name: Target(name, 0, "max_ratio", "fraction")}
-    runner._keep_only = set(runner.targets)
-    runner._masks, runner._columns, runner._mask_bytes = {}, {}, 0
+    targets = {name: Target(name, 0, "max_ratio", "fraction")}
     rows = [{"video_aspect_ratios": [v / 10]} for v in range(40)]
-    runner._stats = {("s", 0): {"video_aspect_ratios": [r["video_aspect_ratios"] for r in rows]}}
+    runner = KeepMasks({("s", 0): {"video_aspect_ratios": [r["video_aspect_ratios"] for r in rows]}})
     process = [{"video_aspect_ratio_filter": {"min_ratio": "0", "max_ratio": "100"}}]
-    bundle = _Bundle(
+    bundle = Bundle(
         ("k",), process, [op], None, None, _statistic_rows(rows, ["video_aspect_ratios"]), {0: ("s", 0)}, True
     )
     for value, expected, held in (
@@ -177,7 +170,7 @@ def test_fraction_thresholds_are_set_from_strings_or_numbers():
         ("3:2", 16, Fraction(3, 2)),
         (2.5, 26, Fraction(5, 2)),
     ):
-        kept = runner.kept_indices(bundle, {name: value})
+        kept = runner.kept(bundle, apply_params(process, targets, {name: value})[0])
         assert len(kept) == expected and op.max_ratio == held, value
 
 

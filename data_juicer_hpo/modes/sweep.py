@@ -256,7 +256,11 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         )
         if not section["process_best"]:
             return None
-        evaluator.release(best.params)  # before Data-Juicer forks its workers: they start as copies of this process
+        # before Data-Juicer forks its workers, which start as copies of this process: the objectives' per-document
+        # state (model_loss: 4 bytes per token) goes with the last references to them, the rest in release
+        objective = None  # noqa: F841
+        judging.objectives.clear()
+        evaluator.release(best.params)
         process, top = evaluator.best_recipe(best.params)
         return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
     finally:

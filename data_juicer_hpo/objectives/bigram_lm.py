@@ -17,13 +17,14 @@ interpolated absolute discounting, which needs per-trial type counts, was only 0
 8 s of setup).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import List
 
 import numpy as np
 
 from data_juicer_hpo.objectives.tokens import TokenStreams
 
-__all__ = ["HeldOut", "BigramCounts", "held_out", "bigram_counts", "cross_entropy"]
+__all__ = ["HeldOut", "BigramCounts", "held_out", "bigram_counts", "joined_counts", "cross_entropy"]
 
 
 def _within_doc_pairs(streams: TokenStreams, ids: np.ndarray):
@@ -92,6 +93,15 @@ def bigram_counts(streams: TokenStreams, evaluation: HeldOut) -> BigramCounts:
         pairs=where[found].astype(np.int32),
         pair_lengths=np.bincount(owners[found], minlength=len(streams)),
     )
+
+
+def joined_counts(parts: List[BigramCounts]) -> BigramCounts:
+    """The counts of consecutive chunks of documents as those of all of them (what :func:`bigram_counts` gives on
+    the whole token streams: no bigram straddles two documents, so none straddles two chunks)."""
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return BigramCounts(empty.astype(np.int32), empty, empty, empty.astype(np.int32), empty)
+    return BigramCounts(*(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(BigramCounts)))
 
 
 def _trained_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray):

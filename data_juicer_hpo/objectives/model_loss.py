@@ -13,15 +13,17 @@ import numpy as np
 from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population
-from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out
+from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out, joined_counts
+from data_juicer_hpo.objectives.chunks import map_chunks, setup_processes
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.registry import register_objective
-from data_juicer_hpo.objectives.tokens import population_streams, token_streams
+from data_juicer_hpo.objectives.tokens import CHUNK_DOCS, token_streams
 from data_juicer_hpo.objectives.views import documents
 
 __all__ = ["ModelLoss"]
 
 N_BUCKETS = 2**18
+SETUP_CHUNK_DOCS = CHUNK_DOCS  # documents tokenized and counted at a time by the setup
 
 
 @register_objective
@@ -48,12 +50,20 @@ class ModelLoss(Objective):
         return reference_problems(self.options, self.name)
 
     def setup(self, population: Population) -> None:
-        """Reduce the reference to its bigrams and cache every population document's counts of them."""
+        """Reduce the reference to its bigrams and cache every population document's counts of them (the texts are
+        tokenized a chunk at a time; what stays is a bucket id per token and an index per held-out bigram)."""
         if self._evaluation is None:
             reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
             self._evaluation = held_out(token_streams(reference), N_BUCKETS)
             logger.info(f"model_loss: [{self._evaluation.n_tokens}] held-out reference tokens")
-        self._counts = bigram_counts(population_streams(population), self._evaluation)
+        evaluation = self._evaluation
+        chunks = map_chunks(
+            lambda _, streams: bigram_counts(streams, evaluation),
+            population.texts,
+            SETUP_CHUNK_DOCS,
+            setup_processes(population),
+        )
+        self._counts = joined_counts([counts for _, counts in chunks])
         self._population = population
 
     def score(self, population: Population, kept: np.ndarray) -> float:

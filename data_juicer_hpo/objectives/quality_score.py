@@ -13,18 +13,19 @@ import numpy as np
 from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population
+from data_juicer_hpo.objectives.chunks import map_chunks, setup_processes
 from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.registry import register_objective
-from data_juicer_hpo.objectives.tokens import population_streams, token_streams
+from data_juicer_hpo.objectives.tokens import CHUNK_DOCS, texts_at, token_streams
 from data_juicer_hpo.objectives.views import documents
 
 __all__ = ["QualityScore", "CrossFittedClassifier", "train_quality_classifier", "population_probabilities"]
 
 N_BUCKETS = 2**18
 # Scoring every population document at once would hold tens of millions of n-gram keys; chunks bound memory.
-SCORE_CHUNK_DOCS = 4096
+SCORE_CHUNK_DOCS = CHUNK_DOCS
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,14 @@ class CrossFittedClassifier:
     negatives: np.ndarray  # population indices of the sampled negatives
     negative_folds: np.ndarray  # the fold (= model) each one was trained in
 
-    def probabilities(self, streams, docs: np.ndarray) -> np.ndarray:
+    def probabilities(self, streams, docs: np.ndarray, ids: np.ndarray = None) -> np.ndarray:
+        """P(good) of documents ``docs`` of ``streams``; ``ids``: their population indices (default ``docs``),
+        which say whether a document was a sampled negative."""
         rows = hashed_ngram_features(streams, docs, N_BUCKETS)
         logits = np.stack([model.logits(rows) for model in self.models])
         out = logits.mean(axis=0)
         if len(self.models) > 1:
+            docs = docs if ids is None else ids
             where = np.searchsorted(self.negatives, docs)
             seen = (where < len(self.negatives)) & (self.negatives[np.minimum(where, len(self.negatives) - 1)] == docs)
             unseen_by = 1 - self.negative_folds[where[seen]]  # the other of the two models
@@ -60,7 +64,6 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
     it is smaller, then the positives are sampled down to match), so that the prior is 0.5 on both sides.
     """
     rng = np.random.default_rng(seed)
-    streams = population_streams(population)
     n = min(len(reference_texts), len(population))
     if n == 0:
         raise ValueError("the quality classifier needs at least one reference document and one population document")
@@ -68,7 +71,8 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
     negatives = np.sort(rng.choice(len(population), n, replace=False))
     positive_streams = token_streams([reference_texts[i] for i in positives])
     positive_rows = hashed_ngram_features(positive_streams, np.arange(n), N_BUCKETS)
-    negative_rows = hashed_ngram_features(streams, negatives, N_BUCKETS)
+    # only the sampled documents are tokenized (the same features as from the whole population's streams)
+    negative_rows = hashed_ngram_features(token_streams(texts_at(population.texts, negatives)), np.arange(n), N_BUCKETS)
     n_folds = 2 if n >= 2 else 1  # one document cannot be split; it is then scored by the model it trained
     positive_folds, negative_folds = rng.permutation(n) % n_folds, rng.permutation(n) % n_folds
     models = []
@@ -82,13 +86,17 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
     return CrossFittedClassifier(tuple(models), negatives, negative_folds)
 
 
-def population_probabilities(classifier: CrossFittedClassifier, population: Population) -> np.ndarray:
-    """P(good) of every population document, in order."""
-    streams = population_streams(population)
+def population_probabilities(classifier: CrossFittedClassifier, population: Population, processes: int = 1):
+    """P(good) of every population document, in order: its texts are tokenized, featurised and scored a chunk at a
+    time (in ``processes`` worker processes), so what stays is one float per document."""
+
+    def score(start: int, streams) -> np.ndarray:
+        docs = np.arange(len(streams))
+        return classifier.probabilities(streams, docs, start + docs)
+
     out = np.empty(len(population))
-    for start in range(0, len(population), SCORE_CHUNK_DOCS):
-        docs = np.arange(start, min(start + SCORE_CHUNK_DOCS, len(population)))
-        out[docs] = classifier.probabilities(streams, docs)
+    for start, part in map_chunks(score, population.texts, SCORE_CHUNK_DOCS, processes):
+        out[start : start + len(part)] = part
     return out
 
 
@@ -120,7 +128,7 @@ class QualityScore(Objective):
         reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
         logger.info(f"quality_score: training on [{len(reference)}] reference docs vs the population sample")
         classifier = train_quality_classifier(reference, population, seed=int(self.options.get("seed") or 0))
-        self.probabilities = population_probabilities(classifier, population)
+        self.probabilities = population_probabilities(classifier, population, setup_processes(population))
         logger.info(f"quality_score: population mean [{self.probabilities.mean():.4f}]")
 
     def score(self, population: Population, kept: np.ndarray) -> float:

@@ -82,7 +82,7 @@ class Synergy(Objective):
         return problems
 
     def setup(self, population: Population) -> None:
-        """Set up every part; they share the population's cached token streams."""
+        """Set up every part (each tokenizes the population a chunk at a time: no part holds its whole tokens)."""
         for part in self.parts.values():
             part.setup(population)
 

@@ -3,16 +3,33 @@
 Tokens are lower-cased runs of letters/digits and single punctuation marks, so that ``!!!`` or a stray ``|``
 count as evidence too. Hashes come from BLAKE2b rather than :func:`hash`, which is salted per process and would
 make scores differ between sweep workers.
+
+A population is tokenized a chunk of documents at a time (:func:`chunked_streams`): an objective's setup turns each
+chunk into its per-document quantities and drops the tokens, so its memory does not grow with the corpus's text.
 """
 
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Iterable, List
+from typing import Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["TOKEN_PATTERN", "TokenStreams", "tokenize", "token_streams", "population_streams", "pair_hashes"]
+__all__ = [
+    "TOKEN_PATTERN",
+    "CHUNK_DOCS",
+    "TokenStreams",
+    "HashMemo",
+    "tokenize",
+    "token_streams",
+    "chunked_streams",
+    "texts_at",
+    "population_streams",
+    "pair_hashes",
+]
+
+CHUNK_DOCS = 4096  # documents tokenized at a time by chunked_streams (about 10 MiB of token hashes on the bench)
+MEMO_TOKENS = 2**18  # distinct tokens whose hash is remembered across chunks (a corpus's vocabulary grows without end)
 
 TOKEN_PATTERN = re.compile(r"[^\W_]+|[^\w\s]|_")
 
@@ -22,7 +39,7 @@ def tokenize(text: str) -> List[str]:
     return TOKEN_PATTERN.findall(text.lower())
 
 
-class _HashMemo(dict):
+class HashMemo(dict):
     """token -> 64-bit hash; each distinct token is hashed once (a corpus has far fewer types than tokens)."""
 
     def __missing__(self, token: str) -> int:
@@ -55,9 +72,10 @@ class TokenStreams:
         return np.repeat(doc_mask, self.lengths)
 
 
-def token_streams(texts: Iterable[str]) -> TokenStreams:
-    """Tokenize and hash every text (about 4 s for 67 M characters on one CPU)."""
-    memo = _HashMemo()
+def token_streams(texts: Iterable[str], memo: Optional[dict] = None) -> TokenStreams:
+    """Tokenize and hash every text (about 4 s for 67 M characters on one CPU); ``memo`` (token -> hash, from an
+    earlier call) saves hashing the same tokens again."""
+    memo = HashMemo() if memo is None else memo
     lookup = memo.__getitem__
     arrays, lengths = [], [0]
     for text in texts:
@@ -68,8 +86,29 @@ def token_streams(texts: Iterable[str]) -> TokenStreams:
     return TokenStreams(hashes, np.cumsum(lengths, dtype=np.int64))
 
 
+def chunked_streams(texts, chunk_docs: int = CHUNK_DOCS) -> Iterator[Tuple[int, TokenStreams]]:
+    """(index of the chunk's first document, token streams of the chunk) for consecutive chunks of ``texts`` (a
+    sequence that can be sliced, such as a population's texts); each chunk's streams equal those of
+    :func:`token_streams` on the whole sequence for the same documents. Only one chunk's tokens are held at a time,
+    plus a memo of at most :data:`MEMO_TOKENS` token hashes."""
+    memo = HashMemo()
+    for start in range(0, len(texts), chunk_docs):
+        if len(memo) > MEMO_TOKENS:
+            memo.clear()
+        yield start, token_streams(texts[start : start + chunk_docs], memo)
+
+
+def texts_at(texts, docs: np.ndarray) -> list:
+    """The texts of documents ``docs`` (in that order) of a sequence of texts -- a list or a population's
+    :class:`~data_juicer_hpo.arrow_texts.ArrowTexts`, which reads them from its Arrow table in one take."""
+    docs = np.asarray(docs, dtype=np.int64)
+    take = getattr(texts, "take", None)
+    return take(docs) if callable(take) else [texts[int(i)] for i in docs]
+
+
 def population_streams(population) -> TokenStreams:
-    """The population's token streams, computed once and shared by every objective through its cache."""
+    """The population's token streams, computed once and shared by every objective through its cache (held whole:
+    the built-in objectives' setups use :func:`chunked_streams` instead)."""
     streams = population.cache.get("tokens.streams")
     if streams is None:
         streams = population.cache["tokens.streams"] = token_streams(population.texts)

@@ -4,12 +4,13 @@
 same filter with different statistic-shaping arguments (``character_repetition_filter`` with ``rep_len`` 5, 10 and
 15), which Data-Juicer's own pass could not do, as each instance would find the others' statistic already present
 and skip it. Each instance computes on its own empty statistics, and only the statistics are written back (not the
-text). :class:`StatisticRows` turns columns back into the per-sample statistics dicts a filter's ``process`` reads,
-on demand.
+text); ``character_repetition_filter``'s statistic is computed by :mod:`.char_repetition` (vectorised, checked
+against the op). :class:`StatisticRows` turns columns back into the per-sample statistics dicts a filter's
+``process`` reads, on demand.
 """
 
 import json
-from typing import Dict, Iterator, List, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
@@ -54,21 +55,17 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
         fields = [k for k in samples.keys() if k != Fields.stats]
         n = len(samples[fields[0]]) if fields else 0
         out = {}
+        shared: dict = {}  # what several instances of one filter share in this batch (the texts' characters)
         for op, op_keys, op_names in zip(ops, keys, names):
-            # the unwrapped methods: an error must not silently drop a sample and misalign the statistics
-            batch = {key: samples[key] for key in fields}
-            batch[Fields.stats] = [{} for _ in range(n)]
-            if op.is_batched_op():
-                batch = op.compute_stats_batched(batch)
-            else:
-                for j in range(n):
-                    sample = {key: batch[key][j] for key in fields}
-                    sample[Fields.stats] = batch[Fields.stats][j]
-                    batch[Fields.stats][j] = op.compute_stats_single(sample)[Fields.stats]
+            fast = _fast_statistics(op, samples, fields, n, shared)
+            if fast is not None:
+                out.update({name: fast.get(key) for key, name in zip(op_keys, op_names)})
+                continue
+            statistics = _op_statistics(op, samples, fields, n)
             for key, name in zip(op_keys, op_names):
                 # as JSON text: Arrow would type each batch on its own (a batch of ints, one of floats, a list
                 # statistic whose batch holds only empty lists) and then refuse to concatenate them
-                out[name] = [json.dumps(stats.get(key), default=_jsonable) for stats in batch[Fields.stats]]
+                out[name] = [json.dumps(stats.get(key), default=_jsonable) for stats in statistics]
         return out
 
     mapped = dataset.map(
@@ -81,12 +78,59 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
     )
     table = mapped.data
     return [
-        {
-            key: as_column([json.loads(v) for v in table.column(name).to_pylist()])
-            for key, name in zip(op_keys, op_names)
-        }
+        {key: _decoded(table.column(name)) for key, name in zip(op_keys, op_names)}
         for op_keys, op_names in zip(keys, names)
     ]
+
+
+def _decoded(column: pa.ChunkedArray) -> Column:
+    """A statistic column of the pass: JSON text per value, or floats (the vectorised statistics' own column)."""
+    if pa.types.is_floating(column.type):
+        return as_column(column)
+    return as_column([json.loads(v) for v in column.to_pylist()])
+
+
+def _op_statistics(op, samples, fields: List[str], n: int) -> List[dict]:
+    """The op's statistics dict of each of the ``n`` samples, computed by the op on empty statistics."""
+    from data_juicer.utils.constant import Fields
+
+    # the unwrapped methods: an error must not silently drop a sample and misalign the statistics
+    batch = {key: samples[key] for key in fields}
+    batch[Fields.stats] = [{} for _ in range(n)]
+    if op.is_batched_op():
+        return op.compute_stats_batched(batch)[Fields.stats]
+    for j in range(n):
+        sample = {key: batch[key][j] for key in fields}
+        sample[Fields.stats] = batch[Fields.stats][j]
+        batch[Fields.stats][j] = op.compute_stats_single(sample)[Fields.stats]
+    return batch[Fields.stats]
+
+
+def _fast_statistics(op, samples, fields: List[str], n: int, shared: dict) -> Optional[Dict[str, list]]:
+    """The statistics of ``character_repetition_filter`` computed with numpy (:mod:`.char_repetition`), checked
+    against the op itself on two samples of the batch, as stat key -> list of floats (typed alike in every batch,
+    so no JSON is needed); None (ask the op) for other filters or on any doubt."""
+    from data_juicer.utils.constant import StatsKeys
+
+    from .char_repetition import applies, char_rep_ratios, characters
+
+    if not n or not applies(op) or op.text_key not in samples:
+        return None
+    key = ("characters", op.text_key)
+    if key not in shared:
+        shared[key] = characters(samples[op.text_key])
+    ratios = char_rep_ratios(samples[op.text_key], op.n, shared[key])
+    if ratios is None:
+        return None
+    values = ratios.tolist()
+    probes = sorted({0, n // 2})
+    asked = _op_statistics(op, {key: [samples[key][j] for j in probes] for key in fields}, fields, len(probes))
+    if asked != [{StatsKeys.char_rep_ratio: values[j]} for j in probes]:
+        from loguru import logger
+
+        logger.warning(f"auto_hpo: {op._name}'s own statistics differ from the vectorised ones: the op is used")
+        return None
+    return {StatsKeys.char_rep_ratio: values}
 
 
 def _jsonable(value):

@@ -1,0 +1,84 @@
+"""An objective's per-document work over a population, a chunk of documents at a time, on several cores.
+
+Setting an objective up means tokenizing every document and reducing it to a few numbers (a probability, bigram
+counts, a feature row). :func:`map_chunks` does it a chunk at a time -- so the tokens of the whole corpus are never
+held -- and, when the recipe's ``np`` and the machine allow, in forked worker processes: each reads its chunks' texts
+from the population's Arrow table itself and sends back only the chunk's result. Chunks are independent and their
+results are put back in order, so the result does not depend on the number of processes.
+"""
+
+import multiprocessing
+import os
+import signal
+import sys
+from typing import Callable, Iterator, Optional, Tuple
+
+from data_juicer_hpo.objectives.tokens import (
+    CHUNK_DOCS,
+    MEMO_TOKENS,
+    HashMemo,
+    TokenStreams,
+    chunked_streams,
+    token_streams,
+)
+
+__all__ = ["map_chunks", "setup_processes"]
+
+_TASK = None  # (fn, texts, chunk_docs) while a pool runs: set before forking, so every worker inherits it
+_MEMO = HashMemo()  # a worker's token -> hash memo, kept across its chunks
+
+
+def setup_processes(population) -> int:
+    """Processes for an objective's setup: the recipe's ``np`` (1 when unknown), at most the CPUs; 1 in a Ray
+    driver (a process holding Ray's connections is not forked)."""
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        return 1
+    wanted = getattr(getattr(population, "cfg", None), "np", None)
+    return max(1, min(int(wanted) if isinstance(wanted, int) and wanted > 0 else 1, os.cpu_count() or 1))
+
+
+def _chunk(start: int):
+    fn, texts, chunk_docs = _TASK
+    if len(_MEMO) > MEMO_TOKENS:
+        _MEMO.clear()
+    out = fn(start, token_streams(texts[start : start + chunk_docs], _MEMO))
+    release = getattr(texts, "release_pages", None)
+    if callable(release):  # the chunk's texts were read from a memory-mapped table: let their pages go (RSS)
+        release()
+    return start, out
+
+
+def map_chunks(
+    fn: Callable[[int, TokenStreams], object], texts, chunk_docs: int = CHUNK_DOCS, processes: Optional[int] = 1
+) -> Iterator[Tuple[int, object]]:
+    """``(start, fn(start, streams))`` for each chunk, in chunk order, ``streams`` being the token streams of
+    documents ``start .. start + chunk_docs - 1`` of ``texts`` (a sequence that can be sliced); computed in
+    ``processes`` forked worker processes when there are at least two chunks. Results arrive one at a time, so the
+    caller can put each in place and drop it."""
+    global _TASK
+    starts = list(range(0, len(texts), chunk_docs))
+    if (processes or 1) <= 1 or len(starts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for start, streams in chunked_streams(texts, chunk_docs):
+            yield start, fn(start, streams)
+        return
+    _TASK = (fn, texts, chunk_docs)
+    pool = multiprocessing.get_context("fork").Pool(min(processes, len(starts)), initializer=_worker_signals)
+    done = False
+    try:
+        yield from pool.imap(_chunk, starts, chunksize=1)
+        done = True
+    finally:
+        _TASK = None
+        if done:
+            pool.close()  # every result is in: the workers end on their own
+        else:
+            pool.terminate()  # an error or an interrupt: stop the workers (SIGTERM)
+        pool.join()
+
+
+def _worker_signals() -> None:
+    """A worker dies of SIGTERM and ignores SIGINT (the run it belongs to handles both): it inherits the sweep's
+    handlers, which turn SIGTERM into an exception a pool worker could be left waiting after."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
