@@ -12,7 +12,7 @@ from sqlalchemy import exc as sa
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.fingerprint import differences, fingerprint
 from data_juicer_hpo.modes import write_failure
-from data_juicer_hpo.sweep.retry import Outage, cause_of, is_transient
+from data_juicer_hpo.sweep.retry import NOT_RETRIED, Outage, cause_of, is_transient, resilient_storage
 
 URL = "postgresql+psycopg2://u:***@127.0.0.1:5432/db"
 
@@ -67,6 +67,20 @@ def test_outage_past_the_bound_is_one_line_and_then_fails_at_once():
     with pytest.raises(AutoHpoError):
         outage.call(down)
     assert len(calls) == n  # not tried again: the run is winding down
+
+
+def test_every_storage_call_of_optunas_cache_is_retried(tmp_path):
+    """Optuna wraps every study's RDBStorage in its _CachedStorage, which calls private methods of its backend
+    directly (a PostgreSQL restart mid-sweep once hit an unretried ``_get_trials``): each goes through the retry."""
+    import inspect
+    import re
+
+    from optuna.storages import _cached_storage
+
+    storage = resilient_storage(Outage(URL), url=f"sqlite:///{tmp_path / 'sweep.db'}")
+    called = set(re.findall(r"_backend\.(\w+)\(", inspect.getsource(_cached_storage)))
+    assert {"_get_trials", "_create_new_trial", "get_trial"} <= called  # what the pattern must find
+    assert sorted(n for n in called if n not in vars(type(storage)) and n not in NOT_RETRIED) == []
 
 
 def test_a_commit_that_landed_before_the_drop_is_not_repeated():

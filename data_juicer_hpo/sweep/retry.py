@@ -25,7 +25,15 @@ from loguru import logger
 
 from data_juicer_hpo.errors import AutoHpoError, exception_chain
 
-__all__ = ["is_transient", "cause_of", "Outage", "resilient_storage", "DEFAULT_RETRY_S"]
+__all__ = [
+    "is_transient",
+    "cause_of",
+    "Outage",
+    "resilient_storage",
+    "DEFAULT_RETRY_S",
+    "RETRIED_PRIVATE",
+    "NOT_RETRIED",
+]
 
 DEFAULT_RETRY_S = 60
 KEY = "auto_hpo.storage"
@@ -159,8 +167,11 @@ def _first_line(exc: BaseException) -> str:
     return redact(lines[0])[:200]
 
 
+# Private storage methods that are retried too: Optuna's _CachedStorage (which wraps an RDBStorage in every study)
+# calls them on its backend directly. Reading, creating a trial and setting a parameter are one transaction each.
+RETRIED_PRIVATE = {"_get_stale_trial_ids", "_get_trials", "_get_best_trial_id", "_create_new_trial", "_set_trial_param"}
 # Storage methods that are not retried: no database access, or the session bookkeeping itself.
-_NOT_RETRIED = {
+NOT_RETRIED = {
     "remove_session",
     "get_heartbeat_interval",
     "get_heartbeat_stale_trial_callback",
@@ -208,8 +219,8 @@ def _resilient_class():
         return wrapper
 
     for name, member in vars(RDBStorage).items():
-        public = not name.startswith("_") or name == "_get_stale_trial_ids"
-        if public and callable(member) and name not in _NOT_RETRIED and name not in vars(ResilientRDBStorage):
+        called = not name.startswith("_") or name in RETRIED_PRIVATE
+        if called and callable(member) and name not in NOT_RETRIED and name not in vars(ResilientRDBStorage):
             setattr(ResilientRDBStorage, name, retried(name))
     _CLASS["cls"] = ResilientRDBStorage
     return ResilientRDBStorage
