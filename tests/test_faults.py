@@ -52,6 +52,12 @@ def _setup(tmp_path: Path, storage: str, run_cap: int, objective: str = "faultob
     return min_len_sweep(tmp_path, 150, storage, name, run_cap, metric="kept", objective=objective, **section)
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT as a terminal delivers it. A test run started in the background of a script
+    (``cmd &``) ignores SIGINT, children inherit that, and dj-process then rightly ignores it too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path: Path, recipe: Path, url: str = "", sleep: float = 1.0) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(
@@ -75,6 +81,7 @@ def _start(tmp_path: Path, recipe: Path, url: str = "", sleep: float = 1.0) -> s
             stdout=fout,
             stderr=ferr,
             start_new_session=True,
+            preexec_fn=_default_sigint,
         )
     proc.output_files = (out, err)
     return proc
