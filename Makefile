@@ -34,9 +34,10 @@ $(DEMO_REFERENCE): | $(VENV)/.installed
 demo: setup
 	$(BIN)/dj-process --config configs/demo_3sigma.yaml
 
-# the tests run in parallel, one worker per core (at most 4: each end-to-end test starts dj-process, which forks
-# its own workers); worksteal evens out the few long end-to-end tests
-PYTEST_PARALLEL := -n auto --maxprocesses 4 --dist worksteal
+# the tests run in parallel: one worker per core plus one (the end-to-end tests spend part of their time waiting on
+# dj-process start-up, servers and deliberate sleeps; on 2 cores 3 workers took 5.0 min, 2 workers 5.7), at most 4
+# (each end-to-end test starts dj-process, which forks its own workers); worksteal evens out the long tests
+PYTEST_PARALLEL := -n $(shell n=$$(nproc); echo $$(( n < 4 ? n + 1 : 4 ))) --dist worksteal
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
