@@ -49,6 +49,25 @@ def write_recipe(path: Path, data: Path, export: Path, process=SIX_FILTERS, np_=
     return path
 
 
+POLL_S = 0.02  # Data-Juicer's worker pools live for one op's map each: a coarser poll misses their peaks
+
+
+def _tree_rss(parent) -> int:
+    """RSS summed over ``parent`` and its descendants now; a process that ends while it is read counts 0 (dropping
+    the whole sample instead would miss exactly the moments worker pools start and stop)."""
+    try:
+        tree = [parent] + parent.children(recursive=True)
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in tree:
+        try:
+            total += process.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
 def timed(cmd, cwd, env=None):
     """Run ``cmd``; return (wall seconds, peak RSS of the whole process tree in MiB, exit code, CPU seconds of the
     tree). CPU seconds (user + system of the command and every descendant it waited for) hardly depend on what
@@ -61,12 +80,8 @@ def timed(cmd, cwd, env=None):
     parent = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
-        try:
-            tree = [parent] + parent.children(recursive=True)
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.05)
+        peak = max(peak, _tree_rss(parent))
+        time.sleep(POLL_S)
     wall = time.perf_counter() - start
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)

@@ -20,6 +20,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .heap import trim_heap
 from .keep_masks import KeepMasks
 from .ops.addressing import Target, apply_params
 from .trial_bundles import Bundle, Bundles
@@ -205,15 +206,12 @@ class TrialEvaluator:
         columns, the objective) and hand the memory back to the OS, keeping the statistics of the bundle ``params``
         uses -- the best recipe is processed with them, in Data-Juicer's worker processes, which would otherwise
         start as copies of a large parent."""
-        import gc
-
         self.bundles.keep_only_bundle(params)
         self.masks.clear()
         self._subsets.clear()
         self.objective = None
         self.extras = {}
-        gc.collect()
-        _trim_heap()
+        trim_heap()
 
     def _evaluate_slow(self, params: dict, number: int = -1) -> float:
         from .objectives import Population
@@ -255,14 +253,3 @@ class TrialEvaluator:
         if self.mixture is None:
             return self.dataset_with_statistics(bundle)
         return self.mixture.with_statistics(bundle.dataset, bundle.rows, params)
-
-
-def _trim_heap() -> None:
-    """Return freed heap pages to the OS (glibc keeps them otherwise); a no-op elsewhere."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass

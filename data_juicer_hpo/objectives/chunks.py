@@ -13,6 +13,7 @@ import signal
 import sys
 from typing import Callable, Iterator, Optional, Tuple
 
+from data_juicer_hpo.heap import trim_heap
 from data_juicer_hpo.objectives.tokens import (
     CHUNK_DOCS,
     MEMO_TOKENS,
@@ -63,6 +64,12 @@ def map_chunks(
             yield start, fn(start, streams)
         return
     _TASK = (fn, texts, chunk_docs)
+    # the workers start as copies of this process: what it freed (e.g. a classifier's training rows) and the text
+    # pages it read go back to the OS first, or RSS summed over the process tree counts them once per worker
+    release = getattr(texts, "release_pages", None)
+    if callable(release):
+        release()
+    trim_heap()
     pool = multiprocessing.get_context("fork").Pool(min(processes, len(starts)), initializer=_worker_signals)
     done = False
     try:

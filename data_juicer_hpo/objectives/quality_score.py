@@ -128,6 +128,7 @@ class QualityScore(Objective):
         reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
         logger.info(f"quality_score: training on [{len(reference)}] reference docs vs the population sample")
         classifier = train_quality_classifier(reference, population, seed=int(self.options.get("seed") or 0))
+        del reference  # the scoring workers fork from this process next (map_chunks trims the heap first)
         self.probabilities = population_probabilities(classifier, population, setup_processes(population))
         logger.info(f"quality_score: population mean [{self.probabilities.mean():.4f}]")
 
