@@ -17,10 +17,7 @@ def write_png(path: Path, width: int, height: int, seed: int) -> Path:
     return path
 
 
-def write_wav(path: Path, seconds: float, rate: int = 8000, seed: int = 0) -> Path:
-    """A mono 16-bit WAV of noise lasting ``seconds``."""
-    rng = np.random.default_rng(seed)
-    frames = (rng.standard_normal(int(seconds * rate)) * 3000).astype("<i2")
+def _write_mono16(path: Path, frames: np.ndarray, rate: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -28,6 +25,13 @@ def write_wav(path: Path, seconds: float, rate: int = 8000, seed: int = 0) -> Pa
         w.setframerate(rate)
         w.writeframes(frames.tobytes())
     return path
+
+
+def write_wav(path: Path, seconds: float, rate: int = 8000, seed: int = 0) -> Path:
+    """A mono 16-bit WAV of noise lasting ``seconds``."""
+    rng = np.random.default_rng(seed)
+    frames = (rng.standard_normal(int(seconds * rate)) * 3000).astype("<i2")
+    return _write_mono16(path, frames, rate)
 
 
 def write_tone(path: Path, seconds: float, snr_db: float, freq: float = 440.0, rate: int = 8000, seed: int = 0) -> Path:
@@ -40,13 +44,7 @@ def write_tone(path: Path, seconds: float, snr_db: float, freq: float = 440.0, r
     noise *= np.sqrt(np.mean(tone**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
     signal = tone + noise
     frames = np.round(signal / np.abs(signal).max() * 0.8 * 32767).astype("<i2")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames.tobytes())
-    return path
+    return _write_mono16(path, frames, rate)
 
 
 def audio_samples(folder: Path, n: int = 30, seed: int = 17):
