@@ -52,7 +52,7 @@ def write_recipe(path: Path, data: Path, export: Path, process=SIX_FILTERS, np_=
 POLL_S = 0.02  # Data-Juicer's worker pools live for one op's map each: a coarser poll misses their peaks
 
 
-def _tree_rss(parent) -> int:
+def tree_rss(parent) -> int:
     """RSS summed over ``parent`` and its descendants now; a process that ends while it is read counts 0 (dropping
     the whole sample instead would miss exactly the moments worker pools start and stop)."""
     try:
@@ -80,7 +80,7 @@ def timed(cmd, cwd, env=None):
     parent = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(parent))
+        peak = max(peak, tree_rss(parent))
         time.sleep(POLL_S)
     wall = time.perf_counter() - start
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -24,7 +24,7 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH_ENV, SHARED, corpus, save, write_recipe  # noqa: E402
+from _common import BENCH_ENV, SHARED, corpus, save, tree_rss, write_recipe  # noqa: E402
 from bench_sweep import REP_LEN, THRESHOLDS  # noqa: E402
 
 MIB = 2**20
@@ -40,11 +40,7 @@ class Sampler:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def rss(self) -> float:
-        total = 0
-        for p in [self.me] + self.me.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-        return total / MIB
+        return tree_rss(self.me) / MIB
 
     def _run(self):
         while not self.done:

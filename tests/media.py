@@ -1,10 +1,35 @@
 """Small media the multimodal tests make themselves: PNG images (PIL), WAV files (the standard library) and MPEG-4
 videos (PyAV)."""
 
+import json
 import wave
 from pathlib import Path
 
 import numpy as np
+
+from conftest import write_yaml
+
+
+def write_samples(path: Path, samples) -> Path:
+    """The samples as a JSON Lines dataset."""
+    path.write_text("".join(json.dumps(s) + "\n" for s in samples), encoding="utf-8")
+    return path
+
+
+def media_recipe(tmp_path: Path, data: Path, process, *, project: str, **auto_hpo) -> Path:
+    """``tmp_path/recipe.yaml``: ``process`` over ``data`` with one process (``np: 1``), exporting to
+    ``tmp_path/out/kept.jsonl``, with ``auto_hpo`` as given."""
+    return write_yaml(
+        tmp_path / "recipe.yaml",
+        {
+            "project_name": project,
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "np": 1,
+            "process": process,
+            "auto_hpo": auto_hpo,
+        },
+    )
 
 
 def write_png(path: Path, width: int, height: int, seed: int) -> Path:

@@ -10,7 +10,6 @@ there a missing piece fails instead of skipping.
 import csv
 import functools
 import importlib.util
-import json
 import math
 import os
 import wave
@@ -20,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import read_jsonl, write_yaml
-from media import audio_samples
+from media import audio_samples, media_recipe, write_samples
 
 # Data-Juicer's NMF stops at its nmf_iter_num (500) on purpose; scikit-learn warns about it for every clip
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Maximum number of iterations")]
@@ -53,25 +52,6 @@ def _pcm(path):
     with wave.open(path, "rb") as w:
         rate, frames = w.getframerate(), w.readframes(w.getnframes())
     return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0, rate
-
-
-def _write_samples(path, samples):
-    path.write_text("".join(json.dumps(s) + "\n" for s in samples))
-    return path
-
-
-def _recipe(tmp_path, data, process, **auto_hpo):
-    return write_yaml(
-        tmp_path / "recipe.yaml",
-        {
-            "project_name": "audio",
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
-            "np": 1,
-            "process": process,
-            "auto_hpo": auto_hpo,
-        },
-    )
 
 
 def _k_sigma(items, k=3.0):
@@ -115,13 +95,15 @@ def test_ksigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process, k):
     from data_juicer.ops.filter.audio_nmf_snr_filter import compute_nmf_snr
 
     samples = audio_samples(tmp_path / "media")
-    data = _write_samples(tmp_path / "d.jsonl", samples)
+    data = write_samples(tmp_path / "d.jsonl", samples)
     refined_path = tmp_path / "refined.yaml"
     process = [
         {"audio_duration_filter": {"any_or_all": "any"}},
         {"audio_nmf_snr_filter": {"any_or_all": "all"}},
     ]
-    recipe = _recipe(tmp_path, data, process, mode="3sigma", k=k, path_3sigma_recipe=str(refined_path))
+    recipe = media_recipe(
+        tmp_path, data, process, project="audio", mode="3sigma", k=k, path_3sigma_recipe=str(refined_path)
+    )
     res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "[samplerate==0.1.0] asked for" in res.stderr  # Data-Juicer's pins: nothing installed at run time
@@ -175,7 +157,7 @@ def test_ksigma_bounds_audio_durations_and_nmf_snr(tmp_path, dj_process, k):
 
 def test_sweep_over_min_duration_matches_the_filters_own_decisions(tmp_path, dj_process):
     samples = audio_samples(tmp_path / "media", n=24, seed=5)
-    data = _write_samples(tmp_path / "d.jsonl", samples)
+    data = write_samples(tmp_path / "d.jsonl", samples)
     values = [0, 1, 2, 3, 4]
     sweep = {
         "method": "grid",
@@ -183,10 +165,11 @@ def test_sweep_over_min_duration_matches_the_filters_own_decisions(tmp_path, dj_
         "parameters": {"audio_duration_filter.min_duration": {"values": values}},
     }
     process = [{"audio_duration_filter": {"any_or_all": "all"}}]
-    recipe = _recipe(
+    recipe = media_recipe(
         tmp_path,
         data,
         process,
+        project="audio",
         mode="wandb",
         hpo_config=str(write_yaml(tmp_path / "sweep.yaml", sweep)),
         output_dir=str(tmp_path / "hpo"),
@@ -242,8 +225,8 @@ def test_a_machine_without_ffmpeg_fails_with_one_line(tmp_path):
     if os.geteuid() != 0 or not shutil.which("unshare") or not _ffmpeg_files():
         pytest.skip("needs root, unshare and FFmpeg's libraries to hide")
     samples = audio_samples(tmp_path / "media", n=6)
-    data = _write_samples(tmp_path / "d.jsonl", samples)
-    recipe = _recipe(tmp_path, data, [{"audio_duration_filter": {}}], mode="3sigma")
+    data = write_samples(tmp_path / "d.jsonl", samples)
+    recipe = media_recipe(tmp_path, data, [{"audio_duration_filter": {}}], project="audio", mode="3sigma")
     hide = " && ".join(f"mount --bind /dev/null {path}" for path in _ffmpeg_files())
     cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", f'{hide} && exec "$@"', "sh"]
     res = run([*cmd, str(BIN / "dj-process"), "--config", str(recipe)], cwd=tmp_path)

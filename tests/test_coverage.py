@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, read_jsonl, varied_texts, write_yaml
-from media import image_samples, video_samples, write_wav
+from media import image_samples, video_samples, write_samples, write_wav
 
 STATS = "__dj__stats__"
 
@@ -257,10 +257,7 @@ def test_every_tuned_filter_end_to_end(tmp_path, dj_process):
     # a new tuned filter needs a row here
     assert {next(iter(e)) for e in RECIPE} == _runnable_tuned() - AUDIO_FILTERS
     samples = _samples(tmp_path / "media")
-    data = tmp_path / "d.jsonl"
-    import json
-
-    data.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    data = write_samples(tmp_path / "d.jsonl", samples)
     refined_path = tmp_path / "refined.yaml"
     recipe = write_yaml(
         tmp_path / "recipe.yaml",

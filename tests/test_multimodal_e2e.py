@@ -1,7 +1,6 @@
 """3sigma and sweeps on image filters, end to end: the real dj-process on PNG files the test makes, checked against
 an independent numpy computation over the images' widths, heights, aspect ratios and byte sizes."""
 
-import json
 import math
 import os
 
@@ -10,17 +9,10 @@ import pytest
 import yaml
 
 from conftest import read_jsonl, write_yaml
-from media import image_samples
+from media import image_samples, media_recipe, write_samples
 
 pytestmark = pytest.mark.e2e
 pytest.importorskip("PIL")
-
-
-def _write_samples(path, samples):
-    with open(path, "w", encoding="utf-8") as f:
-        for row in samples:
-            f.write(json.dumps(row) + "\n")
-    return path
 
 
 def _k_sigma(items, k=3.0):
@@ -48,27 +40,15 @@ IMAGE_PROCESS = [
 ]
 
 
-def _recipe(tmp_path, data, process, **auto_hpo):
-    return write_yaml(
-        tmp_path / "recipe.yaml",
-        {
-            "project_name": "mm",
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
-            "np": 1,
-            "process": process,
-            "auto_hpo": auto_hpo,
-        },
-    )
-
-
 def test_3sigma_pools_image_items_and_keeps_size_strings(tmp_path, dj_process):
     from PIL import Image
 
     samples = image_samples(tmp_path / "media")
-    data = _write_samples(tmp_path / "d.jsonl", samples)
+    data = write_samples(tmp_path / "d.jsonl", samples)
     refined_path = tmp_path / "refined.yaml"
-    recipe = _recipe(tmp_path, data, IMAGE_PROCESS, mode="3sigma", path_3sigma_recipe=str(refined_path), plot=True)
+    recipe = media_recipe(
+        tmp_path, data, IMAGE_PROCESS, project="mm", mode="3sigma", path_3sigma_recipe=str(refined_path), plot=True
+    )
     res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]
 
@@ -135,7 +115,7 @@ def test_sweep_addresses_image_thresholds_and_honours_any_or_all(tmp_path, dj_pr
     from PIL import Image
 
     samples = image_samples(tmp_path / "media")
-    data = _write_samples(tmp_path / "d.jsonl", samples)
+    data = write_samples(tmp_path / "d.jsonl", samples)
     sweep = {
         "method": "grid",
         "metric": {"name": "retention", "goal": "maximize"},
@@ -149,8 +129,14 @@ def test_sweep_addresses_image_thresholds_and_honours_any_or_all(tmp_path, dj_pr
         {"image_shape_filter": {"min_width": 1, "any_or_all": "all"}},
         {"image_size_filter": {"max_size": "1TB", "any_or_all": "any"}},
     ]
-    recipe = _recipe(
-        tmp_path, data, process, mode="wandb", hpo_config=str(sweep_path), output_dir=str(tmp_path / "hpo")
+    recipe = media_recipe(
+        tmp_path,
+        data,
+        process,
+        project="mm",
+        mode="wandb",
+        hpo_config=str(sweep_path),
+        output_dir=str(tmp_path / "hpo"),
     )
     res = dj_process("--config", recipe, env={"WANDB_MODE": "disabled"})
     assert res.returncode == 0, res.stderr[-3000:]
@@ -188,14 +174,14 @@ def test_3sigma_on_videos_durations_resolutions_and_fraction_ratios(tmp_path, dj
     from media import video_samples
 
     samples = video_samples(tmp_path / "media")
-    data = _write_samples(tmp_path / "d.jsonl", samples)
+    data = write_samples(tmp_path / "d.jsonl", samples)
     process = [
         {"video_duration_filter": {"video_backend": "av", "any_or_all": "any"}},
         {"video_aspect_ratio_filter": {"min_ratio": "1/100", "max_ratio": "100:1", "any_or_all": "all"}},
         {"video_resolution_filter": {"any_or_all": "any"}},
     ]
     refined_path = tmp_path / "refined.yaml"
-    recipe = _recipe(tmp_path, data, process, mode="3sigma", path_3sigma_recipe=str(refined_path))
+    recipe = media_recipe(tmp_path, data, process, project="mm", mode="3sigma", path_3sigma_recipe=str(refined_path))
     res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]
 
