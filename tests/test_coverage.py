@@ -82,7 +82,7 @@ def test_missing_packages_fail_with_one_line_naming_the_extra(monkeypatch):
         {"audio_nmf_snr_filter": {}},
         {"image_subplot_filter": {}},
     ]
-    monkeypatch.setattr(coverage, "_installed", lambda module: module not in {"av", "librosa", "cv2"})
+    monkeypatch.setattr(coverage, "module_installed", lambda module: module not in {"av", "librosa", "cv2"})
     assert coverage.missing_package_problems(process) == [
         "process[0].video_duration_filter: needs the package 'av', which is not installed: "
         "pip install data-juicer-hpo[multimodal]",
@@ -94,7 +94,9 @@ def test_missing_packages_fail_with_one_line_naming_the_extra(monkeypatch):
         "pip install opencv-contrib-python (not part of an extra of data-juicer-hpo)",
     ]
     # Data-Juicer's own pins (samplerate==0.1.0, torchcodec==0.7) never reach the hint: the extra's tested versions do
-    monkeypatch.setattr(coverage, "_installed", lambda module: module not in {"samplerate", "torchcodec", "torch"})
+    monkeypatch.setattr(
+        coverage, "module_installed", lambda module: module not in {"samplerate", "torchcodec", "torch"}
+    )
     assert coverage.missing_package_problems(process[3:4]) == [
         "process[0].audio_nmf_snr_filter: needs the packages 'samplerate', 'torchcodec', 'torch', which are not "
         "installed: pip install data-juicer-hpo[audio]"
@@ -124,9 +126,10 @@ def test_the_extras_install_what_the_table_says():
 
 
 def test_a_recipe_needing_a_missing_package_exits_with_one_line(tmp_path, dj_process):
-    from data_juicer_hpo.ops.coverage import EXTRAS, _installed
+    from data_juicer_hpo.hooks.install_guard import module_installed
+    from data_juicer_hpo.ops.coverage import EXTRAS
 
-    if all(_installed(m) for m in EXTRAS["audio"]):
+    if all(module_installed(m) for m in EXTRAS["audio"]):
         pytest.skip("the audio extra is installed here")
     data = tmp_path / "d.jsonl"
     data.write_text('{"text": "a", "audios": []}\n{"text": "b", "audios": []}\n')
@@ -184,13 +187,14 @@ def test_the_audio_extras_tuned_filters_have_their_own_end_to_end_tests():
 
 
 def _runnable_tuned():
-    from data_juicer_hpo.ops.coverage import _installed, coverage, needed_packages, stats_filters
+    from data_juicer_hpo.hooks.install_guard import module_installed
+    from data_juicer_hpo.ops.coverage import coverage, needed_packages, stats_filters
 
     filters = stats_filters()
     return {
         row.name
         for row in coverage()
-        if row.status == "tuned" and all(_installed(m) for m in needed_packages(filters[row.name]))
+        if row.status == "tuned" and all(module_installed(m) for m in needed_packages(filters[row.name]))
     }
 
 

@@ -18,7 +18,7 @@ import importlib.util
 import re
 from typing import Optional
 
-__all__ = ["RuntimeInstallBlocked", "spec_module", "check", "is_installed", "install", "uninstall"]
+__all__ = ["RuntimeInstallBlocked", "spec_module", "module_installed", "check", "is_installed", "install", "uninstall"]
 
 NAME = "install guard"
 _saved = {}
@@ -45,7 +45,7 @@ def _version(distribution: str) -> str:
 
 def _blocked_install(cls, package_spec, pip_args=None):
     module = spec_module(str(package_spec))
-    if module and _installed(module):
+    if module and module_installed(module):
         from loguru import logger
 
         logger.info(
@@ -59,7 +59,8 @@ def _blocked_install(cls, package_spec, pip_args=None):
     )
 
 
-def _installed(module: str) -> bool:
+def module_installed(module: str) -> bool:
+    """Whether ``module`` can be found for import (without importing it)."""
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
@@ -67,7 +68,7 @@ def _installed(module: str) -> bool:
 
 
 def _torch_installed() -> bool:
-    return _installed("torch")
+    return module_installed("torch")
 
 
 def check() -> Optional[str]:

@@ -14,7 +14,7 @@ such a package loads (FFmpeg's, for torchcodec), fails up front with one line na
 
 import ast
 import functools
-import importlib.util
+import importlib
 import inspect
 import re
 import sys
@@ -22,7 +22,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from ..hooks.install_guard import spec_module
+from ..hooks.install_guard import module_installed, spec_module
 
 __all__ = [
     "EXTRAS",
@@ -173,13 +173,6 @@ def extra_of(module: str, modules) -> Optional[str]:
     return EXTRA_OF.get(module)
 
 
-def _installed(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 # modules whose import loads system libraries, by what their import needs
 _LOADS = {
     "torchcodec": (
@@ -221,7 +214,7 @@ def missing_package_problems(process) -> List[str]:
         if name not in filters or class_model_use(filters[name]) == "always":
             continue
         needed = needed_packages(filters[name])
-        missing = {module: pip for module, pip in needed.items() if not _installed(module)}
+        missing = {module: pip for module, pip in needed.items() if not module_installed(module)}
         if missing:
             quoted = ", ".join(repr(m) for m in missing)
             what = f"the package {quoted}, which is" if len(missing) == 1 else f"the packages {quoted}, which are"
