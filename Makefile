@@ -7,13 +7,14 @@ DEMO_REFERENCE := data/python-reference.jsonl
 # the lowest py-data-juicer of setup.cfg's range, in its own venv (the highest is what .venv resolves to)
 LOWEST_DJ := 1.6.0
 LOWEST_VENV := .venv-dj160
-LOWEST_TESTS := tests/test_three_sigma_e2e.py tests/test_sweep_mode_e2e.py tests/test_dj_boundary.py
+LOWEST_TESTS := tests/e2e/test_three_sigma.py tests/e2e/test_sweep.py tests/e2e/test_dj_boundary.py
 
 # the audio filters' end-to-end tests, in their own venv: the `audio` extra brings torch (CPU build), which
 # Data-Juicer then imports in every process (CUDA checks, free_models after every op), so it stays out of .venv. torchcodec needs FFmpeg's shared
 # libraries (4 to 8): .ci/run installs Debian's when they are missing.
 AUDIO_VENV := .venv-audio
-AUDIO_TESTS := tests/test_audio_e2e.py tests/test_guard_and_hooks.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
+AUDIO_TESTS := tests/e2e/test_audio.py
+AUDIO_TESTS += tests/unit/hooks/test_install_guard.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
 
 .PHONY: setup demo test test-lowest test-audio bench clean
 

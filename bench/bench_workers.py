@@ -18,10 +18,10 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent))  # tests.helpers
 from _common import BIN, SHARED, corpus, interleave, save, summarize, write_recipe  # noqa: E402
 from bench_sweep import THRESHOLDS  # noqa: E402
-from pg_server import postgres_server, unavailable  # noqa: E402
+from tests.helpers.pg_server import postgres_server, unavailable  # noqa: E402
 
 
 def main(argv=None):

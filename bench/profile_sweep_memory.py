@@ -135,8 +135,9 @@ def _subclasses(cls) -> list:
 
 def instrument(sampler: Sampler, found: dict):
     """Wrap the calls that make up a sweep's stages."""
-    from data_juicer_hpo import backends, data_access, trial_bundles
-    from data_juicer_hpo.modes import sweep as sweep_mode
+    from data_juicer_hpo.data import local
+    from data_juicer_hpo.modes.wandb import mode as sweep_mode
+    from data_juicer_hpo.modes.wandb.trials import bundles
     from data_juicer_hpo.objectives import base
 
     def wrap(owner, attr, name, after=None):
@@ -151,17 +152,18 @@ def instrument(sampler: Sampler, found: dict):
 
         setattr(owner, attr, wrapper)
 
-    wrap(data_access.LocalData, "load", "load the dataset")
-    wrap(data_access.LocalData, "compute", "statistics pass")
-    wrap(data_access.LocalData, "texts", "read the texts")
-    wrap(trial_bundles.Bundles, "build", "build a bundle (statistics, texts, population)")
-    wrap(backends, "run_trials", "trials (incl. objective setup)", after=lambda *a: found.update(ev=a[2]))
+    wrap(local.LocalData, "load", "load the dataset")
+    wrap(local.LocalData, "compute", "statistics pass")
+    wrap(local.LocalData, "texts", "read the texts")
+    wrap(bundles.Bundles, "build", "build a bundle (statistics, texts, population)")
+    # the mode calls run_trials by the name it imported: wrapped there
+    wrap(sweep_mode, "run_trials", "trials (incl. objective setup)", after=lambda *a: found.update(ev=a[2]))
     for cls in _subclasses(base.Objective):  # every objective class (the registry keeps its table private)
         if "setup" in cls.__dict__ and getattr(cls, "name", ""):
             wrap(cls, "setup", f"objective setup ({cls.name})")
     wrap(sweep_mode, "_process_best", "process the best recipe")
 
-    original_run_trials = backends.run_trials
+    original_run_trials = sweep_mode.run_trials
 
     def run_trials(name, sweep, evaluator, *rest, **options):
         out = original_run_trials(name, sweep, evaluator, *rest, **options)
@@ -170,7 +172,7 @@ def instrument(sampler: Sampler, found: dict):
         print(f"HOLDINGS {json.dumps(found['holdings'])}", file=sys.stderr, flush=True)
         return out
 
-    backends.run_trials = run_trials
+    sweep_mode.run_trials = run_trials
 
 
 def main(argv=None):

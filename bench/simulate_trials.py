@@ -6,7 +6,7 @@ Two designs, each timed and measured (peak RSS, sampled every 20 ms):
 
 * ``driver``: today's engine -- one process holds every statistic column (the six filters of the bench recipe) and
   a per-document objective quantity (a probability, like ``quality_score``'s), and evaluates each trial with the
-  real :class:`data_juicer_hpo.trials.TrialEvaluator` (numpy interval masks checked against the filters themselves).
+  real :class:`data_juicer_hpo.modes.wandb.trials.evaluator.TrialEvaluator` (numpy interval masks checked against the filters themselves).
 * ``blocks``: the per-block design of ``docs/scale.md`` -- ``--workers`` processes each own some of ``--blocks``
   blocks (their columns are made there and never leave), evaluate every trial on their blocks with the same engine
   and send back partial aggregates (kept count, sum of probabilities); the driver only adds them up.
@@ -89,11 +89,14 @@ class _Population:
 
 
 def _evaluator(statistics, probabilities):
-    from data_juicer_hpo.trials import TrialEvaluator
+    from data_juicer.ops import load_ops
+
+    from data_juicer_hpo.modes.wandb.trials import Bundles, TrialEvaluator
 
     objective = _Sum(probabilities)
     population = _Population(len(probabilities))
-    return TrialEvaluator.on_columns(SIX_FILTERS, statistics, _targets(), objective, population)
+    bundles = Bundles.of_columns(SIX_FILTERS, statistics, _targets(), population, load_ops)
+    return TrialEvaluator(bundles, _targets(), objective)
 
 
 def _aggregates(evaluator, params):

@@ -16,7 +16,10 @@ import ast
 import json
 import os
 import sysconfig
+from pydoc_data.topics import topics
 from typing import Iterator, Optional
+
+from data_juicer_hpo.files import write_atomic
 
 __all__ = ["iter_stdlib_docs", "iter_reference_docs", "write_jsonl"]
 
@@ -47,7 +50,6 @@ def iter_stdlib_docs(root: Optional[str] = None) -> Iterator[dict]:
 
 def iter_reference_docs(chunk: int = 1500) -> Iterator[dict]:
     """Paragraph chunks (about ``chunk`` characters) of the Python Language Reference topics, in a stable order."""
-    from pydoc_data.topics import topics
 
     for name in sorted(topics):
         paragraphs = [p.strip() for p in topics[name].split("\n\n") if p.strip()]
@@ -63,7 +65,6 @@ def iter_reference_docs(chunk: int = 1500) -> Iterator[dict]:
 
 def write_jsonl(path: str, docs, max_docs: Optional[int] = None) -> int:
     """Write ``docs`` to ``path`` (JSON Lines, atomically); return how many were written."""
-    from .ops.recipe import write_atomic
 
     lines = []
     for doc in docs:

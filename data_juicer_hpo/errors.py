@@ -1,10 +1,24 @@
 """The one user-error type of data-juicer-hpo, and how it reaches a user of ``dj-process``."""
 
 import contextlib
+import errno
+import os
 import sys
-from typing import Iterable
+from typing import Dict, Iterable, Optional
 
-__all__ = ["AutoHpoError", "raise_if_any", "reported", "print_problems", "inside_dj_process"]
+from loguru import logger
+
+__all__ = [
+    "AutoHpoError",
+    "raise_if_any",
+    "reported",
+    "print_problems",
+    "inside_dj_process",
+    "exception_chain",
+    "write_failure",
+]
+
+SECTION = "auto_hpo"
 
 
 class AutoHpoError(Exception):
@@ -33,8 +47,6 @@ def print_problems(err: AutoHpoError) -> None:
     if getattr(err, "_reported", False):
         return
     try:
-        from loguru import logger
-
         logger.complete()
     except Exception:  # noqa: BLE001
         pass
@@ -92,3 +104,37 @@ def raise_if_any(problems: Iterable[str]) -> None:
     problems = list(problems)
     if problems:
         raise AutoHpoError(problems)
+
+
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _full_places(places: Dict[str, Optional[str]]) -> str:
+    """``path (keys) is full`` per filesystem with less than 1 MiB left among ``places``, for a failed write that
+    names no file (the shortest path of each filesystem is shown)."""
+    full: Dict[int, tuple] = {}
+    for key, path in places.items():
+        try:
+            stat, device = (os.statvfs(path), os.stat(path).st_dev) if path else (None, None)
+        except OSError:
+            continue
+        if stat is not None and stat.f_bavail * stat.f_frsize < 2**20:
+            shown, keys = full.get(device, (os.path.abspath(path), []))
+            full[device] = (min(shown, os.path.abspath(path), key=len), keys + [key])
+    return "; ".join(f"{shown} ({', '.join(keys)}) is full" for shown, keys in full.values())
+
+
+def write_failure(exc: BaseException, places: Optional[Dict[str, Optional[str]]] = None) -> Optional[str]:
+    """One line for a write that failed for lack of room (a full disk, a quota, a file-size limit), found anywhere
+    in the exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None.
+    A failed ``write`` names no file: then the ``places`` (key -> directory) on a full filesystem are named."""
+    for e in exception_chain(exc):
+        if isinstance(e, OSError) and e.errno in _FULL:
+            where = f"cannot write {e.filename}" if e.filename else "a write failed"
+            full = "" if e.filename else _full_places(places or {})
+            where += f" ({full})" if full else ""
+            return (
+                f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
+                f"there and rerun the same command to resume"
+            )
+    return None

@@ -9,6 +9,11 @@ redacted as they are made.
 import os
 import re
 from typing import Iterable, Optional
+from urllib.parse import unquote
+
+from loguru import logger
+
+from data_juicer_hpo.files import write_atomic
 
 __all__ = ["redact", "redact_url", "register_secrets", "secrets_of", "install_log_redaction", "redact_file"]
 
@@ -41,7 +46,6 @@ def secrets_of(storage: Optional[str]) -> Iterable[str]:
         if match:
             found.append(match.group(2))
             try:  # the decoded form too: a password with %-escapes is printed decoded by some tools
-                from urllib.parse import unquote
 
                 found.append(unquote(match.group(2)))
             except Exception:  # noqa: BLE001
@@ -62,7 +66,6 @@ def _patch(record) -> None:
 
 def install_log_redaction() -> None:
     """Mask secrets in every loguru message (Data-Juicer's handlers included, they are added later)."""
-    from loguru import logger
 
     logger.configure(patcher=_patch)
 
@@ -78,6 +81,4 @@ def redact_file(path: str) -> None:
         return
     masked = redact(text)
     if masked != text:
-        from .ops.recipe import write_atomic
-
         write_atomic(path, masked)

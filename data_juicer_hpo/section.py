@@ -10,6 +10,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, List, Optional
 
+from data_juicer_hpo.errors import AutoHpoError
+
 __all__ = ["SECTION", "MODES", "BACKENDS", "add_section_arguments", "section_of", "validate_section"]
 
 SECTION = "auto_hpo"
@@ -100,7 +102,7 @@ def add_section_arguments(parser) -> None:
     """Add every ``auto_hpo.*`` key to a jsonargparse parser, as one documented group."""
     group = parser.add_argument_group(
         "auto_hpo (data-juicer-hpo)",
-        "Automatic hyper-parameter optimisation of this recipe. See the data-juicer-hpo README.",
+        "Automatic hyper-parameter optimisation of this recipe. See docs/configuration.md of data-juicer-hpo.",
     )
     for key in KEYS:
         group.add_argument(f"--{SECTION}.{key.name}", type=key.type, default=key.default, help=key.help)
@@ -114,8 +116,6 @@ def section_of(cfg) -> dict:
     elif hasattr(raw, "__dict__") and not isinstance(raw, dict):
         raw = {k: getattr(raw, k) for k in vars(raw)}
     if not isinstance(raw, dict):
-        from .errors import AutoHpoError
-
         raise AutoHpoError(f"{SECTION}: must be a mapping such as {{mode: 3sigma, k: 3}} (got {raw!r})")
     return {key.name: raw.get(key.name, key.default) for key in KEYS}
 

@@ -13,6 +13,8 @@ import signal
 import sys
 import threading
 
+from loguru import logger
+
 __all__ = ["Terminated", "interruptible", "EXIT_CODES", "LINE"]
 
 LINE = "auto_hpo: interrupted; rerun the same command to resume"
@@ -51,7 +53,6 @@ def interruptible(exit_on_interrupt: bool = True):
 
 def _print_line() -> None:
     try:  # Data-Juicer's log handlers write from a queue: let them finish so the line comes last
-        from loguru import logger
 
         logger.complete()
     except Exception:  # noqa: BLE001

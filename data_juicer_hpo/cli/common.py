@@ -4,7 +4,18 @@ does, with an :class:`~data_juicer_hpo.errors.AutoHpoError` turned into its line
 import sys
 from typing import List, Optional, Sequence, Tuple
 
-from ..errors import AutoHpoError, print_problems
+from data_juicer_hpo.errors import AutoHpoError, print_problems
+from data_juicer_hpo.hooks import install
+from data_juicer_hpo.imports import lazy_import
+
+# Data-Juicer (2 s to import, and it logs): a script's --help needs none of it
+dj_config = lazy_import("data_juicer.config")
+# executor_type -> (module, class), as Data-Juicer's dj-process picks them
+EXECUTORS = {
+    "default": ("data_juicer.core", "DefaultExecutor"),
+    "ray": ("data_juicer.core.executor.ray_executor", "RayExecutor"),
+    "ray_partitioned": ("data_juicer.core.executor.ray_executor_partitioned", "PartitionedRayExecutor"),
+}
 
 __all__ = ["take_flag", "process_recipe", "wants_help", "script_main"]
 
@@ -37,19 +48,11 @@ def wants_help(argv: Sequence[str]) -> bool:
 
 def process_recipe(args: List[str]):
     """Parse ``args`` with Data-Juicer's parser (with the ``auto_hpo`` section) and run its executor."""
-    from ..hooks import install
 
-    install()
-    from data_juicer.config import init_configs
-
-    cfg = init_configs(args=args)
-    if cfg.executor_type == "ray":
-        from data_juicer.core.executor.ray_executor import RayExecutor as Executor
-    elif cfg.executor_type == "ray_partitioned":
-        from data_juicer.core.executor.ray_executor_partitioned import PartitionedRayExecutor as Executor
-    else:
-        from data_juicer.core import DefaultExecutor as Executor
-    return Executor(cfg).run()
+    install()  # before Data-Juicer's config module loads (see hooks/parser.py)
+    cfg = dj_config.init_configs(args=args)
+    module, name = EXECUTORS.get(cfg.executor_type, EXECUTORS["default"])
+    return getattr(lazy_import(module), name)(cfg).run()
 
 
 def script_main(run, usage: str, argv: Optional[Sequence[str]] = None) -> int:

@@ -2,7 +2,7 @@
 
 from typing import Optional, Sequence
 
-from .common import process_recipe, script_main, take_flag
+from data_juicer_hpo.cli.common import process_recipe, script_main, take_flag
 
 __all__ = ["main", "USAGE"]
 

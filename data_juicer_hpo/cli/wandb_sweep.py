@@ -2,8 +2,8 @@
 
 from typing import Optional, Sequence
 
-from ..errors import AutoHpoError
-from .common import process_recipe, script_main, take_flag
+from data_juicer_hpo.cli.common import process_recipe, script_main, take_flag
+from data_juicer_hpo.errors import AutoHpoError
 
 __all__ = ["main", "USAGE"]
 

@@ -16,7 +16,8 @@ missing), ``install()`` and ``uninstall()``. Two phases:
 import os
 from typing import Optional
 
-from . import (
+from data_juicer_hpo.errors import AutoHpoError
+from data_juicer_hpo.hooks import (
     atomic_export,
     config_checks,
     config_outputs,
@@ -27,7 +28,9 @@ from . import (
     log_sink_errors,
     parser,
 )
-from ._base import mismatches, note_mismatch, refusal
+from data_juicer_hpo.hooks._base import clear as clear_mismatches
+from data_juicer_hpo.hooks._base import mismatches, note_mismatch, refusal
+from data_juicer_hpo.redaction import register_secrets, secrets_of
 
 __all__ = ["install", "uninstall", "is_installed", "activate", "mismatches", "RUN_HOOKS", "BLOCK_INSTALLS_ENV"]
 
@@ -56,7 +59,7 @@ def install() -> None:
     if problem:
         note_mismatch(parser.NAME, problem)
     else:
-        parser.install()
+        parser.install(on_mode=activate)
     if os.environ.get(BLOCK_INSTALLS_ENV, "").lower() in ("1", "true", "yes"):
         problem = install_guard.check()
         if problem:
@@ -68,8 +71,6 @@ def install() -> None:
 
 def activate(section: Optional[dict] = None) -> None:
     """Install the hooks of a run with an ``auto_hpo`` mode (idempotent), or refuse in one line."""
-    from ..errors import AutoHpoError
-
     if not _state["active"]:
         for hook in RUN_HOOKS:
             problem = hook.check()
@@ -82,19 +83,15 @@ def activate(section: Optional[dict] = None) -> None:
             hook.install()
         _state["active"] = True
     if section is not None:
-        from ..redaction import register_secrets, secrets_of
-
         register_secrets(secrets_of(section.get("storage")))
 
 
 def uninstall() -> None:
     """Undo :func:`install` and :func:`activate` (tests)."""
-    from . import _base
-
     for hook in reversed(RUN_HOOKS):
         hook.uninstall()
     parser.uninstall()
-    _base.clear()
+    clear_mismatches()
     _state.update(installed=False, active=False)
 
 

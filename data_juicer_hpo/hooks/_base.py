@@ -7,7 +7,10 @@ version and the missing piece (:func:`refusal`).
 """
 
 import inspect
+from importlib.metadata import version
 from typing import Dict, List, Optional
+
+from loguru import logger
 
 __all__ = ["expect", "note_mismatch", "mismatches", "refusal", "dj_version"]
 
@@ -16,8 +19,6 @@ _MISMATCHES: Dict[str, str] = {}  # hook name -> what is missing
 
 def dj_version() -> str:
     try:
-        from importlib.metadata import version
-
         return version("py-data-juicer")
     except Exception:  # noqa: BLE001  (an editable or vendored Data-Juicer has no distribution metadata)
         return "unknown"
@@ -45,8 +46,6 @@ def note_mismatch(hook: str, problem: str) -> None:
         return
     _MISMATCHES[hook] = problem
     try:
-        from loguru import logger
-
         logger.warning(
             f"data-juicer-hpo: Data-Juicer {dj_version()} does not have what the {hook} hook patches ({problem}); "
             f"recipes without auto_hpo are unaffected, auto_hpo runs will refuse"

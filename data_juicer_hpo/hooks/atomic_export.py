@@ -12,6 +12,8 @@ import os
 from typing import Optional
 from urllib.parse import urlparse
 
+from data_juicer_hpo.hooks._base import expect
+
 __all__ = ["check", "install", "uninstall", "temporary_name"]
 
 NAME = "atomic export"
@@ -60,8 +62,6 @@ def _atomic_export(self, dataset):
 
 def check() -> Optional[str]:
     from data_juicer.core import exporter
-
-    from ._base import expect
 
     return expect(exporter.Exporter, "export", "Exporter.export", ["self", "dataset"]) or expect(
         exporter.Exporter, "_export_impl", "Exporter._export_impl", ["self", "dataset", "export_path", "suffix"]

@@ -9,6 +9,10 @@ and the executor are checked there: an ``error:`` line before Data-Juicer's conf
 import sys
 from typing import Optional
 
+from data_juicer_hpo.errors import reported
+from data_juicer_hpo.hooks._base import expect
+from data_juicer_hpo.imports import lazy_import
+
 __all__ = ["check", "install", "uninstall"]
 
 NAME = "config checks"
@@ -18,8 +22,6 @@ _state = {}
 
 
 def check() -> Optional[str]:
-    from ._base import expect
-
     module = sys.modules.get(CONFIG_MODULE)
     if module is None:
         return f"{CONFIG_MODULE} is not imported"
@@ -33,11 +35,9 @@ def install() -> None:
     original = getattr(module, FUNCTION)
 
     def init_setup_from_cfg(cfg, *args, **kwargs):
-        from ..errors import reported
-        from ..modes import check_config
-
         with reported():
-            check_config(cfg)
+            # the mode registry by name: it imports the modes, which sit above the hooks (see imports.py)
+            lazy_import("data_juicer_hpo.modes").check_config(cfg)
         return original(cfg, *args, **kwargs)
 
     init_setup_from_cfg._dj_hpo_original = original

@@ -6,6 +6,10 @@ import os
 import sys
 from typing import Optional
 
+from data_juicer_hpo.hooks._base import expect
+from data_juicer_hpo.redaction import redact_file, redact_url
+from data_juicer_hpo.section import SECTION
+
 __all__ = ["check", "install", "uninstall"]
 
 NAME = "config outputs"
@@ -15,8 +19,6 @@ _state = {}
 
 
 def check() -> Optional[str]:
-    from ._base import expect
-
     module = sys.modules.get(CONFIG_MODULE)
     if module is None:
         return f"{CONFIG_MODULE} is not imported"
@@ -31,8 +33,6 @@ def install() -> None:
     module = sys.modules[CONFIG_MODULE]
     if _state:
         return
-    from ..redaction import redact_file, redact_url
-    from ..section import SECTION
 
     originals = {name: getattr(module, name) for name in FUNCTIONS}
 

@@ -21,6 +21,11 @@ import threading
 import traceback
 from typing import Optional
 
+from loguru import logger
+
+from data_juicer_hpo.hooks._base import expect
+from data_juicer_hpo.redaction import redact
+
 __all__ = ["check", "install", "uninstall", "redacted_traceback"]
 
 NAME = "crash redaction"
@@ -29,14 +34,11 @@ _saved: dict = {}
 
 def redacted_traceback(exc_type, value, tb) -> str:
     """The plain Python traceback of an exception (chained causes included), every secret masked."""
-    from ..redaction import redact
 
     return redact("".join(traceback.format_exception(exc_type, value, tb)))
 
 
 def _patch(record) -> None:
-    from ..redaction import redact
-
     message = redact(record["message"])
     exception = record["exception"]
     if exception:
@@ -69,9 +71,6 @@ def _thread_excepthook(args) -> None:
 
 
 def check() -> Optional[str]:
-    from loguru import logger
-
-    from ._base import expect
 
     return expect(logger, "configure", "loguru.logger.configure") or expect(
         threading, "excepthook", "threading.excepthook"
@@ -79,8 +78,6 @@ def check() -> Optional[str]:
 
 
 def install() -> None:
-    from loguru import logger
-
     if _saved:
         return
     _saved.update(sys=sys.excepthook, threading=threading.excepthook)
@@ -92,7 +89,6 @@ def install() -> None:
 def uninstall() -> None:
     if not _saved:
         return
-    from loguru import logger
 
     logger.configure(patcher=lambda record: None)  # hooks are undone together, in reverse order (tests)
     sys.excepthook = _saved["sys"]

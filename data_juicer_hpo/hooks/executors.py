@@ -5,11 +5,16 @@ silently ignored: the mode registry (:mod:`data_juicer_hpo.modes`) says what eac
 refuses in one line). Installed when a config with a mode is parsed: importing the executors is not free.
 """
 
+import contextlib
 import functools
 import importlib
 from typing import Optional
 
-__all__ = ["EXECUTORS", "check", "install", "uninstall"]
+from data_juicer_hpo.hooks._base import expect
+from data_juicer_hpo.imports import lazy_import
+from data_juicer_hpo.section import section_of
+
+__all__ = ["EXECUTORS", "check", "install", "uninstall", "inner_run", "is_inner_run"]
 
 NAME = "executors"
 EXECUTORS = {
@@ -26,8 +31,6 @@ def _executor_class(kind: str):
 
 
 def check() -> Optional[str]:
-    from ._base import expect
-
     for kind, (module_name, class_name) in EXECUTORS.items():
         try:
             cls = _executor_class(kind)
@@ -46,12 +49,10 @@ def wrap_run(original_run, kind: str):
 
     @functools.wraps(original_run)
     def run(self, *args, **kwargs):
-        from ..modes import run_mode
-        from ..section import section_of
-
-        if section_of(self.cfg)["mode"] is None or getattr(self, "_dj_hpo_inner", False):
+        if section_of(self.cfg)["mode"] is None or is_inner_run(self):
             return original_run(self, *args, **kwargs)
-        return run_mode(self, original_run, kind, *args, **kwargs)
+        # the mode registry by name: it imports the modes, which sit above the hooks (see imports.py)
+        return lazy_import("data_juicer_hpo.modes").run_mode(self, original_run, kind, *args, **kwargs)
 
     run._dj_hpo_original = original_run
     return run
@@ -71,3 +72,21 @@ def uninstall() -> None:
     for cls, original in _saved.values():
         cls.run = original
     _saved.clear()
+
+
+_INNER = "_dj_hpo_inner"  # set on an executor while a mode lets Data-Juicer's own run process
+
+
+@contextlib.contextmanager
+def inner_run(executor):
+    """While the block runs, ``executor.run`` is Data-Juicer's own (a mode calling back into the executor, whose
+    ``run`` may call itself through ``self``), not the mode again."""
+    setattr(executor, _INNER, True)
+    try:
+        yield
+    finally:
+        setattr(executor, _INNER, False)
+
+
+def is_inner_run(executor) -> bool:
+    return bool(getattr(executor, _INNER, False))

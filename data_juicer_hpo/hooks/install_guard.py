@@ -14,11 +14,15 @@ it is built. The guard takes such a spec as satisfied when its module imports, a
 """
 
 import importlib.metadata
-import importlib.util
 import re
 from typing import Optional
 
-__all__ = ["RuntimeInstallBlocked", "spec_module", "module_installed", "check", "is_installed", "install", "uninstall"]
+from loguru import logger
+
+from data_juicer_hpo.hooks._base import expect
+from data_juicer_hpo.imports import module_installed
+
+__all__ = ["RuntimeInstallBlocked", "spec_module", "check", "is_installed", "install", "uninstall"]
 
 NAME = "install guard"
 _saved = {}
@@ -46,8 +50,6 @@ def _version(distribution: str) -> str:
 def _blocked_install(cls, package_spec, pip_args=None):
     module = spec_module(str(package_spec))
     if module and module_installed(module):
-        from loguru import logger
-
         logger.info(
             f"data-juicer-hpo: [{package_spec}] asked for; its module [{module}] is installed "
             f"(version [{_version(module)}]), so nothing is installed at run time"
@@ -59,14 +61,6 @@ def _blocked_install(cls, package_spec, pip_args=None):
     )
 
 
-def module_installed(module: str) -> bool:
-    """Whether ``module`` can be found for import (without importing it)."""
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def _torch_installed() -> bool:
     return module_installed("torch")
 
@@ -74,8 +68,6 @@ def _torch_installed() -> bool:
 def check() -> Optional[str]:
     from data_juicer.ops import base_op
     from data_juicer.utils import lazy_loader, model_utils
-
-    from ._base import expect
 
     return (
         expect(lazy_loader.LazyLoader, "_install_package", "data_juicer.utils.lazy_loader.LazyLoader._install_package")

@@ -3,6 +3,11 @@ included: a patcher applies to every handler, even those added later)."""
 
 from typing import Optional
 
+from loguru import logger
+
+from data_juicer_hpo.hooks._base import expect
+from data_juicer_hpo.redaction import redact
+
 __all__ = ["check", "install", "uninstall"]
 
 NAME = "log redaction"
@@ -10,29 +15,20 @@ _state = {"installed": False}
 
 
 def _patch(record) -> None:
-    from ..redaction import redact
-
     record["message"] = redact(record["message"])
 
 
 def check() -> Optional[str]:
-    from loguru import logger
-
-    from ._base import expect
 
     return expect(logger, "configure", "loguru.logger.configure")
 
 
 def install() -> None:
-    from loguru import logger
-
     logger.configure(patcher=_patch)
     _state["installed"] = True
 
 
 def uninstall() -> None:
     if _state["installed"]:
-        from loguru import logger
-
         logger.configure(patcher=lambda record: None)
         _state["installed"] = False

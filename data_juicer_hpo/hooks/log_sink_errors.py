@@ -15,6 +15,14 @@ when the disk is also where its outputs go.
 import sys
 from typing import Optional
 
+from data_juicer_hpo.hooks._base import expect
+from data_juicer_hpo.redaction import redact
+
+try:  # a private loguru module: its absence is a mismatch (see check), not a failure to import the plugin
+    from loguru._error_interceptor import ErrorInterceptor
+except ImportError:  # pragma: no cover
+    ErrorInterceptor = None
+
 __all__ = ["check", "install", "uninstall"]
 
 NAME = "log sink errors"
@@ -32,8 +40,6 @@ def _print(self, record=None, *, exception=None):
     if stream is None:
         return
     try:
-        from ..redaction import redact
-
         what = f"{type(error).__name__}: {error}" if error is not None else "an unknown error"
         stream.write(
             redact(f"data-juicer-hpo: log handler #{handler} cannot write ({what}); its later lines are dropped\n")
@@ -44,18 +50,13 @@ def _print(self, record=None, *, exception=None):
 
 
 def check() -> Optional[str]:
-    try:
-        from loguru._error_interceptor import ErrorInterceptor
-    except ImportError:
+    if ErrorInterceptor is None:
         return "loguru._error_interceptor.ErrorInterceptor not found"
-    from ._base import expect
 
     return expect(ErrorInterceptor, "print", "loguru ErrorInterceptor.print", ["self", "record"])
 
 
 def install() -> None:
-    from loguru._error_interceptor import ErrorInterceptor
-
     if "print" in _saved:
         return
     _saved["print"] = ErrorInterceptor.print
@@ -64,7 +65,5 @@ def install() -> None:
 
 def uninstall() -> None:
     if "print" in _saved:
-        from loguru._error_interceptor import ErrorInterceptor
-
         ErrorInterceptor.print = _saved.pop("print")
         _reported.clear()

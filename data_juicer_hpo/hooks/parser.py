@@ -8,24 +8,26 @@ the ``ArgumentParser`` name it will call has already been imported. We therefore
 subclass that adds the section when ``build_base_parser`` constructs it. When the config module is not imported
 yet, a meta-path finder applies the same swap right after it finishes loading.
 
-When a parsed config has an ``auto_hpo`` mode, the parser activates the run's other hooks
-(:func:`data_juicer_hpo.hooks.activate`); without one nothing else of Data-Juicer is touched.
+When a parsed config has an ``auto_hpo`` mode, the parser calls ``on_mode`` (given to :func:`install`:
+:func:`data_juicer_hpo.hooks.activate`, which installs the run's other hooks); without one nothing else of
+Data-Juicer is touched.
 """
 
 import importlib.abc
 import importlib.machinery
 import re
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
-from ..errors import AutoHpoError, reported
-from ..section import KEYS, SECTION, add_section_arguments, section_of
+from data_juicer_hpo.errors import AutoHpoError, reported
+from data_juicer_hpo.hooks._base import expect, note_mismatch
+from data_juicer_hpo.section import KEYS, SECTION, add_section_arguments, section_of
 
 __all__ = ["check", "install", "uninstall"]
 
 NAME = "config parser"
 CONFIG_MODULE = "data_juicer.config.config"
-_state = {"parser": None, "finder": None}
+_state = {"parser": None, "finder": None, "on_mode": None}
 
 
 def _make_parser_class(base):
@@ -58,10 +60,8 @@ def _make_parser_class(base):
             if cfg.get(SECTION) is not None:
                 with reported():
                     section = section_of(cfg)
-                    if section["mode"] is not None:
-                        from . import activate
-
-                        activate(section)
+                    if section["mode"] is not None and _state["on_mode"] is not None:
+                        _state["on_mode"](section)
             return cfg
 
     AutoHpoArgumentParser.__name__ = base.__name__
@@ -73,8 +73,6 @@ def _make_parser_class(base):
 def _patch_config_module(module) -> bool:
     base = getattr(module, "ArgumentParser", None)
     if base is None:
-        from ._base import note_mismatch
-
         note_mismatch(NAME, f"{CONFIG_MODULE}.ArgumentParser not found")
         return False
     if not hasattr(base, "_dj_hpo_original"):
@@ -107,14 +105,14 @@ def check() -> Optional[str]:
     module = sys.modules.get(CONFIG_MODULE)
     if module is None:
         return None  # checked when the finder patches it
-    from ._base import expect
-
     # ``build_base_parser`` may not exist yet (the module is half-executed when we load); if Data-Juicer renamed
     # it, the section is missing and an ``auto_hpo`` block fails loudly as an unknown key in Data-Juicer itself
     return expect(module, "ArgumentParser", f"{CONFIG_MODULE}.ArgumentParser")
 
 
-def install() -> None:
+def install(on_mode: Optional[Callable[[dict], None]] = None) -> None:
+    """Add the section to Data-Juicer's parser; ``on_mode(section)`` is called for every parsed config with a mode."""
+    _state["on_mode"] = on_mode
     module = sys.modules.get(CONFIG_MODULE)
     if module is not None and _patch_config_module(module):
         return
@@ -132,3 +130,4 @@ def uninstall() -> None:
         module, base = _state["parser"]
         module.ArgumentParser = base
         _state["parser"] = None
+    _state["on_mode"] = None

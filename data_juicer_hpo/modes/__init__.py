@@ -1,82 +1,101 @@
-"""The modes of ``auto_hpo.mode``: a registry of modules, imported only when a mode runs (the entry point stays
-light).
+"""The modes of ``auto_hpo.mode`` (:class:`~data_juicer_hpo.modes.base.Mode`): a registry, and the two calls the
+hooks make into it -- :func:`check_config` before Data-Juicer writes anything, :func:`run_mode` in place of an
+executor's ``run``.
 
-A mode module provides:
-
-- ``EXECUTORS``: the Data-Juicer executor types it runs on (others are refused in one line, never ignored);
-- ``check(cfg) -> list of problems``: its input checks, called before Data-Juicer writes anything
-  (:mod:`data_juicer_hpo.hooks.config_checks`); cheap, no data is loaded;
-- ``run(executor, original_run, *args, **kwargs)``: called in place of the executor's ``run``; returns what
-  ``run`` returns.
+The hooks reach this package by name (:func:`data_juicer_hpo.imports.lazy_import`), never by import: the plugin's
+entry point must stay light, and a mode's module is imported only when a run uses it.
 """
 
-import errno
 import importlib
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List, Type, Union
 
-from ..errors import AutoHpoError, exception_chain, raise_if_any, reported
-from ..section import SECTION, section_of, validate_section
+from data_juicer_hpo.data.loading import dataset_path_problem
+from data_juicer_hpo.errors import (
+    AutoHpoError,
+    inside_dj_process,
+    raise_if_any,
+    reported,
+    write_failure,
+)
+from data_juicer_hpo.modes.base import Mode
+from data_juicer_hpo.section import SECTION, section_of, validate_section
+from data_juicer_hpo.signals import interruptible
 
-__all__ = ["MODES", "register_mode", "check_config", "run_mode", "mode_module", "write_failure"]
+__all__ = ["Mode", "MODES", "register_mode", "mode_of", "check_config", "run_mode"]
 
-MODES = {
-    "3sigma": "data_juicer_hpo.modes.three_sigma",
-    "wandb": "data_juicer_hpo.modes.sweep",
+# ``auto_hpo.mode`` -> ``"package.module:Class"`` (imported when a run uses it) or a registered Mode subclass
+MODES: Dict[str, Union[str, Type[Mode]]] = {
+    "3sigma": "data_juicer_hpo.modes.three_sigma:ThreeSigma",
+    "wandb": "data_juicer_hpo.modes.wandb:WandbSweep",
 }
 
 
-def register_mode(name: str, module: str) -> None:
-    """Register a mode module (``"package.module"``, see the module doc) for ``auto_hpo.mode: name``."""
-    MODES[name] = module
+def _verified(cls, name: str) -> Type[Mode]:
+    if not (isinstance(cls, type) and issubclass(cls, Mode)):
+        raise TypeError(f"mode {name!r} must be a Mode subclass, but got {cls!r}")
+    if cls.name != name:
+        raise ValueError(f"mode {name!r}: {cls.__name__}.name must be {name!r}, but got {cls.name!r}")
+    if not cls.executors or not all(isinstance(e, str) for e in cls.executors):
+        raise ValueError(f"mode {name!r}: {cls.__name__}.executors must name executor types, but got {cls.executors!r}")
+    return cls
 
 
-def mode_module(name: str):
-    return importlib.import_module(MODES[name])
+def register_mode(cls: Type[Mode]) -> Type[Mode]:
+    """Class decorator adding a mode under ``cls.name``; checked here, not when a run first uses it."""
+    MODES[cls.name] = _verified(cls, getattr(cls, "name", None))
+    return cls
 
 
-def _executor_problem(mode: str, module, executor_type: str):
-    if executor_type in module.EXECUTORS:
+def mode_of(name: str) -> Mode:
+    """The mode registered as ``name`` (a built-in one is imported now)."""
+    entry = MODES[name]
+    if isinstance(entry, str):
+        module, _, attr = entry.partition(":")
+        entry = MODES[name] = _verified(getattr(importlib.import_module(module), attr), name)
+    return entry()
+
+
+def _executor_problem(mode: Mode, executor_type: str):
+    if executor_type in mode.executors:
         return None
-    why = getattr(module, "REFUSED", {}).get(executor_type, "")
-    valid = ", ".join(module.EXECUTORS)
-    return f"executor_type: {SECTION}.mode {mode} does not run on executor_type {executor_type!r}{why} (valid: {valid})"
+    why = mode.refused.get(executor_type, "")
+    valid = ", ".join(mode.executors)
+    return (
+        f"executor_type: {SECTION}.mode {mode.name} does not run on executor_type {executor_type!r}{why} "
+        f"(valid: {valid})"
+    )
 
 
 def check_config(cfg) -> None:
     """Every problem of a config with an ``auto_hpo`` mode, raised at once (no data loaded, nothing written)."""
-    from ..loading import dataset_path_problem
-
     section = section_of(cfg)
     if section["mode"] is None:
         return
     problems: List[str] = validate_section(section)
     if problems or section["mode"] not in MODES:
         raise_if_any(problems)
-    module = mode_module(section["mode"])
-    executor_problem = _executor_problem(section["mode"], module, cfg.get("executor_type") or "default")
+    mode = mode_of(section["mode"])
+    executor_problem = _executor_problem(mode, cfg.get("executor_type") or "default")
     problems += [executor_problem] if executor_problem else []
     dataset_problem = dataset_path_problem(cfg)
     problems += [dataset_problem] if dataset_problem else []
     if not problems:
-        problems += module.check(cfg)
+        problems += mode.check(cfg)
     raise_if_any(problems)
 
 
 def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
     """Run the configured mode in place of ``executor.run`` (called by the executor hook). Under ``dj-process``,
     SIGTERM / SIGINT end it with one line and exit 143 / 130 (see :mod:`data_juicer_hpo.signals`)."""
-    from ..errors import inside_dj_process
-    from ..signals import interruptible
-
     with interruptible(exit_on_interrupt=inside_dj_process()), reported():
         section = section_of(executor.cfg)
         problems = validate_section(section)
         raise_if_any(problems)
-        module = mode_module(section["mode"])
-        raise_if_any([p for p in [_executor_problem(section["mode"], module, executor_type)] if p])
+        mode = mode_of(section["mode"])
+        raise_if_any([p for p in [_executor_problem(mode, executor_type)] if p])
         try:
-            return module.run(executor, original_run, *args, **kwargs)
+            return mode.run(executor, original_run, *args, **kwargs)
         except Exception as e:
             cfg = executor.cfg
             places = {
@@ -88,37 +107,3 @@ def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
             if line is None:
                 raise
             raise AutoHpoError(line) from None
-
-
-_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
-
-def _full_places(places: Dict[str, Optional[str]]) -> str:
-    """``path (keys) is full`` per filesystem with less than 1 MiB left among ``places``, for a failed write that
-    names no file (the shortest path of each filesystem is shown)."""
-    full: Dict[int, tuple] = {}
-    for key, path in places.items():
-        try:
-            stat, device = (os.statvfs(path), os.stat(path).st_dev) if path else (None, None)
-        except OSError:
-            continue
-        if stat is not None and stat.f_bavail * stat.f_frsize < 2**20:
-            shown, keys = full.get(device, (os.path.abspath(path), []))
-            full[device] = (min(shown, os.path.abspath(path), key=len), keys + [key])
-    return "; ".join(f"{shown} ({', '.join(keys)}) is full" for shown, keys in full.values())
-
-
-def write_failure(exc: BaseException, places: Optional[Dict[str, Optional[str]]] = None) -> Optional[str]:
-    """One line for a write that failed for lack of room (a full disk, a quota, a file-size limit), found anywhere
-    in the exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None.
-    A failed ``write`` names no file: then the ``places`` (key -> directory) on a full filesystem are named."""
-    for e in exception_chain(exc):
-        if isinstance(e, OSError) and e.errno in _FULL:
-            where = f"cannot write {e.filename}" if e.filename else "a write failed"
-            full = "" if e.filename else _full_places(places or {})
-            where += f" ({full})" if full else ""
-            return (
-                f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
-                f"there and rerun the same command to resume"
-            )
-    return None

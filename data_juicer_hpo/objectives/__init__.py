@@ -5,7 +5,11 @@ from data_juicer_hpo.objectives.custom import CustomObjective
 from data_juicer_hpo.objectives.downstream import DownstreamTask
 from data_juicer_hpo.objectives.model_loss import ModelLoss
 from data_juicer_hpo.objectives.quality_score import QualityScore
-from data_juicer_hpo.objectives.registry import get_objective, objective_names, register_objective
+from data_juicer_hpo.objectives.registry import (
+    get_objective,
+    objective_names,
+    register_objective,
+)
 from data_juicer_hpo.objectives.retention import Retention
 from data_juicer_hpo.objectives.synergy import Synergy
 

@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import Callable, Iterator, Optional, Tuple
 
-from data_juicer_hpo.heap import trim_heap
+from data_juicer_hpo.memory import trim_heap
 from data_juicer_hpo.objectives.tokens import (
     CHUNK_DOCS,
     MEMO_TOKENS,

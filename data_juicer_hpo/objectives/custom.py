@@ -13,7 +13,13 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
-from data_juicer_hpo.objectives.base import CUSTOM_SPEC, GOALS, Objective, Population, as_indices
+from data_juicer_hpo.objectives.base import (
+    CUSTOM_SPEC,
+    GOALS,
+    Objective,
+    Population,
+    as_indices,
+)
 
 __all__ = ["CustomObjective"]
 

@@ -26,8 +26,13 @@ from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population, as_indices
 from data_juicer_hpo.objectives.chunks import map_chunks, setup_processes
+from data_juicer_hpo.objectives.class_labels import (
+    labelled_problems,
+    load_labelled,
+    rows_column,
+    sample_labels,
+)
 from data_juicer_hpo.objectives.features import hashed_ngram_features
-from data_juicer_hpo.objectives.labels import labelled_problems, load_labelled, rows_column, sample_labels
 from data_juicer_hpo.objectives.registry import register_objective
 from data_juicer_hpo.objectives.softmax import fit_softmax
 from data_juicer_hpo.objectives.tokens import TokenStreams, token_streams

@@ -13,7 +13,12 @@ import numpy as np
 from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population
-from data_juicer_hpo.objectives.bigram_lm import bigram_counts, cross_entropy, held_out, joined_counts
+from data_juicer_hpo.objectives.bigram_lm import (
+    bigram_counts,
+    cross_entropy,
+    held_out,
+    joined_counts,
+)
 from data_juicer_hpo.objectives.chunks import map_chunks, setup_processes
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.registry import register_objective

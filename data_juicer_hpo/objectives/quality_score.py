@@ -14,7 +14,11 @@ from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population
 from data_juicer_hpo.objectives.chunks import map_chunks, setup_processes
-from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
+from data_juicer_hpo.objectives.features import (
+    hashed_ngram_features,
+    stack_rows,
+    take_rows,
+)
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.registry import register_objective

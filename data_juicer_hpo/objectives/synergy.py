@@ -20,7 +20,11 @@ from typing import Dict, List
 import numpy as np
 
 from data_juicer_hpo.objectives.base import Objective, Population
-from data_juicer_hpo.objectives.registry import get_objective, objective_names, register_objective
+from data_juicer_hpo.objectives.registry import (
+    get_objective,
+    objective_names,
+    register_objective,
+)
 
 __all__ = ["Synergy"]
 

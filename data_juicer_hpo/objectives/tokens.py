@@ -100,7 +100,7 @@ def chunked_streams(texts, chunk_docs: int = CHUNK_DOCS) -> Iterator[Tuple[int, 
 
 def texts_at(texts, docs: np.ndarray) -> list:
     """The texts of documents ``docs`` (in that order) of a sequence of texts -- a list or a population's
-    :class:`~data_juicer_hpo.arrow_texts.ArrowTexts`, which reads them from its Arrow table in one take."""
+    :class:`~data_juicer_hpo.data.texts.ArrowTexts`, which reads them from its Arrow table in one take."""
     docs = np.asarray(docs, dtype=np.int64)
     take = getattr(texts, "take", None)
     return take(docs) if callable(take) else [texts[int(i)] for i in docs]

@@ -1,6 +1,6 @@
 """A trial's population as a view on the population whose per-document work is cached.
 
-A data-mixture trial (:mod:`data_juicer_hpo.mixture`) takes some rows of the concatenated sources, in
+A data-mixture trial (:mod:`data_juicer_hpo.data.mixture`) takes some rows of the concatenated sources, in
 Data-Juicer's order and as often as Data-Juicer takes them (an upsampled source repeats rows). Its population is a
 :class:`PopulationView`: to an objective that knows nothing of views it is an ordinary :class:`Population` of the
 rows taken (a repeated row is a separate document, so every objective counts it with its multiplicity, and

@@ -4,10 +4,21 @@ Pure: takes the recipe's ``process`` list, the op classes and the top-level keys
 problem line per parameter that addresses nothing (a typo must not become a silent no-op).
 """
 
+import copy
 import inspect
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
+
+from data_juicer_hpo.ops.thresholds import (
+    SIZE,
+    fraction_of,
+    parsed_args,
+    size_bytes,
+    threshold_pairs,
+    to_recipe,
+)
 
 __all__ = ["Target", "resolve_targets", "apply_params", "recipe_problems"]
 
@@ -35,8 +46,6 @@ def _op_args(op_class) -> Optional[set]:
 
 
 def _parsed_args(op_class) -> dict:
-    from .parsed import parsed_args
-
     return parsed_args(op_class) if op_class is not None else {}
 
 
@@ -80,7 +89,6 @@ def resolve_targets(
 
 def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) -> Tuple[List[dict], dict]:
     """A deep copy of ``process`` with the op arguments set, and the top-level values, for one trial."""
-    import copy
 
     out = copy.deepcopy(process)
     top = {}
@@ -96,16 +104,12 @@ def apply_params(process: List[dict], targets: Dict[str, Target], params: dict) 
             if entry[op] is None:
                 entry[op] = {}
             if target.parse:
-                from .parsed import to_recipe
-
                 value = to_recipe(target.parse, value)  # a number: the string the op reads back as it
             entry[op][target.arg] = value
     return out, top
 
 
 def _is_number(value) -> bool:
-    import numbers
-
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -122,8 +126,6 @@ def recipe_problems(
 ) -> List[str]:
     """Problems a sweep would only meet trial after trial: a numeric threshold swept over non-numbers, and a
     base recipe whose fixed bounds keep nothing (``min > max``)."""
-    from .parsed import SIZE, fraction_of, size_bytes
-    from .thresholds import threshold_pairs
 
     problems = []
     swept = {(t.position, t.arg) for t in targets.values() if t.position is not None}

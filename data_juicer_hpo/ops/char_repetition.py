@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 import numpy as np
+from data_juicer.ops.filter.character_repetition_filter import CharacterRepetitionFilter
 
 __all__ = ["OP_NAME", "Characters", "applies", "characters", "char_rep_ratios"]
 
@@ -31,7 +32,6 @@ SUB_BATCH_CHARS = 1 << 20  # characters hashed together: start indices take ~20 
 
 def applies(op) -> bool:
     """Whether ``op`` is Data-Juicer's own character-repetition filter (not a subclass that may count otherwise)."""
-    from data_juicer.ops.filter.character_repetition_filter import CharacterRepetitionFilter
 
     return type(op) is CharacterRepetitionFilter
 

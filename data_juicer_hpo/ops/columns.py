@@ -14,6 +14,10 @@ from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
+from data_juicer.utils.constant import Fields, StatsKeys
+from loguru import logger
+
+from data_juicer_hpo.ops import char_repetition
 
 __all__ = ["Column", "as_column", "compute_columns", "StatisticRows"]
 
@@ -43,7 +47,6 @@ def as_column(values) -> Column:
 def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Column]]:
     """The statistics ``keys[i]`` of each filter ``ops[i]`` on every sample of ``dataset`` (a Data-Juicer
     ``NestedDataset``), computed from scratch in one ``map``; per op, stat key -> column."""
-    from data_juicer.utils.constant import Fields
 
     if not ops:
         return []
@@ -92,7 +95,6 @@ def _decoded(column: pa.ChunkedArray) -> Column:
 
 def _op_statistics(op, samples, fields: List[str], n: int) -> List[dict]:
     """The op's statistics dict of each of the ``n`` samples, computed by the op on empty statistics."""
-    from data_juicer.utils.constant import Fields
 
     # the unwrapped methods: an error must not silently drop a sample and misalign the statistics
     batch = {key: samples[key] for key in fields}
@@ -110,24 +112,19 @@ def _fast_statistics(op, samples, fields: List[str], n: int, shared: dict) -> Op
     """The statistics of ``character_repetition_filter`` computed with numpy (:mod:`.char_repetition`), checked
     against the op itself on two samples of the batch, as stat key -> list of floats (typed alike in every batch,
     so no JSON is needed); None (ask the op) for other filters or on any doubt."""
-    from data_juicer.utils.constant import StatsKeys
 
-    from .char_repetition import applies, char_rep_ratios, characters
-
-    if not n or not applies(op) or op.text_key not in samples:
+    if not n or not char_repetition.applies(op) or op.text_key not in samples:
         return None
     key = ("characters", op.text_key)
     if key not in shared:
-        shared[key] = characters(samples[op.text_key])
-    ratios = char_rep_ratios(samples[op.text_key], op.n, shared[key])
+        shared[key] = char_repetition.characters(samples[op.text_key])
+    ratios = char_repetition.char_rep_ratios(samples[op.text_key], op.n, shared[key])
     if ratios is None:
         return None
     values = ratios.tolist()
     probes = sorted({0, n // 2})
     asked = _op_statistics(op, {key: [samples[key][j] for j in probes] for key in fields}, fields, len(probes))
     if asked != [{StatsKeys.char_rep_ratio: values[j]} for j in probes]:
-        from loguru import logger
-
         logger.warning(f"auto_hpo: {op._name}'s own statistics differ from the vectorised ones: the op is used")
         return None
     return {StatsKeys.char_rep_ratio: values}

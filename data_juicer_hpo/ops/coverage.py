@@ -3,7 +3,7 @@
 Generated from Data-Juicer itself rather than listed by hand: its op registry, ``NON_STATS_FILTERS``, the threshold
 arguments of each op's signature (:mod:`.thresholds`), whether its ``__init__`` prepares a model
 (``prepare_model``), and the packages it imports lazily (``LazyLoader``) or reads its media with. Run
-``python -m data_juicer_hpo.ops.coverage`` for the README's table.
+``python -m data_juicer_hpo.ops.coverage`` for the table in docs/media.md.
 
 At run time the same facts decide: an op instance that holds a prepared model (:func:`model_need`) is not computed
 by the plugin's statistics pass, so the plugin never triggers a model download; its thresholds stay as the recipe
@@ -22,7 +22,12 @@ import textwrap
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from ..hooks.install_guard import module_installed, spec_module
+from data_juicer.ops import NON_STATS_FILTERS, OPERATORS, Filter
+from data_juicer.utils.model_utils import MODEL_FUNCTION_MAPPING
+
+from data_juicer_hpo.hooks.install_guard import spec_module
+from data_juicer_hpo.imports import module_installed
+from data_juicer_hpo.ops.thresholds import threshold_pairs
 
 __all__ = [
     "EXTRAS",
@@ -70,7 +75,6 @@ class Coverage:
 
 def stats_filters() -> Dict[str, type]:
     """Every registered filter that produces a statistic (not in ``NON_STATS_FILTERS``), by name."""
-    from data_juicer.ops import NON_STATS_FILTERS, OPERATORS, Filter
 
     return {
         name: cls
@@ -82,7 +86,6 @@ def stats_filters() -> Dict[str, type]:
 def model_need(op) -> Optional[str]:
     """Why ``op`` (an instance) needs a model, or None: it holds a model key made by Data-Juicer's
     ``prepare_model`` (a ``functools.partial`` of one of its model loaders)."""
-    from data_juicer.utils.model_utils import MODEL_FUNCTION_MAPPING
 
     loaders = set(MODEL_FUNCTION_MAPPING.values())
     for attr, value in sorted(vars(op).items()):
@@ -227,7 +230,6 @@ def missing_package_problems(process) -> List[str]:
 
 def coverage() -> List[Coverage]:
     """One row per statistic-producing filter of the installed Data-Juicer."""
-    from .thresholds import threshold_pairs
 
     rows = []
     for name, cls in stats_filters().items():

@@ -4,6 +4,6 @@ Data-Juicer imports it from ``data_juicer.ops.__init__`` (``load_op_plugins``). 
 parser hook is installed here; everything else when an ``auto_hpo`` mode actually runs.
 """
 
-from ..hooks import install
+from data_juicer_hpo.hooks import install
 
 install()

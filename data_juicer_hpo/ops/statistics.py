@@ -13,7 +13,12 @@ from typing import Dict, List, Optional
 
 import numpy as np
 import pyarrow as pa
+from data_juicer.core.data import NestedDataset, add_same_content_to_new_column
+from data_juicer.ops import NON_STATS_FILTERS, Filter
+from data_juicer.utils.constant import Fields
 from loguru import logger
+
+from data_juicer_hpo.ops.coverage import model_need
 
 __all__ = [
     "StatsPass",
@@ -30,14 +35,11 @@ __all__ = [
 
 
 def is_stats_filter(op) -> bool:
-    from data_juicer.ops import NON_STATS_FILTERS, Filter
-
     return isinstance(op, Filter) and op._name not in NON_STATS_FILTERS.modules
 
 
 def is_computed(op) -> bool:
     """A stats filter whose statistic the plugin computes: one that needs no model (never a download by us)."""
-    from .coverage import model_need
 
     return is_stats_filter(op) and model_need(op) is None
 
@@ -55,7 +57,6 @@ class StatsPass:
 
 def model_notes(ops) -> List[str]:
     """Why each stats filter that needs a model is left unchanged (its statistic is not computed by the plugin)."""
-    from .coverage import model_need
 
     return [
         f"{op._name} (#{i}) unchanged: {model_need(op)}"
@@ -66,7 +67,6 @@ def model_notes(ops) -> List[str]:
 
 def probe_stat_keys(op, sample: dict) -> List[str]:
     """The statistics ``op`` writes, found by computing them on one sample with an empty stats dict."""
-    from data_juicer.utils.constant import Fields
 
     probe = dict(sample)
     probe[Fields.stats] = {}
@@ -81,7 +81,6 @@ def probe_stat_keys(op, sample: dict) -> List[str]:
 
 def stats_columns(dataset, keys) -> Dict[str, list]:
     """Only the statistics ``keys`` of every sample, read chunk by chunk (never every stats dict at once)."""
-    from data_juicer.utils.constant import Fields
 
     keys = list(dict.fromkeys(keys))
     out: Dict[str, list] = {key: [] for key in keys}
@@ -112,8 +111,6 @@ def _segments(ops, last: int):
 
 def _compute_together(dataset, ops):
     """One ``map`` that computes the statistics of several filters, in recipe order, batch by batch."""
-    from data_juicer.core.data import add_same_content_to_new_column
-    from data_juicer.utils.constant import Fields
 
     if Fields.stats not in dataset.features:
         dataset = dataset.map(
@@ -147,7 +144,6 @@ def _compute_together(dataset, ops):
 
 def compute_statistics(dataset, ops) -> List[Dict[str, list]]:
     """The statistics of each filter in ``ops`` computed on ``dataset`` from scratch, in one pass, as lists."""
-    from data_juicer.utils.constant import Fields
 
     if Fields.stats in dataset.features:
         dataset = dataset.remove_columns([Fields.stats])
@@ -158,8 +154,6 @@ def compute_statistics(dataset, ops) -> List[Dict[str, list]]:
 
 
 def _first_sample(dataset) -> dict:
-    from data_juicer.utils.constant import Fields
-
     return {key: value for key, value in dataset[0].items() if key != Fields.stats} if len(dataset) else {}
 
 
@@ -169,7 +163,6 @@ def run_stats_pass(dataset, ops) -> StatsPass:
     Consecutive stats filters are computed together in one pass over the data (one rewrite of the dataset
     instead of one per filter).
     """
-    from data_juicer.core.data import NestedDataset
 
     if not isinstance(dataset, NestedDataset):
         dataset = NestedDataset(dataset)
@@ -216,7 +209,6 @@ def reuse_statistics(op) -> None:
     def run(dataset, *, exporter=None, tracer=None, reduce=True):
         if tracer is not None or not reduce or getattr(op, "stats_export_path", None) is not None:
             return original_run(dataset, exporter=exporter, tracer=tracer, reduce=reduce)
-        from data_juicer.core.data import NestedDataset
 
         if not isinstance(dataset, NestedDataset):
             dataset = NestedDataset(dataset)
@@ -253,7 +245,6 @@ def prepared_pipeline(stats: StatsPass, ops) -> Optional[list]:
     followed by the rest of the recipe. ``None`` when the prefix cannot be skipped (samples were not aligned)."""
     if not stats.aligned:
         return None
-    from data_juicer.ops import Filter
 
     prefix = [op for op in ops[: stats.prefix_len] if isinstance(op, Filter)]
     computed = {id(ops[i]) for i in stats.stat_keys}

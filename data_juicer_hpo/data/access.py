@@ -1,0 +1,75 @@
+"""Data access: the one interface both modes use to load data, compute statistics and process on any executor.
+
+3sigma and sweeps have one flow for every executor; what differs between Data-Juicer's executors -- Hugging Face
+datasets in this process (``default``, :class:`~data_juicer_hpo.data.local.LocalData`) or Ray Data on a cluster
+(``ray``, :class:`~data_juicer_hpo.data.ray_data.RayData`) -- lives behind this interface. Per-sample statistics
+come back to the driver in sample order, where bounds, keep masks and objectives are cheap; the expensive part
+runs on the executor.
+"""
+
+import abc
+from typing import ClassVar, Dict, List
+
+__all__ = ["DataAccess"]
+
+
+class DataAccess(abc.ABC):
+    """How a mode reaches the data of one Data-Juicer executor (``kind``: its ``executor_type``).
+
+    Order of use: a mode calls :meth:`load` once, :meth:`count` to check the size, then either (3sigma)
+    :meth:`statistics_pass` and :meth:`process_tuned`, or (sweeps) :meth:`apply` per mapper state,
+    :meth:`compute` per set of filter arguments, :meth:`texts` / :meth:`samples` / :meth:`column` for the
+    objectives, :meth:`run_pipeline` for a trial that needs Data-Juicer's whole pipeline, and finally
+    :meth:`process_tuned` or the executor's own run for the chosen recipe.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, executor):
+        self.executor = executor
+
+    @abc.abstractmethod
+    def load_ops(self, process: List[dict]) -> list:
+        """Data-Juicer's op instances of a ``process`` list, built as this executor builds them."""
+
+    @abc.abstractmethod
+    def load(self, dataset=None, load_data_np=None):
+        """The executor's dataset, loaded as its ``run`` would (``dataset``: one given to ``run``)."""
+
+    @abc.abstractmethod
+    def count(self, dataset) -> int:
+        """The number of samples."""
+
+    @abc.abstractmethod
+    def apply(self, dataset, op):
+        """``dataset`` after one non-filter op (a mapper)."""
+
+    @abc.abstractmethod
+    def compute(self, dataset, ops) -> List[Dict[str, object]]:
+        """Each filter's statistics on ``dataset``, computed apart (the same filter may appear with several
+        argument sets); per op, stat key -> column."""
+
+    @abc.abstractmethod
+    def texts(self, dataset, key: str):
+        """The ``key`` column as a sequence of strings, in sample order."""
+
+    @abc.abstractmethod
+    def column(self, dataset, key: str) -> list:
+        """The values of the top-level field ``key`` of every sample; KeyError when there is no such field."""
+
+    @abc.abstractmethod
+    def samples(self, dataset):
+        """The samples without the statistics column, as a Hugging Face dataset (for custom objectives)."""
+
+    @abc.abstractmethod
+    def run_pipeline(self, original_run, dataset):
+        """Data-Juicer's whole pipeline on ``dataset`` without export: (processed samples, their texts)."""
+
+    @abc.abstractmethod
+    def statistics_pass(self, dataset, ops):
+        """Every stats filter's statistic on the whole population as that filter sees it, in one pass
+        (:class:`~data_juicer_hpo.ops.statistics.StatsPass`); no sample is removed."""
+
+    @abc.abstractmethod
+    def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
+        """Data-Juicer's own ``run`` with the tuned ``ops``, reusing the statistics of ``stats``."""

@@ -1,0 +1,175 @@
+"""``auto_hpo.mode: wandb``: a W&B sweep over the recipe whose train function is the executor.
+
+Everything is validated before any trial runs (:mod:`.checks`: sweep config, parameter targets, objective, storage)
+and every problem is reported at once. Then the chosen backend (:mod:`.backends`) runs the trials -- ``wandb`` (real
+``wandb.sweep`` and ``wandb.agent``) or ``local`` (the same sweep config on Optuna, every trial recorded as a W&B
+offline run) -- and the outputs are written (:mod:`.results`): ``trials.csv``, ``best_recipe.yaml`` and plots in
+``auto_hpo.output_dir`` (with several objectives also the Pareto outputs). The best recipe is the best *feasible*
+trial's (``auto_hpo.constraints``), or the Pareto trial best on ``auto_hpo.select``; when no trial is feasible,
+nothing is written beyond the trials and the run ends with one error line. Finally the best recipe processes the
+full data once and exports it (``auto_hpo.process_best``).
+"""
+
+import copy
+import functools
+import os
+import re
+from typing import List
+
+from data_juicer.core.executor import default_executor
+from data_juicer.ops import Filter
+from loguru import logger
+
+from data_juicer_hpo.data import data_access
+from data_juicer_hpo.data.mixture_sources import load_sources
+from data_juicer_hpo.engine.fingerprint import fingerprint
+from data_juicer_hpo.errors import AutoHpoError, raise_if_any
+from data_juicer_hpo.hooks.executors import inner_run
+from data_juicer_hpo.modes.base import Mode
+from data_juicer_hpo.modes.wandb.backends import run_trials
+from data_juicer_hpo.modes.wandb.checks import check_sweep, choose_backend, load_sweep, mixture_targets, validate
+from data_juicer_hpo.modes.wandb.results import best_recipe_doc, flush_trials, write_results
+from data_juicer_hpo.modes.wandb.trials.bundles import Bundles
+from data_juicer_hpo.modes.wandb.trials.evaluator import TrialEvaluator
+from data_juicer_hpo.modes.wandb.trials.mixtures import SourceMixture
+from data_juicer_hpo.ops.statistics import reuse_statistics, use_prepared_ops
+from data_juicer_hpo.section import SECTION, section_of
+
+__all__ = ["WandbSweep"]
+
+
+def _study_name(sweep, cfg) -> str:
+    name = sweep.name or f"{cfg.get('project_name') or 'data-juicer'}-sweep"
+    return re.sub(r"[^\w.-]+", "-", name)
+
+
+def _output_dir(section, cfg) -> str:
+    """``auto_hpo.output_dir``, else ``auto_hpo/`` next to the export: stable across runs (Data-Juicer's work_dir
+    gets a new job id each run), so re-running the same command finds the same sweep storage and resumes."""
+    if section["output_dir"]:
+        return os.path.abspath(section["output_dir"])
+    export = cfg.get("export_path")
+    base = os.path.dirname(os.path.abspath(export)) if export else os.getcwd()
+    return os.path.join(base, SECTION)
+
+
+class WandbSweep(Mode):
+    """``auto_hpo.mode: wandb`` (see the module doc)."""
+
+    name = "wandb"
+    executors = ("default", "ray")
+    refused = {
+        "ray_partitioned": (
+            " (it processes partitions independently, with checkpoints; a sweep evaluates many recipes on one"
+            " population: use executor_type ray)"
+        )
+    }
+
+    def check(self, cfg) -> List[str]:
+        """The sweep file, parameter targets, objectives, constraints and storage: every problem, before any work."""
+        return check_sweep(cfg)
+
+    def run(self, executor, original_run, *args, **kwargs):
+        """Dispatches on the executor's ``run`` signature (the Ray executor's has no ``dataset``)."""
+        if getattr(executor, "executor_type", "default") == "ray":
+            return _run_sweep(executor, original_run, None, *args, **kwargs)
+        return _run_sweep(executor, original_run, *args, **kwargs)
+
+
+def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
+    """The wandb mode (see the module doc)."""
+
+    cfg = executor.cfg
+    section = section_of(cfg)
+    sweep = load_sweep(section["hpo_config"], cfg)
+    sweep, targets, scoring, problems = validate(section, cfg, sweep, log_notes=True)
+    raise_if_any(problems)
+    backend = choose_backend(section["backend"], several=scoring.goals.multi)
+    out_dir = _output_dir(section, cfg)
+    storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
+
+    access = data_access(executor)
+    mixture, _ = mixture_targets(cfg, sweep)
+    if mixture:
+
+        if dataset is not None:
+            raise AutoHpoError(
+                f"hpo_config.parameters.{next(iter(mixture))}: the executor was given a dataset "
+                f"object, so Data-Juicer does not load dataset.configs"
+            )
+        dataset, sizes = load_sources(cfg, load_data_np)
+    else:
+        dataset = access.load(dataset, load_data_np)
+    for checked in scoring.objectives.values():  # e.g. labels, before any work
+        raise_if_any(checked.check_data(functools.partial(access.column, dataset)))
+    section["scored_on"] = _scored_on(cfg, section, sweep, targets, access.count(dataset))
+    with inner_run(executor):
+        objective = scoring.objectives[scoring.main]
+        base_top = {t.arg: cfg.get(t.arg) for t in targets.values() if t.position is None}
+        bundles = Bundles(access, cfg, dataset, copy.deepcopy(cfg.process), base_top, targets, access.load_ops)
+        evaluator = TrialEvaluator(
+            bundles, targets, objective, seed=section["seed"], extras=scoring.extras, original_run=original_run
+        )
+        if mixture:
+            evaluator.use_mixture(SourceMixture(cfg.dataset, mixture, sizes))
+        evaluator.prepare(sweep.parameters)  # shaping arguments' listed values: their statistics in one pass
+        study = _study_name(sweep, cfg)
+        os.makedirs(out_dir, exist_ok=True)
+        goals = scoring.goals
+        try:
+            records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg, goals=goals)
+        except KeyboardInterrupt:  # SIGINT / SIGTERM (see signals.py): what the storage holds goes to trials.csv
+            if backend == "local":
+                flush_trials(storage, study, os.path.join(out_dir, "trials.csv"), list(sweep.parameters), goals)
+            raise
+        best = write_results(
+            out_dir,
+            records,
+            sweep,
+            scoring,
+            lambda params: best_recipe_doc(cfg, targets, params, evaluator.mixture),
+        )
+        if not section["process_best"]:
+            return None
+        # before Data-Juicer forks its workers, which start as copies of this process: the objectives' per-document
+        # state (model_loss: 4 bytes per token) goes with the last references to them, the rest in release
+        objective = None  # noqa: F841
+        scoring.objectives.clear()
+        evaluator.release(best.params)
+        process, top = evaluator.best_recipe(best.params)
+        return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
+
+
+def _scored_on(cfg, section, sweep, targets, n_samples: int) -> dict:
+    """The fingerprint of what the trials are scored on, stored with the study (see fingerprint.py)."""
+
+    swept = [(t.position, t.arg) for t in targets.values() if t.position is not None]
+    return fingerprint(cfg, section, sweep.goal, swept, n_samples)
+
+
+def _process_best(executor, original_run, evaluator, params, process, top, skip_export, skip_return):
+    """Process the full data once with the best recipe, reusing the statistics of its population."""
+    cfg = executor.cfg
+    cfg.process = process
+    for key, value in top.items():
+        cfg[key] = value
+    if evaluator.mixture is not None:
+        cfg.dataset = evaluator.mixture.dataset_block(params)
+    logger.info("auto_hpo[sweep]: processing the full data once with the best recipe")
+    if evaluator.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
+        return original_run(executor, skip_export=skip_export, skip_return=skip_return)
+    bundle = evaluator.bundle(params)
+    if bundle.fast:
+        ops = default_executor.load_ops(process)
+        pipeline = [op for op in ops if isinstance(op, Filter)]  # the mappers were applied to the bundle's data
+        for op in pipeline:
+            reuse_statistics(op)
+        with use_prepared_ops(default_executor, pipeline):
+            return original_run(
+                executor,
+                dataset=evaluator.best_dataset(bundle, params),
+                skip_export=skip_export,
+                skip_return=skip_return,
+            )
+    dataset = evaluator.trial_dataset(params)
+    return original_run(executor, dataset=dataset, skip_export=skip_export, skip_return=skip_return)

@@ -1,0 +1,25 @@
+"""Where things are (this checkout, ../shared/data, the venv's commands) and ``run``: a command in a subprocess with
+the environment every end-to-end test uses."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+BIN = Path(sys.executable).parent
+
+
+def run(cmd, cwd, env=None, timeout=900):
+    full_env = dict(os.environ)
+    full_env.setdefault("WANDB_SILENT", "true")
+    # plain Data-Juicer (no auto_hpo mode) would install a multi-GB torch at run time after every op; the plugin's
+    # documented opt-in keeps the test runs offline (tests of the default behaviour remove it)
+    full_env.setdefault("DJ_HPO_BLOCK_RUNTIME_INSTALLS", "1")
+    full_env["PATH"] = f"{BIN}{os.pathsep}{full_env.get('PATH', '')}"
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        cmd, cwd=cwd, env=full_env, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=timeout
+    )

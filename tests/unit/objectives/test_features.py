@@ -1,0 +1,44 @@
+"""Hashed n-gram feature rows (objectives/features.py), against dense algebra."""
+
+import numpy as np
+import pytest
+
+from data_juicer_hpo.objectives.features import SparseRows, hashed_ngram_features, stack_rows
+from data_juicer_hpo.objectives.tokens import token_streams
+
+
+def _dense(rows: SparseRows) -> np.ndarray:
+    out = np.zeros((rows.n_rows, rows.n_columns))
+    for r in range(rows.n_rows):
+        sl = slice(rows.indptr[r], rows.indptr[r + 1])
+        out[r, rows.columns[sl]] = rows.values[sl]
+    return out
+
+
+def test_feature_rows():
+    streams = token_streams(["a b a", "", "c", "a b a"])
+    rows = hashed_ngram_features(streams, np.arange(4), 64)
+    dense = _dense(rows)
+    assert np.allclose(np.linalg.norm(dense, axis=1), [1, 0, 1, 1])
+    assert np.array_equal(dense[0], dense[3])
+    # "a b a": unigrams a (twice), b; bigrams a_b, b_a. log1p damps the repeated "a".
+    assert sorted(np.round(dense[0][dense[0] > 0] / dense[0].max(), 6)) == sorted(
+        np.round(np.array([np.log(3), np.log(2), np.log(2), np.log(2)]) / np.log(3), 6)
+    )
+    # A document alone has the same row as inside a batch: no bigram straddles "c" and the next document.
+    alone = _dense(hashed_ngram_features(streams, np.array([2]), 64))
+    assert np.array_equal(alone[0], dense[2])
+    picked = _dense(hashed_ngram_features(streams, np.array([3, 0]), 64))
+    assert np.array_equal(picked, dense[[3, 0]])
+
+
+def test_products_match_dense_algebra():
+    rng = np.random.default_rng(0)
+    streams = token_streams([" ".join(rng.choice(list("abcdefgh"), size=rng.integers(0, 12))) for _ in range(30)])
+    rows = stack_rows(hashed_ngram_features(streams, np.arange(30), 32), hashed_ngram_features(streams, [1], 32))
+    dense = _dense(rows)
+    w, r = rng.normal(size=32), rng.normal(size=31)
+    assert np.allclose(rows.dot(w), dense @ w)
+    assert np.allclose(rows.dot_transposed(r), dense.T @ r)
+    with pytest.raises(ValueError):
+        stack_rows(rows, hashed_ngram_features(streams, [1], 16))

@@ -1,0 +1,120 @@
+"""quality_score on small made-up data: reference-like documents score higher, and the score is reproducible."""
+
+import json
+
+import numpy as np
+import pytest
+
+from data_juicer_hpo.objectives import Population, get_objective
+from data_juicer_hpo.objectives.quality_score import population_probabilities, train_quality_classifier
+
+from tests.helpers.texts import BAD, GOOD, word_docs
+
+
+@pytest.fixture
+def reference(tmp_path):
+    path = tmp_path / "ref.json"
+    path.write_text(json.dumps([{"body": t} for t in word_docs(GOOD, 25, seed=1)]))
+    return str(path)
+
+
+@pytest.fixture
+def population():
+    return Population(word_docs(GOOD, 30, seed=2) + word_docs(BAD, 30, seed=3))
+
+
+def test_reference_like_documents_score_higher(reference, population):
+    objective = get_objective("quality_score", {"reference": reference, "text_key": "body"})
+    assert objective.validate() == []
+    objective.setup(population)
+    good, bad = objective.score(population, np.arange(30)), objective.score(population, np.arange(30, 60))
+    assert good > 0.6 and bad < 0.4
+    mixed = objective.score(population, np.arange(60))
+    assert bad < mixed < good
+    assert np.all((objective.probabilities >= 0) & (objective.probabilities <= 1))
+
+
+def test_score_is_the_mean_of_cached_probabilities(reference, population):
+    objective = get_objective("quality_score", {"reference": reference, "text_key": "body"})
+    objective.setup(population)
+    kept = np.array([0, 7, 45])
+    assert objective.score(population, kept) == pytest.approx(objective.probabilities[kept].mean())
+    objective.probabilities[:] = 0.25  # the score must come from the cache, not be recomputed
+    assert objective.score(population, kept) == 0.25
+
+
+def test_deterministic_and_seeded(reference, population):
+    options = {"reference": reference, "text_key": "body"}
+    runs = []
+    for _ in range(2):
+        objective = get_objective("quality_score", options)
+        objective.setup(Population(population.texts))
+        runs.append(objective.probabilities)
+    assert np.array_equal(runs[0], runs[1])
+    other = get_objective("quality_score", dict(options, seed=7))
+    other.setup(Population(population.texts))
+    assert not np.array_equal(runs[0], other.probabilities)
+
+
+def test_a_new_population_is_set_up_on_first_score(reference, population):
+    objective = get_objective("quality_score", {"reference": reference, "text_key": "body"})
+    objective.setup(population)
+    small = Population(population.texts[:5])
+    assert objective.score(small, np.arange(5)) == pytest.approx(objective.probabilities.mean())
+    assert len(objective.probabilities) == 5
+
+
+def test_sampled_negatives_are_not_penalised(reference, population):
+    objective = get_objective("quality_score", {"reference": reference, "text_key": "body"})
+    objective.setup(population)
+    classifier = train_quality_classifier([t for t in word_docs(GOOD, 25, seed=1)], population)
+    sampled_good = [i for i in classifier.negatives if i < 30]
+    assert sampled_good  # the test means something only if some good documents were drawn as negatives
+    # A model scoring its own negatives would push them towards 0 (each random document is unique here).
+    assert objective.probabilities[:30].min() > 0.5
+
+
+def test_balanced_when_the_population_is_smaller_than_the_reference():
+    good, bad = word_docs(GOOD, 40, seed=4), word_docs(BAD, 3, seed=5)
+    population = Population(bad + good[:1])
+    classifier = train_quality_classifier(good, population)
+    assert sorted(classifier.negatives.tolist()) == [0, 1, 2, 3]
+    assert sorted(classifier.negative_folds.tolist()) == [0, 0, 1, 1]
+    assert len(classifier.models) == 2
+    single = train_quality_classifier(good, Population(bad[:1]))
+    assert len(single.models) == 1
+    probabilities = population_probabilities(single, Population(bad[:1]))
+    assert probabilities.shape == (1,) and 0 <= probabilities[0] <= 1
+    with pytest.raises(ValueError):
+        train_quality_classifier([], Population(bad))
+
+
+def test_chunked_setup_equals_scoring_the_whole_token_streams(monkeypatch, reference, population):
+    """The setup tokenizes a chunk of documents at a time (and the sampled negatives alone); the probabilities are
+    bit for bit those of the classifier applied to the whole population's token streams."""
+    from datasets import Dataset
+
+    from data_juicer_hpo.data.texts import ArrowTexts
+    from data_juicer_hpo.objectives import quality_score, tokens
+    from data_juicer_hpo.objectives.features import hashed_ngram_features
+    from data_juicer_hpo.objectives.logistic import sigmoid
+
+    monkeypatch.setattr(quality_score, "SCORE_CHUNK_DOCS", 7)
+    monkeypatch.setattr(tokens, "MEMO_TOKENS", 3)  # the memo is cleared between chunks too
+    good = word_docs(GOOD, 25, seed=1)
+    classifier = train_quality_classifier(good, population)
+    chunked = population_probabilities(classifier, population)
+    streams = tokens.token_streams(population.texts)
+    rows = hashed_ngram_features(streams, np.arange(len(population)), quality_score.N_BUCKETS)
+    logits = np.stack([model.logits(rows) for model in classifier.models])
+    expected = logits.mean(axis=0)
+    for i, (doc, fold) in enumerate(zip(classifier.negatives, classifier.negative_folds)):
+        expected[doc] = logits[1 - fold, doc]  # a sampled negative: the model that did not see it
+    assert np.array_equal(chunked, sigmoid(expected))
+    # the texts read from an Arrow table (as a sweep gives them) train and score the same
+    arrow = Population(ArrowTexts(Dataset.from_dict({"text": list(population.texts)})))
+    from_arrow = train_quality_classifier(good, arrow)
+    assert np.array_equal(from_arrow.models[0].weights, classifier.models[0].weights)
+    assert np.array_equal(population_probabilities(from_arrow, arrow), chunked)
+    # in two worker processes (each reads its chunks itself): the same numbers, in the same order
+    assert np.array_equal(population_probabilities(from_arrow, arrow, processes=2), chunked)
