@@ -15,6 +15,8 @@ from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.modes.wandb.backends.tracking import wandb_credentials, wandb_mode
 from data_juicer_hpo.modes.wandb.int_arguments import fit_to_arguments
 from data_juicer_hpo.modes.wandb.scoring import resolve_scoring
+from data_juicer_hpo.modes.wandb.trials.labelled import labelled_recipe_problems
+from data_juicer_hpo.objectives.labels import labels_objectives
 from data_juicer_hpo.ops.addressing import recipe_problems, resolve_targets
 from data_juicer_hpo.ops.coverage import missing_package_problems
 from data_juicer_hpo.section import SECTION, section_of
@@ -95,6 +97,8 @@ def validate(section, cfg, sweep, log_notes: bool = False):
         problems.append(f"hpo_config.run_cap: a {sweep.method} sweep needs run_cap (or sweep_max_count) to end")
     scoring, found = resolve_scoring({**section, "recipe_text_key": text_key_of(cfg)}, sweep)
     problems += found
+    if scoring is not None and labels_objectives(scoring.objectives.values()):
+        problems += labelled_recipe_problems(cfg.process)
     if scoring is not None and scoring.goals.multi and section["backend"] == "wandb":
         problems.append(
             f"{SECTION}.objectives: backend 'wandb' optimizes one metric (W&B sweeps); use auto_hpo.backend: local "
