@@ -15,7 +15,6 @@ import argparse
 import json
 import math
 import os
-import sys
 from types import SimpleNamespace
 from typing import List, Optional, Sequence
 
@@ -28,7 +27,7 @@ from loguru import logger
 
 from data_juicer_hpo.data import LocalData
 from data_juicer_hpo.data.loading import load_dataset
-from data_juicer_hpo.errors import AutoHpoError, print_problems
+from data_juicer_hpo.errors import AutoHpoError, script_main
 from data_juicer_hpo.files import write_atomic
 from data_juicer_hpo.hooks import install
 from data_juicer_hpo.imports import lazy_import
@@ -161,13 +160,4 @@ def _run(argv: Sequence[str]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The command (see the module doc); an :class:`AutoHpoError` is one line per problem and exit status 1."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if any(arg in ("-h", "--help") for arg in argv):
-        sys.stdout.write(USAGE)
-        return 0
-    try:
-        _run(argv)
-    except AutoHpoError as err:
-        print_problems(err)
-        return 1
-    return 0
+    return script_main(_run, USAGE, argv)

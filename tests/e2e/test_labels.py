@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.helpers.data import read_jsonl, write_yaml
+from tests.helpers.labels import cells, youden
 from tests.helpers.runs import BIN, run
 from tests.helpers.texts import BAD, GOOD, word_docs
 
@@ -79,16 +80,6 @@ def _kept(lengths, row):
     return (lengths >= int(row["text_length_filter.min_len"])) & (lengths <= int(row["text_length_filter.max_len"]))
 
 
-def _cells(truth, kept):
-    cells = [truth & kept, truth & ~kept, ~truth & kept, ~truth & ~kept]
-    return [int(np.sum(cell)) for cell in cells]
-
-
-def _youden(truth, kept):
-    tp, fn, fp, tn = _cells(truth, kept)
-    return tp / (tp + fn) - fp / (fp + tn)
-
-
 def test_labels_sweep_scores_the_labelled_documents_and_says_what_the_choice_is_worth(tmp_path, dj_process):
     sweep = {"method": "random", "run_cap": 16, "metric": {"name": "labels", "goal": "maximize"}}
     sweep["parameters"] = PARAMS
@@ -102,7 +93,7 @@ def test_labels_sweep_scores_the_labelled_documents_and_says_what_the_choice_is_
         assert r["state"] == "COMPLETE"
         kept = _kept(lengths, r)
         assert r["kept"] == str(int(kept.sum())) and float(r["retention"]) == kept.mean()
-        assert float(r["labels"]) == pytest.approx(_youden(truth, _kept(label_lengths, r)))
+        assert float(r["labels"]) == pytest.approx(youden(truth, _kept(label_lengths, r)))
     best = max(rows, key=lambda r: (float(r["labels"]), -int(r["number"])))
     summary = json.loads((tmp_path / "hpo" / "summary.json").read_text())
     labels = summary["labels"]
@@ -111,10 +102,10 @@ def test_labels_sweep_scores_the_labelled_documents_and_says_what_the_choice_is_
     low, high = labels["chosen"]["interval95"]
     assert low <= labels["chosen"]["value"] <= high and high - low > 0
     written = (label_lengths >= 10) & (label_lengths <= 100000)
-    assert labels["as_written"]["value"] == pytest.approx(_youden(truth, written))
+    assert labels["as_written"]["value"] == pytest.approx(youden(truth, written))
     assert labels["as_written"]["good_kept"] == pytest.approx(written[truth].mean())
     assert labels["keep_all"]["value"] == 0.0
-    difference = labels["chosen"]["value"] - _youden(truth, written)
+    difference = labels["chosen"]["value"] - youden(truth, written)
     assert labels["chosen_vs_as_written"]["value"] == pytest.approx(difference)
     cv = labels["cross_validated"]
     assert cv["folds"] == 5 and len(cv["per_fold"]) == 5 and -1 <= cv["pooled"]["labels"] <= 1
@@ -134,7 +125,7 @@ def test_precision_under_a_recall_constraint(tmp_path, dj_process):
     rows = _rows(tmp_path / "hpo" / "trials.csv")
     label_lengths = np.array([len(t) for t in labelled])
     for r in rows:
-        tp, fn, fp, _ = _cells(truth, _kept(label_lengths, r))
+        tp, fn, fp, _ = cells(truth, _kept(label_lengths, r))
         assert float(r["labels_precision"]) == pytest.approx(tp / (tp + fp) if tp + fp else 0.0)
         assert float(r["labels_recall"]) == pytest.approx(tp / (tp + fn))
         assert r["feasible"] == str(tp / (tp + fn) >= 0.9).lower()

@@ -19,26 +19,15 @@ from data_juicer_hpo.objectives.labels import (
     metric_of_counts,
 )
 
-
-def _by_hand(truth, kept):
-    """The four cells counted one document at a time, with no numpy."""
-    tp = sum(1 for t, k in zip(truth, kept) if t and k)
-    fn = sum(1 for t, k in zip(truth, kept) if t and not k)
-    fp = sum(1 for t, k in zip(truth, kept) if not t and k)
-    tn = sum(1 for t, k in zip(truth, kept) if not t and not k)
-    return tp, fn, fp, tn
-
-
-def _share(num, den):
-    return num / den if den else 0.0
+from tests.helpers.labels import cells, share
 
 
 def _expected(metric, truth, kept):
-    tp, fn, fp, tn = _by_hand(truth, kept)
-    sensitivity, specificity = _share(tp, tp + fn), _share(tn, tn + fp)
-    precision = _share(tp, tp + fp)
+    tp, fn, fp, tn = cells(truth, kept)
+    sensitivity, specificity = share(tp, tp + fn), share(tn, tn + fp)
+    precision = share(tp, tp + fp)
     if metric == "youden":
-        return sensitivity + specificity - 1 if (tp + fn) and (fp + tn) else sensitivity - _share(fp, fp + tn)
+        return sensitivity + specificity - 1 if (tp + fn) and (fp + tn) else sensitivity - share(fp, fp + tn)
     if metric == "recall":
         return sensitivity
     if metric == "precision":
@@ -102,7 +91,7 @@ def test_weighted_counts_equal_counts_of_the_repeated_documents():
     counts = confusion(truth, kept, weights)
     for row, w in enumerate(weights):
         docs = np.repeat(np.arange(30), w)
-        tp, fn, fp, tn = _by_hand(truth[docs], kept[docs])
+        tp, fn, fp, tn = cells(truth[docs], kept[docs])
         assert (counts.tp[row], counts.fn[row], counts.fp[row], counts.tn[row]) == (tp, fn, fp, tn)
 
 

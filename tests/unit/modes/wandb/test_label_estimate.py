@@ -15,13 +15,7 @@ from data_juicer_hpo.modes.wandb.label_estimate import (
 )
 from data_juicer_hpo.objectives import get_objective
 
-
-def _youden_by_hand(truth, kept):
-    tp = sum(1 for t, k in zip(truth, kept) if t and k)
-    fn = sum(1 for t, k in zip(truth, kept) if t and not k)
-    fp = sum(1 for t, k in zip(truth, kept) if not t and k)
-    tn = sum(1 for t, k in zip(truth, kept) if not t and not k)
-    return (tp / (tp + fn) if tp + fn else 0.0) - (fp / (fp + tn) if fp + tn else 0.0)
+from tests.helpers.labels import youden
 
 
 def test_folds_are_stratified_and_seeded():
@@ -47,10 +41,10 @@ def test_bootstrap_against_resamples_made_one_document_at_a_time():
     by_hand = []
     for row in weights:
         docs = np.repeat(np.arange(80), row)
-        by_hand.append(_youden_by_hand(truth[docs], chosen[docs]))
+        by_hand.append(youden(truth[docs], chosen[docs]))
     assert boot["chosen"]["_resampled"] == pytest.approx(by_hand)
     assert boot["chosen"]["interval95"] == pytest.approx(np.percentile(by_hand, [2.5, 97.5]).tolist())
-    assert boot["chosen"]["value"] == pytest.approx(_youden_by_hand(truth, chosen))
+    assert boot["chosen"]["value"] == pytest.approx(youden(truth, chosen))
     assert boot["written"]["value"] == 0.0 and boot["written"]["interval95"] == [0.0, 0.0]
     assert boot["chosen"]["good_kept"] == pytest.approx(chosen[truth].mean())
     assert boot["chosen"]["bad_kept"] == pytest.approx(chosen[~truth].mean())
@@ -90,7 +84,7 @@ def test_cross_validation_against_a_brute_force_loop(tmp_path, constrained):
         flip = rng.random(n) < rng.uniform(0.05, 0.5)
         masks[number] = truth ^ flip
         retention = float(masks[number].mean())
-        scores = {"labels": _youden_by_hand(truth, masks[number]), "retention": retention}
+        scores = {"labels": youden(truth, masks[number]), "retention": retention}
         feasible = retention >= 0.5 if constrained else None
         records.append(TrialRecord(number, "COMPLETE", {}, scores["labels"], None, 1.0, None, None, scores, feasible))
     constraints = (Constraint("retention", ">=", 0.5),) if constrained else ()
@@ -107,13 +101,13 @@ def test_cross_validation_against_a_brute_force_loop(tmp_path, constrained):
         for r in records:  # in number order: a later trial must be strictly better to win
             if constrained and not r.scores["retention"] >= 0.5:
                 continue
-            value = _youden_by_hand([truth[i] for i in train], [masks[r.number][i] for i in train])
+            value = youden([truth[i] for i in train], [masks[r.number][i] for i in train])
             if best_value is None or value > best_value:
                 best, best_value = r.number, value
         expected_chosen.append(best)
         for i in test:
             held[i] = masks[best][i]
-        expected_per_fold.append(_youden_by_hand([truth[i] for i in test], [masks[best][i] for i in test]))
+        expected_per_fold.append(youden([truth[i] for i in test], [masks[best][i] for i in test]))
     assert got["chosen_trials"] == expected_chosen
     assert got["per_fold"] == pytest.approx(expected_per_fold)
-    assert got["pooled"]["labels"] == pytest.approx(_youden_by_hand(truth, held))
+    assert got["pooled"]["labels"] == pytest.approx(youden(truth, held))
