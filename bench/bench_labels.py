@@ -34,10 +34,19 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH_ENV, BIN, SHARED, corpus, interleave, save, summarize, write_recipe  # noqa: E402
+from _common import (  # noqa: E402
+    BENCH_ENV,
+    BIN,
+    SHARED,
+    corpus,
+    interleave,
+    save,
+    summarize,
+    sweep_recipe,
+    write_recipe,
+)
 
 GOOD = ("reuters21578", "stackexchange_dump")
 BAD = ("tweeteval", "xlm_t_tweets", "fortunes", "dict_gcide", "dict_foldoc", "manpages")
@@ -90,16 +99,8 @@ def _run(cmd, cwd: Path, env=None):
 
 def sweep_files(work: Path, data: Path, labels: Path, export: Path, trials: int, method: str, name: str):
     sweep = {"method": method, "run_cap": trials, "metric": {"name": "labels", "goal": "maximize"}, "parameters": SPACE}
-    sweep_path = work / f"{name}-sweep.yaml"
-    sweep_path.write_text(yaml.safe_dump(sweep, sort_keys=False))
-    auto_hpo = {
-        "mode": "wandb",
-        "backend": "local",
-        "hpo_config": str(sweep_path),
-        "output_dir": str(export.parent / "hpo"),
-        "labels": {"path": str(labels), "label_key": "keep", "metric": "youden"},
-    }
-    return write_recipe(work / f"{name}.yaml", data, export, auto_hpo=auto_hpo)
+    labels_key = {"path": str(labels), "label_key": "keep", "metric": "youden"}
+    return sweep_recipe(work, name, data, export, sweep, labels=labels_key)
 
 
 def make_labels(work: Path, pool: Path, n: int) -> Path:
