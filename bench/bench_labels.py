@@ -9,7 +9,7 @@ and web-page mix issue 17 measured on, which stays held out): *keep edited, self
 articles (``reuters21578``) and Q&A posts (``stackexchange_dump``) --, *drop fragments, chatter and formatting* --
 tweets (``tweeteval``, ``xlm_t_tweets``), quips and ASCII art (``fortunes``), dictionary stubs (``dict_gcide``,
 ``dict_foldoc``) and man-page option tables (``manpages``). Every document of those sources forms the *pool*
-(20,150 documents); the other sources are not used.
+(19,147 documents, 8,497 good); the other sources are not used.
 
 **Quality** (``--quality-only``): ``python -m data_juicer_hpo.label --n 300`` draws the documents to label from the
 pool (seeded), the rule labels them, a ``labels`` sweep (``--trials``, ``--method``, youden) runs on the pool and
@@ -136,10 +136,12 @@ def quality(work: Path, args) -> dict:
     labels = make_labels(work, pool, args.labels)
     labelled = {r["doc_id"] for r in _read(labels)}
     n_keep = sum(1 for r in _read(labels) if r["keep"])
-    print(f"pool: {len(rows)} documents ({sum(r['good'] for r in rows)} good); {len(labelled)} labelled ({n_keep} keep)")
+    good_docs = sum(r["good"] for r in rows)
+    print(f"pool: {len(rows)} documents ({good_docs} good); {len(labelled)} labelled ({n_keep} keep)")
     chosen_export, written_export = work / "chosen" / "out.jsonl", work / "written" / "out.jsonl"
     recipe = sweep_files(work, pool, labels, chosen_export, args.trials, args.method, "chosen")
-    _run([BIN / "dj-process", "--config", recipe], work, {"WANDB_MODE": "disabled"})
+    res = _run([BIN / "dj-process", "--config", recipe], work, {"WANDB_MODE": "disabled"})
+    said = [line.split(" - ", 1)[-1] for line in res.stderr.splitlines() if "auto_hpo[sweep]: labels" in line]
     plain = write_recipe(work / "written.yaml", pool, written_export)
     _run([BIN / "dj-process", "--config", plain], work)
     rest = np.array([r["doc_id"] not in labelled for r in rows])
@@ -168,6 +170,8 @@ def quality(work: Path, args) -> dict:
         "cross_validated": summary["labels"]["cross_validated"]["pooled"]["labels"],
         "chosen_params": summary["chosen"]["params"],
     }
+    out["sweep_log"] = said
+    print("\n".join(said))
     for name in decisions:
         o = out[name]
         print(
@@ -185,7 +189,7 @@ def quality(work: Path, args) -> dict:
 
 
 def timing(work: Path, args, labels: Path) -> dict:
-    data = corpus(work)
+    data = corpus(work, limit=args.limit)
     variants, exports = {}, {}
     for name in ("plain", "sweep", "sweep-nowandb"):
         exports[name] = work / f"t-{name}" / "out.jsonl"
@@ -213,7 +217,7 @@ def main(argv=None):
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--method", default="bayes", choices=("bayes", "random"))
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--limit", type=int, default=None, help="a pool of the first N documents (a smoke run)")
+    parser.add_argument("--limit", type=int, default=None, help="the first N documents only (a smoke run)")
     parser.add_argument("--quality-only", action="store_true")
     parser.add_argument("--timing-only", action="store_true")
     args = parser.parse_args(argv)

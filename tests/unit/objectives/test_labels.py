@@ -139,7 +139,8 @@ def test_problems_name_the_key(tmp_path, rows, config, expected):
 def test_a_nested_label_and_the_recipe_text_key(tmp_path):
     rows = [{"content": f"doc {i}", "meta": {"ok": "keep" if i < 12 else "drop"}} for i in range(25)]
     path = _write(tmp_path / "l.jsonl", rows)
-    objective = get_objective("labels", {"labels": {"path": path, "label_key": "meta.ok"}, "recipe_text_key": "content"})
+    options = {"labels": {"path": path, "label_key": "meta.ok"}, "recipe_text_key": "content"}
+    objective = get_objective("labels", options)
     assert objective.validate() == []
     assert objective.truth.tolist() == [i < 12 for i in range(25)]
 

@@ -7,7 +7,7 @@ as the data's (:class:`~.keep_masks.KeepMasks`, checked against the filters' own
 in this process, whatever the executor: their statistics are computed by Data-Juicer's default executor.
 """
 
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 from data_juicer.core.data import NestedDataset
@@ -80,6 +80,7 @@ class LabelledSet:
         )
         self.bundles.cpu_share = 1  # a few hundred documents: worker processes would cost more than they save
         self.masks = KeepMasks(self.bundles.stats)
+        self.decisions: Dict[str, np.ndarray] = {}  # params -> kept (the estimate re-decides every trial)
 
     @classmethod
     def of(cls, objectives, bundles: Bundles) -> Optional["LabelledSet"]:
@@ -95,6 +96,12 @@ class LabelledSet:
 
     def kept(self, params: dict) -> np.ndarray:
         """Indices of the labelled documents the recipe with ``params`` keeps (``{}``: the recipe as written)."""
+        key = repr(sorted(params.items()))
+        if key not in self.decisions:
+            self.decisions[key] = self._decide(params)
+        return self.decisions[key]
+
+    def _decide(self, params: dict) -> np.ndarray:
         bundle = self.bundles.bundle(params)
         if not bundle.fast:
             raise AutoHpoError(f"{KEY}: {SLOW}")
