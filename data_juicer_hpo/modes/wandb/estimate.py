@@ -53,28 +53,31 @@ def _public(entry: dict) -> dict:
 
 
 def _named_labels(scoring) -> Dict[str, LabelsObjective]:
-    """The labels objectives by column, the optimized ones first (a synergy's parts by their own name)."""
+    """The labels objectives that are objectives or constraints of the sweep, by column, the optimized ones first."""
     order = [*scoring.goals.names, *[c.objective for c in scoring.goals.constraints]]
-    named = {n: scoring.objectives[n] for n in order if isinstance(scoring.objectives.get(n), LabelsObjective)}
-    if not named:
-        named = {part.name: part for part in labels_objectives(scoring.objectives.values())}
-    return named
+    return {n: scoring.objectives[n] for n in order if isinstance(scoring.objectives.get(n), LabelsObjective)}
 
 
-def _labels(records, scoring, labelled, best, seed: int) -> dict:
-    named = _named_labels(scoring)
-    column, main = next(iter(named.items()))
-    truth = labelled.truth
-    masks = {"chosen": labelled.mask(best.params), "as_written": labelled.mask({}), "keep_all": np.ones_like(truth)}
-    boot = bootstrap(main.metric, truth, masks, resample_weights(len(truth), RESAMPLES, seed))
+def _cross_validated(records, scoring, labelled, named: dict, folds: int, seed: int) -> dict:
     done = [r for r in records if r.state == "COMPLETE"]
     with Progress("re-deciding every trial on the labelled documents", total=len(done), unit="trials") as bar:
         trial_masks = {}
         for r in done:
             trial_masks[r.number] = labelled.mask(r.params)
             bar.update(1)
+    return cross_validate(records, scoring.goals, scoring.select, named, trial_masks, labelled.truth, folds, seed)
+
+
+def _labels(records, scoring, labelled, best, seed: int) -> dict:
+    named = _named_labels(scoring)
+    parts = {part.name: part for part in labels_objectives(scoring.objectives.values())}  # in a synergy, say
+    column, main = next(iter((named or parts).items()))
+    truth = labelled.truth
+    masks = {"chosen": labelled.mask(best.params), "as_written": labelled.mask({}), "keep_all": np.ones_like(truth)}
+    boot = bootstrap(main.metric, truth, masks, resample_weights(len(truth), RESAMPLES, seed))
     folds = main.config["folds"]
-    cv = cross_validate(records, scoring.goals, scoring.select, named, trial_masks, truth, folds, seed)
+    # the choice can be made again on some folds only when the labels score it directly (not inside a synergy)
+    cv = _cross_validated(records, scoring, labelled, named, folds, seed) if named else None
     out = {
         "objective": column,
         "metric": main.metric,
@@ -91,12 +94,13 @@ def _labels(records, scoring, labelled, best, seed: int) -> dict:
         f"#{best.number} {_show(chosen)} (keeps {chosen['good_kept']:.0%} of keep, {chosen['bad_kept']:.0%} of drop); "
         f"the recipe as written {_show(boot['as_written'])}; keeping everything {_show(boot['keep_all'])}"
     )
-    logger.info(
-        f"auto_hpo[sweep]: {column} cross-validated ({folds} folds: the choice made again on {folds - 1}/{folds} of "
-        f"the labels, judged on the rest): {cv['pooled'][column]:.4g} (per fold "
-        f"{', '.join(f'{v:.3g}' for v in cv['per_fold'])}), against {chosen['value']:.4g} on the labels it was "
-        f"chosen on"
-    )
+    if cv is not None:
+        logger.info(
+            f"auto_hpo[sweep]: {column} cross-validated ({folds} folds: the choice made again on {folds - 1}/{folds} "
+            f"of the labels, judged on the rest): {cv['pooled'][column]:.4g} (per fold "
+            f"{', '.join(f'{v:.3g}' for v in cv['per_fold'])}), against {chosen['value']:.4g} on the labels it was "
+            f"chosen on"
+        )
     versus = out["chosen_vs_as_written"]
     if not versus["distinguishable"]:
         low, high = versus["interval95"]
