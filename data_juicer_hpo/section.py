@@ -93,7 +93,27 @@ KEYS = (
         None,
         "wandb/local: 2-3 objectives {name: maximize|minimize} of a multi-objective sweep (instead of one metric).",
     ),
-    _Key("select", Optional[str], None, "wandb/local: the objective that picks the processed Pareto trial."),
+    _Key(
+        "select",
+        Optional[str],
+        None,
+        "wandb/local: the objective that picks the processed Pareto trial (default: the front's compromise).",
+    ),
+    # issue 17: labels, fixed training budgets
+    _Key(
+        "labels",
+        Optional[dict],
+        None,
+        "wandb: {path, label_key, metric} of the labels objectives: a JSON Lines file of documents labelled keep/drop.",
+    ),
+    _Key(
+        "budget",
+        Optional[dict],
+        None,
+        "wandb: {samples: N} or {tokens: N}: model_loss and downstream_task train each trial on that much of what it "
+        "keeps.",
+    ),
+    _Key("repeats", int, 1, "wandb: draws of the budget per trial; the score is their mean (with its standard error)."),
 )
 RESUME = ("auto", "force")
 

@@ -5,9 +5,10 @@ and every problem is reported at once. Then the chosen backend (:mod:`.backends`
 ``wandb.sweep`` and ``wandb.agent``) or ``local`` (the same sweep config on Optuna, every trial recorded as a W&B
 offline run) -- and the outputs are written (:mod:`.results`): ``trials.csv``, ``best_recipe.yaml`` and plots in
 ``auto_hpo.output_dir`` (with several objectives also the Pareto outputs). The best recipe is the best *feasible*
-trial's (``auto_hpo.constraints``), or the Pareto trial best on ``auto_hpo.select``; when no trial is feasible,
-nothing is written beyond the trials and the run ends with one error line. Finally the best recipe processes the
-full data once and exports it (``auto_hpo.process_best``).
+trial's (``auto_hpo.constraints``), or the front's compromise (the Pareto trial best on ``auto_hpo.select`` when
+given); when no trial is feasible, nothing is written beyond the trials and the run ends with one error line.
+``summary.json`` says what the choice is worth (:mod:`.estimate`). Finally the best recipe processes the full data
+once and exports it (``auto_hpo.process_best``).
 """
 
 import copy
@@ -28,6 +29,7 @@ from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.modes.base import Mode
 from data_juicer_hpo.modes.wandb.backends import run_trials
 from data_juicer_hpo.modes.wandb.checks import check_sweep, choose_backend, load_sweep, mixture_targets, validate
+from data_juicer_hpo.modes.wandb.estimate import write_summary
 from data_juicer_hpo.modes.wandb.results import best_recipe_doc, flush_trials, write_results
 from data_juicer_hpo.modes.wandb.trials.bundles import Bundles
 from data_juicer_hpo.modes.wandb.trials.evaluator import TrialEvaluator
@@ -129,6 +131,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
             scoring,
             lambda params: best_recipe_doc(cfg, targets, params, evaluator.mixture),
         )
+        write_summary(out_dir, records, scoring, evaluator, best, section["seed"])
         if not section["process_best"]:
             return None
         # before Data-Juicer forks its workers, which start as copies of this process: the objectives' per-document

@@ -77,7 +77,10 @@ class _LocalWorkers:
     def train(self, ctx):
         value = self.evaluator.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
         scores = self.evaluator.scores.pop(ctx.number, None)
-        if not self.evaluator.extras or scores is None:  # nothing else scored (or pruned at a rung)
+        if scores is None:
+            return value
+        if ctx.pruned:  # pruned at a rung: what it keeps is known, its scores are not
+            ctx.record_scores(scores)
             return value
         return {self.goals.names[0]: value, **scores}
 
