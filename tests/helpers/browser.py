@@ -25,6 +25,7 @@ __all__ = [
     "open_file",
     "console_errors",
     "requests_outside",
+    "screenshot",
 ]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -61,8 +62,9 @@ def require_browser() -> None:
 
 
 @contextlib.contextmanager
-def chromium(download_dir: Optional[Path] = None) -> Iterator[object]:
-    """A Selenium driver of a fresh headless Chromium; downloads land in ``download_dir`` without a prompt."""
+def chromium(download_dir: Optional[Path] = None, javascript: bool = True) -> Iterator[object]:
+    """A Selenium driver of a fresh headless Chromium; downloads land in ``download_dir`` without a prompt;
+    ``javascript=False``: a browser that runs no script (what the static parts of a page must survive)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -72,16 +74,18 @@ def chromium(download_dir: Optional[Path] = None) -> Iterator[object]:
     for flag in FLAGS + [f"--user-data-dir={profile}"]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    prefs = {} if javascript else {"profile.managed_default_content_settings.javascript": 2}
     if download_dir is not None:
-        options.add_experimental_option(
-            "prefs",
+        prefs.update(
             {
                 "download.default_directory": str(download_dir),
                 "download.prompt_for_download": False,
                 "download.directory_upgrade": True,
                 "safebrowsing.enabled": False,
-            },
+            }
         )
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         if download_dir is not None:  # headless Chromium honours the preference only with this call as well
@@ -120,3 +124,21 @@ def requests_outside(driver, url: str) -> List[str]:
         if requested.split("#")[0] != url and not requested.startswith(("data:", "blob:")):
             outside.append(requested)
     return outside
+
+
+def screenshot(driver, name: str, fallback_dir: Path, css: Optional[str] = None) -> Path:
+    """A PNG of the viewport (scrolled to ``css`` first) in ``$DJ_HPO_SCREENSHOTS`` (the docs' pictures are taken
+    with ``DJ_HPO_SCREENSHOTS=docs``) or ``fallback_dir``; reduced to a 64-colour palette to stay small."""
+    from PIL import Image
+
+    if css:
+        element = driver.find_element("css selector", css)
+        driver.execute_script("arguments[0].scrollIntoView(); window.scrollBy(0, -8);", element)
+    directory = Path(os.environ.get("DJ_HPO_SCREENSHOTS") or fallback_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    driver.save_screenshot(str(path))
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=64)
+    small.save(path, optimize=True)
+    return path

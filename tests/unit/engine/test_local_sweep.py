@@ -11,7 +11,6 @@ import time
 from collections import Counter
 
 import pytest
-from loguru import logger
 
 from data_juicer_hpo.engine import LocalSweep, TrialPruned, grid_points, parse_sweep_config
 from data_juicer_hpo.errors import AutoHpoError
@@ -27,14 +26,6 @@ def make_sweep(method="random", parameters=None, **keys):
 
 def db(tmp_path, name="sweep.db"):
     return f"sqlite:///{tmp_path / name}"
-
-
-@pytest.fixture
-def log_lines():
-    lines = []
-    sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO")
-    yield lines
-    logger.remove(sink)
 
 
 def test_random_sweep_samples_every_distribution_exactly(tmp_path):
