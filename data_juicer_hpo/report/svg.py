@@ -54,6 +54,7 @@ def histogram_svg(values: np.ndarray, marks: Sequence[Mark], title: str, kept: O
     if high == low:
         low, high = (low / 2, low * 2) if log else (low - 0.5, high + 0.5)
     bins = np.logspace(math.log10(low), math.log10(high), 61) if log else np.linspace(low, high, 61)
+    bins[0], bins[-1] = low, high  # 10 ** log10(x) may miss x by a rounding: the extremes must fall inside
     counts, edges = np.histogram(values, bins=bins)
     x0, x1 = float(f(edges[0])), float(f(edges[-1]))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
