@@ -32,6 +32,7 @@ from data_juicer_hpo.report.svg import Mark, histogram_svg
 __all__ = ["Summary", "TrialsTable", "ParameterTable", "FrontTrial", "Report", "render_report", "write_report"]
 
 SORT_SCRIPT = """(function(){
+document.documentElement.classList.add('js');
 function val(td,num){var s=td.getAttribute('data-sort');if(s===null){s=td.textContent.trim();}
 if(num){var v=parseFloat(s.replace(/,/g,''));return isNaN(v)?null:v;}return s.toLowerCase();}
 function sortBy(t,i,th){var num=th.getAttribute('data-kind')==='num';
