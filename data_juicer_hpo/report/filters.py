@@ -26,6 +26,7 @@ __all__ = [
     "FilterSection",
     "spread_nearest",
     "keep_of",
+    "version_keeps",
     "chain_keeps",
     "filter_sections",
     "fetch_texts",
@@ -135,23 +136,23 @@ def _ordering(stat: TunedStatistic, side: str) -> np.ndarray:
     return np.asarray([pick(v) if v else np.nan for v in stat.values], dtype=np.float64)
 
 
-def chain_keeps(stats: Sequence[TunedStatistic], version: str) -> List[np.ndarray]:
-    """Per statistic (in recipe order), the documents that reach its filter: kept by every earlier filter's
-    bounds of ``version`` ("written" or "chosen")."""
+def version_keeps(stats: Sequence[TunedStatistic], version: str) -> List[np.ndarray]:
+    """Per statistic, the documents its filter keeps on it with its bounds of ``version`` ("written", "chosen")."""
+    return [keep_of(s, getattr(s, version).get("min"), getattr(s, version).get("max")) for s in stats]
+
+
+def chain_keeps(stats: Sequence[TunedStatistic], keeps: Sequence[np.ndarray]) -> List[np.ndarray]:
+    """Per statistic (in recipe order), the documents that reach its filter: kept by every earlier filter (``keeps``:
+    per statistic, what its filter keeps on it)."""
     n = len(stats[0].values) if stats else 0
-    reach, out = np.ones(n, dtype=bool), []
     by_op: Dict[int, np.ndarray] = {}
-    for stat in stats:
-        bounds = getattr(stat, version)
-        by_op.setdefault(stat.index, np.ones(n, dtype=bool))
-        by_op[stat.index] &= keep_of(stat, bounds.get("min"), bounds.get("max"))
-    reached: Dict[int, np.ndarray] = {}
+    for stat, keep in zip(stats, keeps):
+        by_op[stat.index] = by_op.get(stat.index, np.ones(n, dtype=bool)) & keep
+    reach, reached = np.ones(n, dtype=bool), {}
     for index in sorted(by_op):
         reached[index] = reach.copy()
         reach &= by_op[index]
-    for stat in stats:
-        out.append(reached[stat.index])
-    return out
+    return [reached[stat.index] for stat in stats]
 
 
 def _shown(value) -> str:
@@ -164,10 +165,9 @@ def _shown(value) -> str:
     return f"{int(value):,}" if value.is_integer() and abs(value) < 1e15 else f"{value:.6g}"
 
 
-def _groups(stat: TunedStatistic, n_examples: int) -> List[tuple]:
+def _groups(stat: TunedStatistic, written_keep, chosen_keep, n_examples: int) -> List[tuple]:
     """(title, how, all indices of the group, the picked ones) of one statistic, before the texts are read."""
     groups = []
-    chosen_keep = keep_of(stat, stat.chosen.get("min"), stat.chosen.get("max"))
     for side in SIDES:
         bound = stat.chosen.get(side)
         if bound is None or side not in stat.args:
@@ -185,15 +185,14 @@ def _groups(stat: TunedStatistic, n_examples: int) -> List[tuple]:
         inside = np.flatnonzero(chosen_keep)
         groups.append((f"kept just inside {arg} = {text}", "the closest to the bound", inside,
                        spread_nearest(inside, distance, n_examples, spread=False)))  # fmt: skip
-    written_keep = keep_of(stat, stat.written.get("min"), stat.written.get("max"))
+    order = _ordering(stat, "min")
     for title, mask in (
         ("removed by the chosen bounds, kept as written", written_keep & ~chosen_keep),
         ("kept by the chosen bounds, removed as written", ~written_keep & chosen_keep),
     ):
         changed = np.flatnonzero(mask)
         if changed.size:
-            center = np.nanmedian(_ordering(stat, "min")[changed])
-            picked = spread_nearest(changed, np.abs(_ordering(stat, "min") - center), n_examples)
+            picked = spread_nearest(changed, np.abs(order - np.nanmedian(order[changed])), n_examples)
             groups.append((title, "around the median of the group", changed, picked))
     return groups
 
@@ -216,7 +215,8 @@ def filter_sections(
     if not stats:
         return []
     n = len(stats[0].values)
-    reach = {version: chain_keeps(stats, version) for version in ("written", "chosen")}
+    keeps = {version: version_keeps(stats, version) for version in ("written", "chosen")}
+    reach = {version: chain_keeps(stats, keeps[version]) for version in keeps}
     sections, pending = [], []
     for i, stat in enumerate(stats):
         rows = []
@@ -237,12 +237,10 @@ def filter_sections(
                     *counts["chosen"],
                 )
             )
-        kept = {v: int(keep_of(stat, getattr(stat, v).get("min"), getattr(stat, v).get("max")).sum())
-                for v in ("written", "chosen")}  # fmt: skip
-        section = FilterSection(stat, n, rows, kept["written"], kept["chosen"])
+        section = FilterSection(stat, n, rows, int(keeps["written"][i].sum()), int(keeps["chosen"][i].sum()))
         sections.append(section)
         if texts is not None:
-            pending.append((section, _groups(stat, n_examples)))
+            pending.append((section, _groups(stat, keeps["written"][i], keeps["chosen"][i], n_examples)))
     rows = sorted({int(r) for _, groups in pending for *_, picked in groups for r in picked})
     read = dict(zip(rows, texts(rows))) if rows else {}
     for section, groups in pending:

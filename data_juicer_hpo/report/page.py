@@ -143,15 +143,17 @@ def _bounds_table(section: FilterSection) -> str:
 
 
 def _examples(section: FilterSection, open_first: int = 2) -> str:
-    out = []
-    for i, group in enumerate(section.groups):
+    """The example groups, the first ``open_first`` that hold documents open."""
+    out, opened = [], 0
+    for group in section.groups:
         head = f'{esc(group.title)} <span class="muted">({group.total:,} documents; {esc(group.how)})</span>'
         if not group.docs:
             body = '<p class="muted small">none</p>'
         else:
             meta = lambda d: f"document {d.index:,} &middot; {esc(section.stat.stat_key)} = {esc(d.value)}"  # noqa
             body = "".join(doc_html(d.text, meta(d)) for d in group.docs)
-        out.append(details(head, body, open_=i < open_first))
+        out.append(details(head, body, open_=bool(group.docs) and opened < open_first))
+        opened += bool(group.docs)
     return "".join(out)
 
 

@@ -3,7 +3,14 @@ the chain, as written and as chosen, which documents are picked as examples, and
 
 import numpy as np
 
-from data_juicer_hpo.report.filters import TunedStatistic, chain_keeps, fetch_texts, filter_sections, spread_nearest
+from data_juicer_hpo.report.filters import (
+    TunedStatistic,
+    chain_keeps,
+    fetch_texts,
+    filter_sections,
+    spread_nearest,
+    version_keeps,
+)
 
 RNG = np.random.default_rng(3)
 
@@ -47,7 +54,7 @@ def test_counts_alone_and_in_the_chain_match_brute_force():
     assert rows["max_x"].chosen_alone == sum(1 for v in b if v >= 0.9)  # an open upper interval
     assert rows["max_x"].written_alone == 0 and rows["max_x"].written == "none"
     assert second.kept_chosen == sum(1 for v in b if 0.25 <= v < 0.9)
-    assert [list(k) for k in chain_keeps(stats, "chosen")] == [[True] * len(a), reach_chosen]
+    assert [list(k) for k in chain_keeps(stats, version_keeps(stats, "chosen"))] == [[True] * len(a), reach_chosen]
 
 
 def test_examples_are_the_documents_each_group_describes():
