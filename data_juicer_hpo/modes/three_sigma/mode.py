@@ -107,7 +107,8 @@ def _write_report(access, cfg, section, ops, stats, tuned) -> Optional[str]:
     if tuned is None:
         tuned = Tuned([], {}, {}, section.get("path_3sigma_recipe"), [])
     text_key = next((getattr(ops[i], "text_key", None) for i in stats.stat_keys), None) or "text"
-    texts = access.texts(stats.dataset, text_key) if stats.count else None
-    write_three_sigma_report(cfg, section, ops, stats, tuned, texts, path)
+    with Progress("writing the report"):
+        texts = access.texts(stats.dataset, text_key) if stats.count else None
+        write_three_sigma_report(cfg, section, ops, stats, tuned, texts, path)
     logger.info(f"auto_hpo[3sigma]: report written to [{os.path.abspath(path)}]")
     return os.path.abspath(path)

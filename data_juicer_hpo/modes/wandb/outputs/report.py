@@ -110,7 +110,8 @@ def _fresh_plots(out_dir: str) -> list:
 def _chosen_text(best, goals, select) -> str:
     scores = ", ".join(f"{k} = {v:.4g}" for k, v in _scores(best, goals).items())
     if goals.multi:
-        return f"trial #{best.number} ({scores}): the Pareto trial best on {select or goals.names[0]}"
+        how = f"best on {select}" if select else "the sweep chose (no auto_hpo.select)"
+        return f"trial #{best.number} ({scores}): the Pareto trial {how}"
     which = "the best feasible" if goals.constraints else "the best"
     return f"trial #{best.number} ({scores}): {which} by {goals.names[0]} ({goals.directions[0]})"
 
