@@ -43,7 +43,7 @@ nav a{margin-right:14px}a{color:#0b5cad}
 .muted{color:var(--muted)}.small{font-size:13px}
 table{border-collapse:collapse;margin:8px 0 14px;font-size:13.5px}
 th,td{border-bottom:1px solid var(--line);padding:4px 9px;text-align:left;vertical-align:top}
-th{background:var(--soft);font-weight:600;white-space:nowrap}
+th{background:var(--soft);font-weight:600;white-space:nowrap}table.trials th{white-space:normal;min-width:4em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.changed td{background:#fff6e0}tr.infeasible td{color:#9a9a9a}tr.best td{background:#eaf6ee;font-weight:600}
 tr.front td:first-child{border-left:3px solid var(--red)}

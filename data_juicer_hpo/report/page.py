@@ -194,7 +194,8 @@ def _trials(trials: TrialsTable) -> str:
         classes.append(str(row.get("_class") or ""))
     legend = ('<p class="muted small">Click a column header to sort. Green: the chosen trial; grey: infeasible '
               "(breaks a constraint); a red edge: on the Pareto front.</p>")  # fmt: skip
-    body = table(trials.columns, rows, trials.numeric, classes, sortable=True, sort_keys=keys, cls="trials")
+    headers = [esc(c).replace(".", ".<wbr>") for c in trials.columns]  # long parameter names wrap at their dots
+    body = table(headers, rows, trials.numeric, classes, sortable=True, sort_keys=keys, cls="trials")
     return f'<section id="trials"><h2>Trials</h2>{legend}{body}</section>'
 
 

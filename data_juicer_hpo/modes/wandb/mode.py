@@ -135,7 +135,8 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
             lambda params: best_recipe_doc(cfg, targets, params, evaluator.mixture),
         )
         report = section["report"] or os.path.join(out_dir, "report.html")
-        facts = _report(report, out_dir, cfg, section, sweep, scoring, targets, records, best, evaluator)
+        facts = _report(report, out_dir, cfg, {**section, "backend": backend}, sweep, scoring, targets, records, best,
+                        evaluator)  # fmt: skip
         if not section["process_best"]:
             _summary(section, out_dir, best, scoring, facts, report, None, start)
             return None

@@ -163,6 +163,11 @@ def write_sweep_report(path, out_dir, cfg, section, sweep, scoring, targets, rec
                          "the chosen weights sample them.")  # fmt: skip
         if not sections:
             notes.append("No filter statistics to show: this recipe runs Data-Juicer's whole pipeline per trial.")
+        shaped = [f"{place}: {a} -> {b}" for place, a, b in diff if place not in evaluator.bundles.keep_only and a != b]
+        if shaped and sections:
+            notes.append(f"The chosen trial changes arguments that shape a statistic ({'; '.join(shaped)}): each "
+                         f"filter's section counts the written and the chosen bounds on the chosen trial's statistic; "
+                         f"'documents kept' counts each recipe on its own.")  # fmt: skip
         recipes = os.path.join(out_dir, "pareto")
         fronts = [
             FrontTrial(r.number, _scores(r, goals), dict(r.params), os.path.join(recipes, f"trial-{r.number}.yaml"),
