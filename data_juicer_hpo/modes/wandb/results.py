@@ -19,6 +19,7 @@ from data_juicer_hpo.modes.wandb.outputs.pareto import compromise, pareto_front,
 from data_juicer_hpo.modes.wandb.outputs.plots import Metric, plot_histories, plot_importance
 from data_juicer_hpo.modes.wandb.outputs.trials_csv import write_best_recipe, write_trials_csv
 from data_juicer_hpo.ops.recipe import load_recipe_file, recipe_path, refined_recipe
+from data_juicer_hpo.progress import Progress
 from data_juicer_hpo.section import SECTION
 
 __all__ = ["write_results", "write_plots", "flush_trials", "best_recipe_doc", "choose_trial"]
@@ -67,7 +68,9 @@ def write_results(out_dir, records, sweep, scoring, recipe_of):
         ]
     else:
         metrics = [Metric(goals.names[0], goals.directions[0])]
-    for path in write_plots(out_dir, records, param_names, metrics):
+    with Progress("drawing the plots"):
+        paths = write_plots(out_dir, records, param_names, metrics)
+    for path in paths:
         logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
     best_path = os.path.join(out_dir, "best_recipe.yaml")
     done = [r for r in records if r.state == "COMPLETE" and (r.values is not None or r.value is not None)]

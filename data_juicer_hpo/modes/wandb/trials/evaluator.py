@@ -30,6 +30,7 @@ from data_juicer_hpo.objectives import Population
 from data_juicer_hpo.objectives.labels import LABELLED_KEPT
 from data_juicer_hpo.objectives.tokens import TokenStreams
 from data_juicer_hpo.ops.addressing import Target, apply_params
+from data_juicer_hpo.progress import Progress
 
 __all__ = ["TrialEvaluator", "amounts", "scored"]
 
@@ -122,7 +123,9 @@ class TrialEvaluator:
 
     def _on_population(self, population) -> None:
         """A new population: the objective's per-document work now, then the token streams can go."""
-        self.objective.setup(population)
+        name = getattr(self.objective, "name", "") or type(self.objective).__name__
+        with Progress(f"setting up {name} on {len(population):,} documents"):
+            self.objective.setup(population)
         self._trim(population)
         release = getattr(population.texts, "release_pages", None)
         if callable(release):  # the setup read every text: its pages need not stay resident (RSS)
