@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from tests.helpers.pg_server import controlled_postgres_server, require_postgres
 from tests.helpers.ray import netns_available, run_beside_ray
 from tests.helpers.runs import BIN, ROOT, SHARED_DATA, run
 
@@ -44,3 +45,12 @@ def ray_runner():
             pytest.fail("CI must run the Ray tests, but `unshare --net` is not available")
         pytest.skip("needs `unshare --net` (root) to keep Ray on loopback")
     return run_beside_ray
+
+
+@pytest.fixture(scope="session")
+def restartable_pg():
+    """``(url, server)`` of a private PostgreSQL server that the fault tests restart and stop (``server.restart()``,
+    ``server.stop()``, ``server.start(server.port)``): never the one other tests share (``pg_url``)."""
+    require_postgres()
+    with controlled_postgres_server() as (url, server):
+        yield url, server

@@ -21,11 +21,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
-from data_juicer_hpo.engine.retry import Outage, resilient_storage
+from data_juicer_hpo.engine.retry import Outage, is_transient, resilient_storage
+from data_juicer_hpo.redaction import redact
 
 __all__ = ["validate_storage_url", "mask_url", "open_storage", "connect_args"]
 
 _CONNECT_TIMEOUT_S = 5
+_RESTART_WAIT_S = 5  # how long the check before any work waits for a server that refuses connections
 # connect_args that bound the connection attempt, per DBAPI driver (SQLAlchemy's driver names).
 _TIMEOUT_ARGS = {
     "psycopg2": {"connect_timeout": _CONNECT_TIMEOUT_S},
@@ -125,23 +127,31 @@ def _connect_problems(url, key: str, shown: str) -> List[str]:
     outcome: List[str] = []
 
     def attempt() -> None:
-        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
-        try:
-            with engine.connect():
-                outcome.append("")
-        except Exception as e:
-            message = str(getattr(e, "orig", None) or e).strip().splitlines()
-            text = message[0] if message else type(e).__name__
-            outcome.append(text.replace(url.password, "***") if url.password else text)
-        finally:
-            engine.dispose()
+        # a server restarting refuses or drops connections for a moment: not bad input, so try again for a few seconds
+        deadline = time.monotonic() + _RESTART_WAIT_S
+        while True:
+            engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
+            try:
+                with engine.connect():
+                    outcome.append("")
+                    return
+            except Exception as e:
+                if is_transient(e) and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    continue
+                message = str(getattr(e, "orig", None) or e).strip().splitlines()
+                text = message[0] if message else type(e).__name__
+                outcome.append(redact(text.replace(url.password, "***") if url.password else text))
+                return
+            finally:
+                engine.dispose()
 
     # The driver's own timeout is the first guard; the daemon thread makes sure no driver can hang us.
     thread = threading.Thread(target=attempt, daemon=True)
     thread.start()
-    thread.join(_CONNECT_TIMEOUT_S + 5)
+    thread.join(_CONNECT_TIMEOUT_S + _RESTART_WAIT_S + 5)
     if not outcome:
-        return [f"{key}: no answer from {shown} within {_CONNECT_TIMEOUT_S + 5} s"]
+        return [f"{key}: no answer from {shown} within {_CONNECT_TIMEOUT_S + _RESTART_WAIT_S + 5} s"]
     return [f"{key}: cannot connect to {shown}: {outcome[0]}"] if outcome[0] else []
 
 

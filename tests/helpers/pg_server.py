@@ -13,11 +13,13 @@ Use :func:`pg_url_fixture` from a test module::
 
 import glob
 import os
+import random
 import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +27,14 @@ from typing import Iterator, List, Optional
 
 import pytest
 
-__all__ = ["find_bin_dir", "postgres_server", "controlled_postgres_server", "pg_url_fixture", "unavailable"]
+__all__ = [
+    "find_bin_dir",
+    "postgres_server",
+    "controlled_postgres_server",
+    "pg_url_fixture",
+    "unavailable",
+    "restarting",
+]
 
 USER, DATABASE = "hpo", "hpo"
 
@@ -187,3 +196,24 @@ def pg_url_fixture():
             yield url
 
     return pg_url
+
+
+@contextmanager
+def restarting(server, every=(2.0, 2.5), seed: int = 0):
+    """While the block runs, ``pg_ctl restart -m fast`` the server every ``every`` seconds (uniform in the range):
+    every connection is dropped each time, mid-transaction or not. Yields a list that counts the restarts done."""
+    done, stop = [], threading.Event()
+    rng = random.Random(seed)
+
+    def loop():
+        while not stop.wait(rng.uniform(*every)):
+            server.restart("fast")
+            done.append(time.monotonic())
+
+    thread = threading.Thread(target=loop, name="pg-restarts", daemon=True)
+    thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        thread.join(timeout=120)
