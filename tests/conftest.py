@@ -1,7 +1,9 @@
-"""Shared fixtures: subprocess runners of dj-process and the scripts, the real corpora, a local Ray cluster.
+"""Shared fixtures: subprocess runners of dj-process and the scripts, the real corpora, a local Ray cluster, a
+PostgreSQL server the fault tests restart, a small tmpfs (a full disk).
 The helpers they use (and the tests import) are in tests/helpers/."""
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -54,3 +56,19 @@ def restartable_pg():
     require_postgres()
     with controlled_postgres_server() as (url, server):
         yield url, server
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 512 KiB tmpfs (skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True)
+    if res.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the full-disk tests, but mount failed: {res.stderr.decode()[-300:]}")
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
