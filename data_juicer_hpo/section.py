@@ -94,6 +94,13 @@ KEYS = (
         "wandb/local: 2-3 objectives {name: maximize|minimize} of a multi-objective sweep (instead of one metric).",
     ),
     _Key("select", Optional[str], None, "wandb/local: the objective that picks the processed Pareto trial."),
+    # issue 20: a SQLite storage file elsewhere than output_dir, on purpose
+    _Key(
+        "storage_outside_output_dir",
+        bool,
+        False,
+        "wandb/local: allow a SQLite storage file outside output_dir, given as an absolute path (a shared study).",
+    ),
 )
 RESUME = ("auto", "force")
 
