@@ -168,9 +168,9 @@ class LocalSweep:
         sign = 1 if self.goals.directions[0] == "maximize" else -1
         return max(done, key=lambda r: (sign * r.value, -r.number))
 
-    def remaining(self, n_trials: Optional[int] = None) -> int:
-        """How many trials :meth:`run` would start now: the cap (``n_trials`` or ``run_cap``) less the taken trials,
-        and for a grid at most its free points (interrupted trials are failed first: their places are free)."""
+    def remaining(self, n_trials: Optional[int] = None) -> Optional[int]:
+        """How many trials :meth:`run` would start now (None: unbounded): the cap less the taken trials, for a grid at
+        most its free points (interrupted trials are failed first: their places are free)."""
         with self._lock:
             self._reap_interrupted()
             trials = self._study.get_trials(deepcopy=False, states=_TAKEN)
