@@ -26,11 +26,10 @@ import time
 import uuid
 from typing import Dict, Iterable, Optional, Set
 
+from optuna.trial import TrialState
 from sqlalchemy import Column, Float, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text, and_, inspect
 from sqlalchemy import exc as sa
 from sqlalchemy import text
-
-from optuna.trial import TrialState
 
 from data_juicer_hpo.engine import workers
 from data_juicer_hpo.engine.sweep_file.grid import point_key

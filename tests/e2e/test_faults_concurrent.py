@@ -69,7 +69,7 @@ def test_three_sweeps_of_two_workers_through_restarts_evaluate_each_point_once(t
         ]
         results = [finish(run, timeout=600) for run in runs]
     for code, _, err in results:
-        assert code == 0, err[-3000:]
+        assert code == 0, (err[-3000:], restarts)
         no_traceback(err)
     assert len(restarts) >= 3  # the sweeps really ran through restarts
     assert marks(tmp_path) == 24  # the objective ran 24 times over the three runs: no point twice
