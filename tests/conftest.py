@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from loguru import logger
 
 from tests.helpers.pg_server import controlled_postgres_server, require_postgres
 from tests.helpers.ray import netns_available, run_beside_ray
-from tests.helpers.runs import BIN, ROOT, SHARED_DATA, run
+from tests.helpers.report_runs import once, sweep_run, three_sigma_run
+from tests.helpers.runs import BIN, ROOT, SHARED_DATA, require, run
 
 
 @pytest.fixture
@@ -50,6 +52,27 @@ def ray_runner():
 
 
 @pytest.fixture(scope="session")
+def three_sigma_report_run(shared_data, tmp_path_factory):
+    """A 3sigma run with tighten_only and a report on 10,000 bench-corpus documents (see helpers/report_runs.py)."""
+    return once(tmp_path_factory, "three-sigma-report", three_sigma_run(shared_data))
+
+
+@pytest.fixture(scope="session")
+def sweep_report_run(shared_data, tmp_path_factory):
+    """A constrained two-objective sweep with its report on 2,000 bench-corpus documents."""
+    return once(tmp_path_factory, "sweep-report", sweep_run(shared_data))
+
+
+@pytest.fixture
+def log_lines():
+    """The message of every INFO (and higher) log line while the test runs."""
+    lines = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO", format="{message}")
+    yield lines
+    logger.remove(sink)
+
+
+@pytest.fixture(scope="session")
 def restartable_pg():
     """``(url, server)`` of a private PostgreSQL server that the fault tests restart and stop (``server.restart()``,
     ``server.stop()``, ``server.start(server.port)``): never the one other tests share (``pg_url``)."""
@@ -65,9 +88,7 @@ def small_fs(tmp_path):
     mount.mkdir()
     res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True)
     if res.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the full-disk tests, but mount failed: {res.stderr.decode()[-300:]}")
-        pytest.skip("cannot mount a tmpfs here")
+        require(f"cannot mount a tmpfs here: {res.stderr.decode()[-300:]}", "the full-disk tests")
     try:
         yield mount
     finally:
