@@ -68,6 +68,7 @@ from data_juicer_hpo.engine.trial import (
 from data_juicer_hpo.engine.trial_log import TrialLog
 from data_juicer_hpo.errors import AutoHpoError, raise_if_any
 from data_juicer_hpo.redaction import redact
+from data_juicer_hpo.signals import raise_if_interrupted
 
 __all__ = ["LocalSweep"]
 
@@ -235,6 +236,7 @@ class LocalSweep:
     def _loop(self, train, cap, total, budget, floor, catch, callbacks, stop) -> List[TrialRecord]:
         records: List[TrialRecord] = []
         while budget is None or len(records) < budget:
+            raise_if_interrupted()  # a signal a library swallowed during the last trial
             if stop is not None and stop():
                 break
             if self._target_reached():

@@ -21,7 +21,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from loguru import logger
 
 from data_juicer_hpo.errors import AutoHpoError
-from data_juicer_hpo.signals import die_with_parent
+from data_juicer_hpo.signals import die_with_parent, handle_in_worker
 
 __all__ = ["WorkerExit", "WorkerError", "run_workers", "worker_label"]
 
@@ -77,6 +77,7 @@ class _NoStop:
 
 def _child(work, index: int, stop, conn, parent: int) -> None:
     try:
+        handle_in_worker()  # a fork gets the handlers of before the run back: this worker is the run's
         die_with_parent(parent)
         message = ("ok", work(index, stop))
         code = 0

@@ -46,8 +46,9 @@ def test_an_output_dir_filling_mid_sweep_is_one_line_each_time(tmp_path, small_f
     # the study elsewhere, on purpose: only the sweep's outputs (trials.csv, plots, W&B runs) fill up
     storage = f"sqlite:///{tmp_path / 'study' / 'sweep.db'}"
     recipe = setup(tmp_path, storage, run_cap=12, output_dir=str(small_fs / "hpo"), storage_outside_output_dir=True)
-    _fill(small_fs, 200 * 1024)  # a few W&B offline runs fit, not twelve
-    for attempt in range(2):
+    for attempt in range(2):  # the second time with the first run's outputs there (W&B appends to its logs)
+        (small_fs / "filler").unlink(missing_ok=True)
+        _fill(small_fs, (200 if attempt == 0 else 64) * 1024)  # a few W&B offline runs fit, not twelve
         started = time.monotonic()
         status, out, err = finish(start(tmp_path, recipe, sleep=0, env={"WANDB_MODE": "offline"}), timeout=300)
         assert time.monotonic() - started < 280

@@ -4,10 +4,13 @@ export a killed run left."""
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -120,8 +123,15 @@ def test_sigterm_while_the_data_loads_says_only_its_line(tmp_path):
 
 
 def test_no_more_workers_than_trials_left_and_no_wandb_temporaries_left(tmp_path):
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
+    # a short path: multiprocessing's managers put their AF_UNIX sockets there (at most 107 bytes)
+    temporary = Path(tempfile.mkdtemp(prefix="dj-hpo-"))
+    try:
+        _workers_and_temporaries(tmp_path, temporary)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _workers_and_temporaries(tmp_path, temporary):
     recipe = setup(tmp_path, _sqlite(tmp_path), run_cap=3, n_workers=24)
     env = {"TMPDIR": str(temporary), "WANDB_MODE": "offline"}
     status, _, err = finish(start(tmp_path, recipe, sleep=0, env=env))

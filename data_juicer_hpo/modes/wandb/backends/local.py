@@ -11,6 +11,7 @@ from data_juicer_hpo.engine.pool import WorkerError, run_workers, worker_label
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.modes.wandb.backends.tracking import OfflineRecorder, import_before_fork
 from data_juicer_hpo.progress import Progress
+from data_juicer_hpo.signals import raise_if_interrupted
 
 __all__ = ["run_local"]
 
@@ -38,6 +39,7 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=Non
             n_workers = max(1, left)
     if n_workers > 1:
         _share_common_work(evaluator)
+        raise_if_interrupted()  # a signal a library swallowed while the shared work was done: no fork
         import_before_fork()
         logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked), study [{study}]")
         if storage.startswith("sqlite"):
