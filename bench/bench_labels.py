@@ -89,8 +89,11 @@ def _read(path: Path):
 
 def _run(cmd, cwd: Path, env=None):
     res = subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, env={**BENCH_ENV, **(env or {}), "PATH": f"{BIN}:/usr/bin:/bin"},
-        capture_output=True, text=True,
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env={**BENCH_ENV, **(env or {}), "PATH": f"{BIN}:/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
     )
     if res.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed:\n{res.stderr[-3000:]}")
@@ -158,8 +161,12 @@ def quality(work: Path, args) -> dict:
         rg, rb, rj = _rates(good, kept, weights)
         resampled[name] = rj
         out[name] = {
-            "good_kept": float(g), "bad_kept": float(b), "J": float(j),
-            "good_kept_interval95": _interval(rg), "bad_kept_interval95": _interval(rb), "J_interval95": _interval(rj),
+            "good_kept": float(g),
+            "bad_kept": float(b),
+            "J": float(j),
+            "good_kept_interval95": _interval(rg),
+            "bad_kept_interval95": _interval(rb),
+            "J_interval95": _interval(rj),
         }
     difference = resampled["chosen"] - resampled["as_written"]
     out["J_difference"] = {"value": out["chosen"]["J"] - out["as_written"]["J"], "interval95": _interval(difference)}

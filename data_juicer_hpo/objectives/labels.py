@@ -163,7 +163,7 @@ def _load(path: str, mtime: float, size: int, text_key: str, label_key: str) -> 
         value = label_value(raw)
         if value is None:
             raise RecordsError(
-                f"record {number} has label {raw!r} under {label_key!r} (valid: true/false, \"keep\"/\"drop\", 1/0)"
+                f'record {number} has label {raw!r} under {label_key!r} (valid: true/false, "keep"/"drop", 1/0)'
             )
         rows.append(row)
         truth.append(value)

@@ -151,7 +151,7 @@ def test_kept_and_retention_in_every_trials_csv_and_the_front_s_compromise(tmp_p
     chosen = front[int(np.argmin(distances))]  # argmin takes the first, the earliest trial, on ties
     assert [r["selected"] for r in front].count("true") == 1 and chosen["selected"] == "true"
     assert [float(r["distance_to_ideal"]) for r in front] == pytest.approx(distances.tolist())
-    assert f"selected as the front's compromise" in res.stderr and f": #{chosen['number']}" in res.stderr
+    assert "selected as the front's compromise" in res.stderr and f": #{chosen['number']}" in res.stderr
     exported = read_jsonl(tmp_path / "out" / "kept.jsonl")
     assert len(exported) == int(chosen["kept"])
 
