@@ -16,7 +16,7 @@ AUDIO_VENV := .venv-audio
 AUDIO_TESTS := tests/e2e/test_audio.py
 AUDIO_TESTS += tests/unit/hooks/test_install_guard.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
 
-.PHONY: setup demo test test-lowest test-audio bench clean
+.PHONY: setup demo test test-lowest test-audio test-statistics bench clean
 
 setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
@@ -63,6 +63,11 @@ $(AUDIO_VENV)/.installed: setup.cfg pyproject.toml
 # Serial: 5 tests, 47 s; on 2 workers 52 s (each worker imports torch; each test's dj-process forks its own workers)
 test-audio: $(AUDIO_VENV)/.installed
 	DJ_HPO_AUDIO_REQUIRED=1 $(AUDIO_VENV)/bin/python -m pytest -q $(AUDIO_TESTS)
+
+# every vectorised statistic against its op on the whole bench corpus (../shared/data), not only the head that
+# make test compares: 45,111 documents, eleven filters, several minutes (the ops' own loops are the slow part)
+test-statistics: setup
+	DJ_HPO_WHOLE_CORPUS=1 $(BIN)/python -m pytest -q tests/unit/ops/test_vectorised.py -k whole_bench_corpus
 
 bench: setup
 	$(BIN)/python bench/bench_3sigma.py
