@@ -49,6 +49,16 @@ def write_recipe(path: Path, data: Path, export: Path, process=SIX_FILTERS, np_=
     return path
 
 
+def sweep_recipe(work: Path, name: str, data: Path, export: Path, sweep: dict, **auto_hpo) -> Path:
+    """A local sweep's recipe on ``data``: the sweep file ``<name>-sweep.yaml`` and ``<name>.yaml``, its outputs in
+    ``hpo/`` beside ``export`` (``auto_hpo``: more keys of the section)."""
+    sweep_path = work / f"{name}-sweep.yaml"
+    sweep_path.write_text(yaml.safe_dump(sweep, sort_keys=False))
+    section = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep_path)}
+    section.update(output_dir=str(export.parent / "hpo"), **auto_hpo)
+    return write_recipe(work / f"{name}.yaml", data, export, auto_hpo=section)
+
+
 POLL_S = 0.02  # Data-Juicer's worker pools live for one op's map each: a coarser poll misses their peaks
 
 

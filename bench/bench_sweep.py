@@ -21,10 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BIN, SHARED, corpus, interleave, save, summarize, write_recipe  # noqa: E402
+from _common import BIN, SHARED, corpus, interleave, save, summarize, sweep_recipe, write_recipe  # noqa: E402
 
 THRESHOLDS = {
     "text_length_filter.min_len": {"distribution": "int_uniform", "min": 0, "max": 200},
@@ -49,16 +47,7 @@ def _sweep_recipe(work: Path, name: str, data: Path, export: Path, objective: st
         "metric": {"name": objective, "goal": "minimize" if objective == "model_loss" else "maximize"},
         "parameters": {**THRESHOLDS, **extra},
     }
-    sweep_path = work / f"{name}-sweep.yaml"
-    sweep_path.write_text(yaml.safe_dump(sweep, sort_keys=False))
-    auto_hpo = {
-        "mode": "wandb",
-        "backend": "local",
-        "hpo_config": str(sweep_path),
-        "reference": str(SHARED / "reference-clean.jsonl.gz"),
-        "output_dir": str(export.parent / "hpo"),
-    }
-    return write_recipe(work / f"{name}.yaml", data, export, auto_hpo=auto_hpo)
+    return sweep_recipe(work, name, data, export, sweep, reference=str(SHARED / "reference-clean.jsonl.gz"))
 
 
 def _trial_values(path: Path) -> list:

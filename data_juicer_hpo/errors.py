@@ -4,7 +4,7 @@ import contextlib
 import errno
 import os
 import sys
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional, Sequence
 
 from loguru import logger
 
@@ -14,6 +14,8 @@ __all__ = [
     "reported",
     "print_problems",
     "inside_dj_process",
+    "script_main",
+    "wants_help",
     "exception_chain",
     "write_failure",
 ]
@@ -85,6 +87,26 @@ def reported():
             raise
         print_problems(err)
         raise SystemExit(1) from None
+
+
+def wants_help(argv: Sequence[str]) -> bool:
+    return any(arg in ("-h", "--help") for arg in argv)
+
+
+def script_main(run, usage: str, argv: Optional[Sequence[str]] = None) -> int:
+    """A command's main (the scripts, ``python -m data_juicer_hpo.label``): its own ``--help``; ``run(argv)``; an
+    :class:`AutoHpoError` as one line per problem and exit status 1 (no traceback); anything else keeps its
+    traceback."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if wants_help(argv):
+        sys.stdout.write(usage)
+        return 0
+    try:
+        run(argv)
+    except AutoHpoError as err:
+        print_problems(err)
+        return 1
+    return 0
 
 
 def exception_chain(exc: BaseException):

@@ -18,6 +18,7 @@ SECTION = "auto_hpo"
 MODES = ("3sigma", "wandb")
 BACKENDS = ("auto", "wandb", "local")
 RECIPE_SUFFIXES = (".yaml", ".yml", ".json")
+REPORT_SUFFIXES = (".html", ".htm")
 SCALES = ("linear", "log")  # the same as ksigma.SCALES (section.py stays free of numpy for the entry point)
 
 
@@ -45,6 +46,18 @@ KEYS = (
         "3sigma: where to write the refined recipe (.yaml, .yml or .json); it runs with plain dj-process.",
     ),
     _Key("plot", bool, False, "3sigma: draw one histogram PNG per tuned statistic next to the refined recipe."),
+    _Key(
+        "tighten_only",
+        bool,
+        False,
+        "3sigma: only ever tighten the recipe as written: new min = max(written, 3sigma), new max = min(...).",
+    ),
+    _Key(
+        "report",
+        Optional[str],
+        None,
+        "Where to write report.html (3sigma: only when set; sweeps: default <output_dir>/report.html).",
+    ),
     _Key("hpo_config", Optional[str], None, "wandb: path of the W&B sweep configuration (YAML)."),
     _Key("backend", str, "auto", f"wandb: sweep backend, one of {', '.join(BACKENDS)}."),
     _Key("storage", Optional[str], None, "wandb/local: SQLAlchemy URL of the sweep storage (default: SQLite file)."),
@@ -93,7 +106,27 @@ KEYS = (
         None,
         "wandb/local: 2-3 objectives {name: maximize|minimize} of a multi-objective sweep (instead of one metric).",
     ),
-    _Key("select", Optional[str], None, "wandb/local: the objective that picks the processed Pareto trial."),
+    _Key(
+        "select",
+        Optional[str],
+        None,
+        "wandb/local: the objective that picks the processed Pareto trial (default: the front's compromise).",
+    ),
+    # issue 17: labels, fixed training budgets
+    _Key(
+        "labels",
+        Optional[dict],
+        None,
+        "wandb: {path, label_key, metric} of the labels objectives: a JSON Lines file of documents labelled keep/drop.",
+    ),
+    _Key(
+        "budget",
+        Optional[dict],
+        None,
+        "wandb: {samples: N} or {tokens: N}: model_loss and downstream_task train each trial on that much of what it "
+        "keeps.",
+    ),
+    _Key("repeats", int, 1, "wandb: draws of the budget per trial; the score is their mean (with its standard error)."),
 )
 RESUME = ("auto", "force")
 
@@ -164,6 +197,11 @@ def validate_section(section: dict) -> List[str]:
     path = section["path_3sigma_recipe"]
     if path is not None:
         problem = writable_path_problem(f"{SECTION}.path_3sigma_recipe", str(path), RECIPE_SUFFIXES)
+        if problem:
+            problems.append(problem)
+    report = section["report"]
+    if report is not None:
+        problem = writable_path_problem(f"{SECTION}.report", str(report), REPORT_SUFFIXES)
         if problem:
             problems.append(problem)
     if section["backend"] not in BACKENDS:

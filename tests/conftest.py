@@ -5,8 +5,10 @@ import os
 import sys
 
 import pytest
+from loguru import logger
 
 from tests.helpers.ray import netns_available, run_beside_ray
+from tests.helpers.report_runs import once, sweep_run, three_sigma_run
 from tests.helpers.runs import BIN, ROOT, SHARED_DATA, run
 
 
@@ -44,3 +46,24 @@ def ray_runner():
             pytest.fail("CI must run the Ray tests, but `unshare --net` is not available")
         pytest.skip("needs `unshare --net` (root) to keep Ray on loopback")
     return run_beside_ray
+
+
+@pytest.fixture(scope="session")
+def three_sigma_report_run(shared_data, tmp_path_factory):
+    """A 3sigma run with tighten_only and a report on 10,000 bench-corpus documents (see helpers/report_runs.py)."""
+    return once(tmp_path_factory, "three-sigma-report", three_sigma_run(shared_data))
+
+
+@pytest.fixture(scope="session")
+def sweep_report_run(shared_data, tmp_path_factory):
+    """A constrained two-objective sweep with its report on 2,000 bench-corpus documents."""
+    return once(tmp_path_factory, "sweep-report", sweep_run(shared_data))
+
+
+@pytest.fixture
+def log_lines():
+    """The message of every INFO (and higher) log line while the test runs."""
+    lines = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO", format="{message}")
+    yield lines
+    logger.remove(sink)

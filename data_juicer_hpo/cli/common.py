@@ -1,10 +1,9 @@
 """What the scripts share: flag extraction, their own ``--help``, and running a recipe the way ``dj-process``
 does, with an :class:`~data_juicer_hpo.errors.AutoHpoError` turned into its lines and exit status 1."""
 
-import sys
 from typing import List, Optional, Sequence, Tuple
 
-from data_juicer_hpo.errors import AutoHpoError, print_problems
+from data_juicer_hpo.errors import AutoHpoError, script_main, wants_help
 from data_juicer_hpo.hooks import install
 from data_juicer_hpo.imports import lazy_import
 
@@ -42,10 +41,6 @@ def take_flag(argv: Sequence[str], names: Sequence[str]) -> Tuple[Optional[str],
     return value, rest
 
 
-def wants_help(argv: Sequence[str]) -> bool:
-    return any(arg in ("-h", "--help") for arg in argv)
-
-
 def process_recipe(args: List[str]):
     """Parse ``args`` with Data-Juicer's parser (with the ``auto_hpo`` section) and run its executor."""
 
@@ -53,18 +48,3 @@ def process_recipe(args: List[str]):
     cfg = dj_config.init_configs(args=args)
     module, name = EXECUTORS.get(cfg.executor_type, EXECUTORS["default"])
     return getattr(lazy_import(module), name)(cfg).run()
-
-
-def script_main(run, usage: str, argv: Optional[Sequence[str]] = None) -> int:
-    """A script's main: its own ``--help``; ``run(argv)``; an :class:`AutoHpoError` as one line per problem and
-    exit status 1 (no traceback); anything else keeps its traceback."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if wants_help(argv):
-        sys.stdout.write(usage)
-        return 0
-    try:
-        run(argv)
-    except AutoHpoError as err:
-        print_problems(err)
-        return 1
-    return 0

@@ -9,7 +9,9 @@ one short string per component, so a difference names what changed:
 - ``samples``: the number of samples loaded;
 - ``ops``: a hash of the base recipe's ``process`` without the arguments the sweep sets (they vary per trial) and
   those that only say where and how fast an op runs (``work_dir``, ``num_proc``...);
-- ``objective``: the objective, its goal and the options that change its scores (reference set, synergy weights).
+- ``objective``: the objective, its goal and the options that change its scores (reference set, synergy weights,
+  the labels file and a training budget -- these two only when set, so that a study made before they existed still
+  resumes).
 """
 
 import hashlib
@@ -21,6 +23,7 @@ __all__ = ["fingerprint", "differences", "HASH_LIMIT"]
 
 HASH_LIMIT = 256 * 2**20  # bytes: larger files are known by size and modification time
 _OBJECTIVE_OPTIONS = ("objective", "reference", "synergy", "downstream", "constraints", "objectives", "select")
+_OPTIONAL_OPTIONS = {"labels": None, "budget": None, "repeats": 1}  # key -> its unset value (then not part of it)
 # op arguments Data-Juicer fills in that say where and how fast an op runs, not what it keeps (``work_dir`` holds
 # each run's job id)
 _RUN_ARGS = {
@@ -108,6 +111,12 @@ def fingerprint(cfg, section: dict, goal: str, swept, n_samples: int) -> Dict[st
     reference = options.get("reference")
     if reference and os.path.isfile(str(reference)):
         options["reference"] = _file_state(os.path.abspath(str(reference)))
+    for key, unset in _OPTIONAL_OPTIONS.items():
+        if section.get(key, unset) != unset:
+            options[key] = section[key]
+    labels = options.get("labels")
+    if isinstance(labels, dict) and labels.get("path") and os.path.isfile(str(labels["path"])):
+        options["labels"] = {**labels, "path": _file_state(os.path.abspath(str(labels["path"])))}
     described = json.dumps({**options, "goal": goal}, sort_keys=True, default=repr)
     return {
         "dataset": _paths_state(cfg.get("dataset_path")) or _configs_state(cfg.get("dataset")),

@@ -61,6 +61,7 @@ from data_juicer_hpo.engine.trial import (
     judge,
     record_of,
 )
+from data_juicer_hpo.engine.trial_log import TrialLog
 from data_juicer_hpo.errors import AutoHpoError, raise_if_any
 
 __all__ = ["LocalSweep"]
@@ -137,6 +138,7 @@ class LocalSweep:
             if scored_on:
                 self._study.set_user_attr(SCORED_ON_ATTR, scored_on)
         self._study_id = self._storage.get_study_id_from_name(study_name)
+        self._trial_log = TrialLog(self.goals, worker)  # one line per finished trial, with the run's pace
 
     def close(self) -> None:
         """Close the lock's connection and the storage's connections (before a fork, or when done)."""
@@ -153,9 +155,12 @@ class LocalSweep:
     def best(self) -> Optional[TrialRecord]:
         """The feasible COMPLETE trial with the best value for the goal (the earliest one on ties), or None; always
         None in a multi-objective study (see :mod:`data_juicer_hpo.modes.wandb.outputs.pareto`)."""
+        return None if self.goals.multi else self._best_of(self.records())
+
+    def _best_of(self, records: List[TrialRecord]) -> Optional[TrialRecord]:
         if self.goals.multi:
             return None
-        done = [r for r in self.records() if r.state == "COMPLETE" and r.value is not None and r.feasible is not False]
+        done = [r for r in records if r.state == "COMPLETE" and r.value is not None and r.feasible is not False]
         if not done:
             return None
         sign = 1 if self.goals.directions[0] == "maximize" else -1
@@ -203,6 +208,10 @@ class LocalSweep:
             floor = max((t.number for t in self._study.get_trials(deepcopy=False)), default=-1)
         total = cap if cap is not None else grid_size(self.sweep.parameters)
         budget = None if cap is None else cap - finished
+        with self._trial_log.phase(max(total - finished, 0), finished):
+            return self._loop(train, cap, total, budget, floor, catch, callbacks, stop)
+
+    def _loop(self, train, cap, total, budget, floor, catch, callbacks, stop) -> List[TrialRecord]:
         records: List[TrialRecord] = []
         while budget is None or len(records) < budget:
             if stop is not None and stop():
@@ -218,8 +227,7 @@ class LocalSweep:
             if asked is None:
                 break
             trial, trial_id, params, slot = asked
-            progress = f"{slot}/{total}" + (f" {self.worker}" if self.worker else "")
-            record = self._run_one(trial, trial_id, params, train, catch, progress)
+            record = self._run_one(trial, trial_id, params, train, catch, f"{slot}/{total}")
             records.append(record)
             for callback in callbacks:
                 callback(record)
@@ -310,28 +318,11 @@ class LocalSweep:
             trial.set_user_attr(ERROR_ATTR, error)
         self._study.tell(trial, values, state=state)
         record = record_of(self._storage.get_trial(trial_id))
-        self._log(record, progress)
+        records = self.records()
+        self._trial_log.log(record, progress, records, self._best_of(records))
         if raised is not None and not catch:
             raise raised
         return record
-
-    def _log(self, record: TrialRecord, progress: str) -> None:
-        best = self.best()
-        best_text = "none" if best is None else f"{best.value:.4g} (#{best.number})"
-        params = record.params
-        if record.state == "COMPLETE" and (self.goals.multi or self.goals.constraints):
-            shown = ", ".join(f"{k}={v:.4g}" for k, v in record.scores.items())
-            tail = "" if self.goals.multi else f" best={best_text}"
-            feasible = "" if record.feasible is None else f" feasible={str(record.feasible).lower()}"
-            logger.info(f"trial {progress}: {shown}{feasible}{tail} params={params}")
-        elif record.state == "FAIL":
-            error = " | ".join((record.error or "").splitlines())
-            logger.error(f"trial {progress} (#{record.number}) failed: {error} params={params}")
-        elif record.state == "PRUNED":
-            shown = "none" if record.value is None else f"{record.value:.4g}"
-            logger.info(f"trial {progress}: pruned value={shown} best={best_text} params={params}")
-        else:
-            logger.info(f"trial {progress}: value={record.value:.4g} best={best_text} params={params}")
 
 
 def _failed_in_call(trial) -> bool:

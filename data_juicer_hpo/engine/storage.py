@@ -7,6 +7,7 @@ period only matters for workers of other machines: one of this machine whose pro
 (:mod:`~data_juicer_hpo.engine.workers`).
 """
 
+import functools
 import os
 import sqlite3
 import threading
@@ -197,6 +198,19 @@ def _log_stale(study, trial) -> None:
     )
 
 
+def _sqlite_connection(path: str):
+    """A connection to a sweep's SQLite file in write-ahead-log mode with ``synchronous=NORMAL``: a commit appends to
+    the log without waiting for the disk (the log is synced at checkpoints), where the default rollback journal
+    syncs two files on every commit -- and a trial makes about 20 commits (its parameters, user attributes,
+    heartbeats, state): 16 ms each on a busy disk, more than the trial's own work. The database stays consistent
+    after a crash of the process or of the machine; a machine crash may lose the last commits, which a resumed sweep
+    runs again. WAL is for processes of one machine, which SQLite storage already is (see ``locking``)."""
+    conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
 def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[int] = None, outage=None):
     """An Optuna RDBStorage on ``url`` with heartbeats; a SQLite file's missing directories are created.
 
@@ -212,6 +226,8 @@ def open_storage(url: str, heartbeat_interval: int = 10, grace_period: Optional[
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
         # Workers share one file; wait for its lock rather than fail at the default 5 s.
         engine_kwargs = {"connect_args": {"timeout": 60}}
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            engine_kwargs = {"creator": functools.partial(_sqlite_connection, os.path.abspath(parsed.database))}
     else:
         engine_kwargs = {"pool_pre_ping": True, "connect_args": connect_args(parsed)}
     outage = outage if outage is not None else Outage(mask_url(url))

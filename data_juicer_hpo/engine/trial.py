@@ -60,6 +60,10 @@ class TrialContext:
         """Record the metric after ``step`` units of resource (a rung), for the pruner."""
         self._trial.report(float(value), int(step))
 
+    def record_scores(self, scores: Mapping[str, float]) -> None:
+        """Keep ``scores`` with the trial although it is pruned (what it keeps: ``kept``, ``retention``)."""
+        self._trial.set_user_attr(SCORES_ATTR, {name: float(value) for name, value in scores.items()})
+
     def should_prune(self) -> bool:
         """Whether the pruner gives up on this trial at its last reported step; it does not raise."""
         if self._trial.should_prune():
@@ -112,8 +116,9 @@ def record_of(trial: "optuna.trial.FrozenTrial") -> TrialRecord:
 
 
 def judge(goals, trial, returned):
-    """The objective values of what ``train`` returned (None and an error when it is not numbers); with
-    constraints or several objectives the scores, constraint values and feasibility are stored with the trial."""
+    """The objective values of what ``train`` returned (None and an error when it is not numbers); the scores
+    (when it returned a mapping, or with constraints or several objectives), constraint values and feasibility are
+    stored with the trial."""
     names = goals.names
     scores = dict(returned) if isinstance(returned, Mapping) else {names[0]: returned}
     missing = [name for name in [*names, *goals.constrained_names] if name not in scores]
@@ -124,7 +129,7 @@ def judge(goals, trial, returned):
         shown = returned if not isinstance(returned, Mapping) else bad
         return None, f"train returned {shown!r}, not a number"
     scores = {name: float(v) for name, v in scores.items()}
-    if goals.multi or goals.constraints:
+    if goals.multi or goals.constraints or isinstance(returned, Mapping):
         trial.set_user_attr(SCORES_ATTR, scores)
     if goals.constraints:
         for key, value in zip(goals.constraint_keys, goals.violations(scores)):

@@ -17,6 +17,10 @@ Configuration::
     auto_hpo:
       objective: downstream_task
       downstream: {label_key: meta.source, eval: eval.jsonl, metric: macro_f1}   # metric: accuracy (default)
+
+``downstream.test`` (a labelled file like ``eval``, or a fraction such as ``0.3`` of the eval file held out,
+seeded) never chooses a trial: after the sweep the chosen recipe's classifier is scored on it, with a 95 % interval
+(:mod:`data_juicer_hpo.modes.wandb.estimate`, through :meth:`DownstreamTask.predict`).
 """
 
 from typing import Dict, List, Optional
@@ -40,7 +44,7 @@ from data_juicer_hpo.objectives.tokens import TokenStreams, token_streams
 __all__ = ["DownstreamTask", "METRICS", "accuracy", "macro_f1", "dense_features", "text_features"]
 
 KEY = "auto_hpo.downstream"
-OPTIONS = ("label_key", "eval", "metric")
+OPTIONS = ("label_key", "eval", "metric", "test")
 EXAMPLE = "{label_key: meta.source, eval: eval.jsonl, metric: accuracy}"
 N_FEATURES = 2**10
 # Rows are featurised in chunks: the n-gram keys of a whole corpus at once would take gigabytes (1024 bench
@@ -108,6 +112,7 @@ class DownstreamTask(Objective):
         self.metric: str = self.config.get("metric") or "accuracy"
         self._population = None
         self._eval = None  # (features, label ids) of the eval file
+        self._test = None  # (features, label ids) of downstream.test
         self._vocabulary: Dict[str, int] = {}
 
     def validate(self) -> List[str]:
@@ -123,7 +128,15 @@ class DownstreamTask(Objective):
             label_key = None  # the eval file's records can only be checked against a valid label key
         if self.metric not in METRICS:
             problems.append(f"{KEY}.metric: unknown metric {self.metric!r} (valid: {', '.join(METRICS)})")
-        return problems + labelled_problems(raw.get("eval"), self._text_key(), label_key)
+        problems += labelled_problems(raw.get("eval"), self._text_key(), label_key)
+        test = raw.get("test")
+        if isinstance(test, (int, float)) and not isinstance(test, bool):
+            if not 0 < test < 1:
+                problems.append(f"{KEY}.test: a fraction of the eval file must lie in (0, 1) (got {test!r})")
+        elif test is not None:
+            found = labelled_problems(test, self._text_key(), label_key)
+            problems += [p.replace(f"{KEY}.eval:", f"{KEY}.test:", 1) for p in found]
+        return problems
 
     def _text_key(self) -> str:
         return self.options.get("text_key") or "text"
@@ -145,7 +158,12 @@ class DownstreamTask(Objective):
         """Featurise the eval file once and every population document once (shared through the cache)."""
         if self._eval is None:
             texts, labels = load_labelled(self.config["eval"], self._text_key(), self.label_key)
-            self._eval = (dense_features(token_streams(texts)), np.asarray([self._label_id(x) for x in labels]))
+            held = self._held_out(len(texts))
+            if held is not None:  # downstream.test: a fraction of the eval file, never used to choose a trial
+                self._test = self._featurised([texts[i] for i in held], [labels[i] for i in held])
+                rest = np.setdiff1d(np.arange(len(texts)), held)
+                texts, labels = [texts[i] for i in rest], [labels[i] for i in rest]
+            self._eval = self._featurised(texts, labels)
             logger.info(f"downstream_task: [{len(texts)}] eval samples, [{len(set(labels))}] labels")
         cache = population.cache
         feature_key, label_key = f"downstream.features.{N_FEATURES}", f"downstream.labels.{self.label_key}"
@@ -161,6 +179,45 @@ class DownstreamTask(Objective):
         self._labels = np.asarray([self._label_id(x) for x in cache[label_key]], dtype=np.int64)
         self._population = population
 
+    def _held_out(self, n: int):
+        """The eval rows held out as the test set when ``downstream.test`` is a fraction (seeded), else None."""
+        test = self.config.get("test")
+        if not isinstance(test, float) or n < 2:
+            return None
+        order = np.random.default_rng(int(self.options.get("seed") or 0)).permutation(n)
+        return np.sort(order[: min(n - 1, max(1, int(round(test * n))))])
+
+    def _featurised(self, texts, labels):
+        return dense_features(token_streams(texts)), np.asarray([self._label_id(x) for x in labels])
+
+    def test_set(self):
+        """(features, label ids) of ``downstream.test``, or None without one."""
+        test = self.config.get("test")
+        if test is None:
+            return None
+        if self._test is None:
+            if isinstance(test, float):
+                raise ValueError(f"{KEY}.test: the held-out fraction is drawn when the objective is set up")
+            texts, labels = load_labelled(test, self._text_key(), self.label_key)
+            self._test = self._featurised(texts, labels)
+        return self._test
+
+    def eval_set(self):
+        """(features, label ids) of the eval file (without a held-out test fraction)."""
+        return self._eval
+
+    def predict(self, population: Population, kept: np.ndarray, features: np.ndarray) -> Optional[np.ndarray]:
+        """The label ids a classifier trained on the documents ``kept`` predicts for ``features`` (None when they
+        hold fewer than 2 labels)."""
+        if population is not self._population:
+            self.setup(population)
+        kept = as_indices(kept, len(population))
+        classes, targets = np.unique(self._labels[kept], return_inverse=True)
+        if len(classes) < 2:
+            return None
+        model = fit_softmax(self._features[kept], targets, len(classes), overwrite_rows=True)  # a gathered copy
+        return classes[model.predict(features)]
+
     def _label_id(self, label: str) -> int:
         """One id per distinct label text across the eval file and every population."""
         return self._vocabulary.setdefault(label, len(self._vocabulary))
@@ -168,14 +225,9 @@ class DownstreamTask(Objective):
     def score(self, population: Population, kept: np.ndarray) -> float:
         if population is not self._population:
             self.setup(population)
-        kept = as_indices(kept, len(population))
-        labels = self._labels[kept]
-        classes, targets = np.unique(labels, return_inverse=True)
-        if len(classes) < 2:
-            return self.worst()
-        model = fit_softmax(self._features[kept], targets, len(classes), overwrite_rows=True)  # a gathered copy
         features, truth = self._eval
-        return METRICS[self.metric](truth, classes[model.predict(features)])
+        predicted = self.predict(population, kept, features)
+        return self.worst() if predicted is None else METRICS[self.metric](truth, predicted)
 
     def worst(self) -> float:
         return 0.0

@@ -39,6 +39,16 @@ CASES = [
         ["auto_hpo.path_3sigma_recipe: cannot write there"],
     ),
     ("recipe-is-dir", {"mode": "3sigma", "path_3sigma_recipe": "adir.yaml"}, None, "ok", None, [], ["is a directory"]),
+    ("report-suffix", {"mode": "3sigma", "report": "r.txt"}, None, "ok", None, [], ["auto_hpo.report: must end with"]),
+    (
+        "tighten-not-bool",
+        {"mode": "3sigma"},
+        None,
+        "ok",
+        None,
+        ["--auto_hpo.tighten_only", "maybe"],
+        ["auto_hpo.tighten_only: Expected a bool"],
+    ),
     ("unknown-key", {"mode": "3sigma", "kk": 3}, None, "ok", None, [], ["auto_hpo.kk: unknown key"]),
     ("section-not-mapping", "3sigma", None, "ok", None, [], ["auto_hpo: must be a mapping"]),
     ("backend-unknown", {"mode": "wandb", "backend": "cloud"}, SWEEP, "ok", None, [], ["auto_hpo.backend: unknown"]),
@@ -379,6 +389,132 @@ CASES += [
     ),
 ]
 
+# labels and budgets (issue 17): "LABELS_*" stand for files _labels_files writes.
+LABELS = {"mode": "wandb", "objective": "labels"}
+DEDUP = PROCESS + [{"document_deduplicator": {}}]
+CASES += [
+    ("labels-required", LABELS, SWEEP, "ok", None, [], ["auto_hpo.labels: required by the labels objectives"]),
+    (
+        "labels-missing",
+        {**LABELS, "labels": {"path": "nope.jsonl"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.labels.path: file not found (got 'nope.jsonl')"],
+    ),
+    (
+        "labels-unlabelled",
+        {**LABELS, "labels": {"path": "LABELS_UNLABELLED"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.labels.path:", "record 1 has no label field 'keep' (auto_hpo.labels.label_key)"],
+    ),
+    (
+        "labels-one-class",
+        {**LABELS, "labels": {"path": "LABELS_ONE_CLASS"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["labels every document keep; both keep and drop are needed to tell them apart"],
+    ),
+    (
+        "labels-too-few",
+        {**LABELS, "labels": {"path": "LABELS_FEW"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["holds 5 labelled documents; at least 20 are needed"],
+    ),
+    (
+        "labels-bad-value",
+        {**LABELS, "labels": {"path": "LABELS_BAD_VALUE"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["record 3 has label 'maybe' under 'keep' (valid: true/false, \"keep\"/\"drop\", 1/0)"],
+    ),
+    (
+        "labels-metric",
+        {**LABELS, "labels": {"path": "LABELS_OK", "metric": "auc"}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.labels.metric: unknown metric 'auc' (valid: youden, mcc, f1, balanced_accuracy)"],
+    ),
+    (
+        "labels-deduplicator",
+        {"mode": "wandb", "constraints": ["labels_recall >= 0.9"], "labels": {"path": "LABELS_OK"}},
+        SWEEP,
+        "ok",
+        DEDUP,
+        [],
+        ["auto_hpo.labels: process[2] document_deduplicator decides on the whole dataset"],
+    ),
+    (
+        "budget-unused",
+        {"mode": "wandb", "budget": {"samples": 10}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.budget: applies to model_loss and downstream_task"],
+    ),
+    (
+        "budget-not-a-count",
+        {"mode": "wandb", "objective": "model_loss", "reference": "ref.jsonl", "budget": {"samples": 0}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.budget.samples: must be an integer >= 1 (got 0)"],
+    ),
+    (
+        "repeats-without-budget",
+        {"mode": "wandb", "objective": "model_loss", "reference": "ref.jsonl", "repeats": 3},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.repeats: needs auto_hpo.budget"],
+    ),
+    (
+        "downstream-test-fraction",
+        {**DOWNSTREAM, "downstream": {"label_key": "meta.source", "eval": "EVAL", "test": 1.5}},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.downstream.test: a fraction of the eval file must lie in (0, 1) (got 1.5)"],
+    ),
+]
+
+
+def _labels_files(tmp_path, section):
+    """Write the labels files a labels case names and put their paths into its section."""
+    if not isinstance(section, dict) or not isinstance(section.get("labels"), dict):
+        return section
+    good = [{"text": f"doc {i}", "keep": i % 2 == 0} for i in range(24)]
+    files = {
+        "LABELS_OK": good,
+        "LABELS_UNLABELLED": [{"text": "a"}] + good,
+        "LABELS_ONE_CLASS": [{"text": f"d{i}", "keep": "keep"} for i in range(24)],
+        "LABELS_FEW": good[:5],
+        "LABELS_BAD_VALUE": good[:2] + [{"text": "x", "keep": "maybe"}] + good,
+    }
+    path = section["labels"].get("path")
+    if path in files:
+        target = tmp_path / f"{path.lower()}.jsonl"
+        target.write_text("".join(json.dumps(r) + "\n" for r in files[path]))
+        return {**section, "labels": {**section["labels"], "path": str(target)}}
+    return section
+
 
 def _downstream_files(tmp_path, section):
     """Write the labelled files a downstream_task case names and put their paths into its section."""
@@ -390,7 +526,7 @@ def _downstream_files(tmp_path, section):
     for name, content in files.items():
         paths[name] = tmp_path / f"{name.lower()}.jsonl"
         paths[name].write_text("".join(json.dumps(r) + "\n" for r in content))
-    downstream = {k: str(paths.get(v, v)) for k, v in section["downstream"].items()}
+    downstream = {k: str(paths[v]) if v in paths else v for k, v in section["downstream"].items()}
     return {**section, "downstream": downstream}
 
 
@@ -426,7 +562,7 @@ def _inputs(tmp_path, case):
     _, section, sweep, data_kind, process, extra, _ = case
     (tmp_path / "adir.yaml").mkdir()
     data = _data(tmp_path, data_kind)
-    section = _downstream_files(tmp_path, section)
+    section = _labels_files(tmp_path, _downstream_files(tmp_path, section))
     if isinstance(section, dict) and section.get("mode") == "wandb" and sweep is not None:
         sweep_path = tmp_path / "sweep.yaml"
         sweep_path.write_text(sweep if isinstance(sweep, str) else yaml.safe_dump(sweep))

@@ -145,3 +145,33 @@ def test_outputs_get_the_mode_of_the_umask(tmp_path, umask):
     for path in ours:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, (path, oct(path.stat().st_mode))
     assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_a_held_out_test_split_reports_the_chosen_recipe_with_an_interval(tmp_path):
+    rows = _rows(240, seed=1, weights=(0.25, 0.3, 0.45))
+    data = _write(tmp_path / "d.jsonl", rows)
+    eval_path = _write(tmp_path / "eval.jsonl", _rows(100, seed=2, weights=(1 / 3, 1 / 3, 1 / 3)))
+    sweep = {
+        "method": "grid",
+        "metric": {"name": "downstream_task", "goal": "maximize"},
+        "parameters": {"text_length_filter.min_len": {"values": [1, 40, 120]}},
+    }
+    downstream = {"label_key": "meta.source", "eval": str(eval_path), "test": 0.4}
+    recipe = _recipe(tmp_path, data, sweep, downstream=downstream, budget={"samples": 50}, repeats=3)
+    res = _run([BIN / "dj-process", "--config", recipe], tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "downstream_task: [60] eval samples" in res.stderr  # 40 of the 100 held out as the test set
+    summary = json.loads((tmp_path / "hpo" / "summary.json").read_text())
+    test = summary["downstream_task"]["test"]
+    for decision in ("chosen", "as_written", "keep_all"):
+        low, high = test[decision]["interval95"]
+        assert 0 <= low <= test[decision]["value"] <= high <= 1
+    assert test["chosen"]["value"] > 0.5  # three topics: far above chance on documents that never chose a trial
+    assert "on the test set (40 documents, never used to choose)" in res.stderr
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        trials = list(csv.DictReader(f))
+    lengths = np.array([len(r["text"]) for r in rows])
+    for r in trials:
+        kept = int((lengths >= int(r["text_length_filter.min_len"])).sum())
+        assert r["kept"] == str(kept) and r["feasible"] == str(kept >= 50).lower()
+        assert (r["downstream_task_se"] != "") == (kept >= 50)

@@ -57,7 +57,7 @@ def test_local_sweep_outputs_best_recipe_and_offline_runs(tmp_path, dj_process):
     res = dj_process("--config", recipe, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
     assert res.returncode == 0, res.stderr[-3000:]
     assert "backend auto -> local" in res.stderr
-    assert "trial 6/6" in res.stderr
+    assert "trial #5 (6/6, " in res.stderr  # Optuna's number, then its place under the cap
 
     rows = _trials(tmp_path)
     assert len(rows) == 6 and all(r["state"] == "COMPLETE" for r in rows)
@@ -107,13 +107,13 @@ def test_rerun_resumes_and_run_cap_counts_completed_trials(tmp_path, dj_process)
     first = _trials(tmp_path)
     res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]
-    assert "trial 1/3" not in res.stderr and _trials(tmp_path) == first  # nothing redone
+    assert "(1/3, " not in res.stderr and _trials(tmp_path) == first  # nothing redone
     write_yaml(tmp_path / "sweep.yaml", {**RETENTION_SWEEP, "run_cap": 5})
     res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]
     rows = _trials(tmp_path)
     assert len(rows) == 5 and rows[:3] == first
-    assert "trial 4/5" in res.stderr and "trial 5/5" in res.stderr
+    assert "trial #3 (4/5, " in res.stderr and "trial #4 (5/5, " in res.stderr
     assert not (tmp_path / "out" / "kept.jsonl").exists()  # process_best: false exports nothing
     assert len(list((tmp_path / "hpo" / "wandb").glob("offline-run-*"))) == 5
 

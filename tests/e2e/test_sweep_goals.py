@@ -66,13 +66,14 @@ def test_constrained_sweep_picks_the_best_feasible_trial(tmp_path, dj_process):
     assert res.returncode == 0, res.stderr[-3000:]
     assert "is sampled as q_uniform with q=1" in res.stderr
     rows = _rows(tmp_path / "hpo" / "trials.csv")
-    assert list(rows[0])[2:7] == [*PARAMS, "mean_len", "retention", "feasible"]
+    assert list(rows[0])[2:8] == [*PARAMS, "mean_len", "kept", "retention", "feasible"]
     lengths = _lengths(texts)
     for r in rows:
         assert r["state"] == "COMPLETE"
         assert r["text_length_filter.max_len"].isdigit()  # cast before the trial ran, shown as run
         kept = _kept(lengths, r)
         assert float(r["retention"]) == pytest.approx(kept.mean())
+        assert r["kept"] == str(int(kept.sum()))
         mean = lengths[kept].mean() if kept.any() else 0.0
         assert float(r["mean_len"]) == pytest.approx(mean)
         assert r["feasible"] == str(kept.mean() >= 0.5).lower()
@@ -144,12 +145,20 @@ def test_two_objective_sweep_writes_the_pareto_front(tmp_path, dj_process):
     vals = {r["number"]: (float(r["quality_score"]), float(r["retention"])) for r in done}
     front = [r for r in done if not any(_dominates(vals[o["number"]], vals[r["number"]]) for o in done)]
     pareto = _rows(out / "pareto.csv")
-    assert pareto == front and list(pareto[0]) == list(rows[0])
+    added = ("distance_to_ideal", "selected")  # pareto.csv's own columns
+    assert [{k: v for k, v in p.items() if k not in added} for p in pareto] == front
+    assert [c for c in pareto[0] if c not in added] == list(rows[0])
     assert sorted(p.name for p in (out / "pareto").iterdir()) == sorted(f"trial-{r['number']}.yaml" for r in front)
     assert (out / "pareto.png").read_bytes()[:4] == b"\x89PNG"
 
-    # processed: the Pareto trial best on the first objective (auto_hpo.select's default)
-    chosen = max(front, key=lambda r: (float(r["quality_score"]), -int(r["number"])))
+    # processed, without auto_hpo.select: the front's compromise, nearest the ideal point once both objectives are
+    # min-max normalised over the front (the earliest trial on ties)
+    points = np.array([[float(r["quality_score"]), float(r["retention"])] for r in front])
+    low, span = points.min(axis=0), points.max(axis=0) - points.min(axis=0)
+    scaled = np.where(span > 0, (points - low) / np.where(span > 0, span, 1.0), 1.0)
+    chosen = front[int(np.argmin(np.sqrt(((1.0 - scaled) ** 2).sum(axis=1))))]
+    assert [p["number"] for p in pareto if p["selected"] == "true"] == [chosen["number"]]
+    assert "selected as the front's compromise" in res.stderr
     kept = read_jsonl(tmp_path / "out" / "kept.jsonl")
     assert len(kept) / len(texts) == pytest.approx(float(chosen["retention"]))
 

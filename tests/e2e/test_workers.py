@@ -87,7 +87,7 @@ def _trials(tmp_path):
 
 
 def _trial_lines(stderr):
-    return re.findall(r"trial (\d+)/6 (w\d): value=", stderr)
+    return [(slot, worker) for worker, slot in re.findall(r"trial #\d+ (w\d) \((\d+)/6, [^)]*\): retention=", stderr)]
 
 
 def test_three_workers_share_one_sweep_and_record_their_trials(tmp_path, dj_process):

@@ -25,6 +25,8 @@ from typing import Iterator, List, Optional
 
 import pytest
 
+from tests.helpers.runs import require
+
 __all__ = ["find_bin_dir", "postgres_server", "controlled_postgres_server", "pg_url_fixture", "unavailable"]
 
 USER, DATABASE = "hpo", "hpo"
@@ -170,11 +172,7 @@ def controlled_postgres_server():
 
 def require_postgres() -> None:
     """Skip the calling test where a private server cannot run here; fail it in CI, which must run it."""
-    why = unavailable()
-    if why:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the PostgreSQL tests, but: {why}")
-        pytest.skip(why)
+    require(unavailable(), "the PostgreSQL tests")
 
 
 def pg_url_fixture():

@@ -5,6 +5,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -23,3 +26,11 @@ def run(cmd, cwd, env=None, timeout=900):
     return subprocess.run(
         cmd, cwd=cwd, env=full_env, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=timeout
     )
+
+
+def require(why: Optional[str], what: str) -> None:
+    """Skip the calling test when ``why`` says what is missing here; fail it in CI, which must run ``what``."""
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run {what}, but: {why}")
+        pytest.skip(why)

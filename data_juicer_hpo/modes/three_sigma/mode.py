@@ -6,7 +6,9 @@ to the live ops and ``cfg.process`` (:mod:`.tune`), the refined recipe, then Dat
 that already carries the statistics.
 """
 
-from typing import List
+import os
+import time
+from typing import List, Optional
 
 from data_juicer.core.preflight import pre_instantiation_check
 from loguru import logger
@@ -15,8 +17,11 @@ from data_juicer_hpo.data import data_access
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.modes.base import Mode
-from data_juicer_hpo.modes.three_sigma.tune import tune
+from data_juicer_hpo.modes.three_sigma.report import summary_items, write_three_sigma_report
+from data_juicer_hpo.modes.three_sigma.tune import Tuned, tune
 from data_juicer_hpo.ops.coverage import missing_package_problems
+from data_juicer_hpo.progress import DJ_OP_STEPS, Progress
+from data_juicer_hpo.report.closing import log_summary
 from data_juicer_hpo.section import SECTION, section_of
 
 __all__ = ["ThreeSigma", "check_size", "preflight"]
@@ -53,6 +58,7 @@ class ThreeSigma(Mode):
         return missing_package_problems(cfg.process)
 
     def run(self, executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
+        start = time.monotonic()
         access = data_access(executor)
         cfg = executor.cfg
         section = section_of(cfg)
@@ -65,15 +71,18 @@ class ThreeSigma(Mode):
             f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{n}] samples once "
             f"({access.kind} executor)"
         )
-        stats = access.statistics_pass(dataset, ops)
+        with Progress(f"computing the statistics of {len(ops)} ops on {n:,} samples"):
+            stats = access.statistics_pass(dataset, ops)
         for note in stats.notes:
             logger.info(f"auto_hpo[3sigma]: {note}")
+        tuned: Optional[Tuned] = None
         if stats.stat_keys:
-            tune(cfg, section, ops, stats.stat_keys, stats.values, stats.count, stats.aligned)
+            tuned = tune(cfg, section, ops, stats.stat_keys, stats.values, stats.count, stats.aligned)
         else:
             logger.info("auto_hpo[3sigma]: no filter with statistics; nothing to tune")
-        with inner_run(executor):
-            return access.process_tuned(
+        report = _write_report(access, cfg, section, ops, stats, tuned)
+        with inner_run(executor), Progress("processing the data with the tuned recipe", steps=DJ_OP_STEPS):
+            out = access.process_tuned(
                 original_run,
                 dataset,
                 stats,
@@ -82,3 +91,24 @@ class ThreeSigma(Mode):
                 skip_export=skip_export,
                 skip_return=skip_return,
             )
+        exported = None if skip_export or not hasattr(out, "__len__") else len(out)
+        outputs = [("processed data", None if skip_export else cfg.get("export_path")), ("report", report)]
+        if tuned is not None and tuned.recipe:
+            outputs.insert(1, ("refined recipe", os.path.abspath(tuned.recipe)))
+        log_summary("3sigma", summary_items(section, tuned, stats.count, exported), outputs, time.monotonic() - start)
+        return out
+
+
+def _write_report(access, cfg, section, ops, stats, tuned) -> Optional[str]:
+    """``auto_hpo.report`` when set (the example documents' texts read from the statistics pass's data)."""
+    path = section.get("report")
+    if not path:
+        return None
+    if tuned is None:
+        tuned = Tuned([], {}, {}, section.get("path_3sigma_recipe"), [])
+    text_key = next((getattr(ops[i], "text_key", None) for i in stats.stat_keys), None) or "text"
+    with Progress("writing the report"):
+        texts = access.texts(stats.dataset, text_key) if stats.count else None
+        write_three_sigma_report(cfg, section, ops, stats, tuned, texts, path)
+    logger.info(f"auto_hpo[3sigma]: report written to [{os.path.abspath(path)}]")
+    return os.path.abspath(path)

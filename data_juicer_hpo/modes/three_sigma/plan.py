@@ -1,6 +1,12 @@
 """The bounds 3sigma sets: for every threshold pair of every stats filter, mean -/+ k*std of the statistic that
 filter sees (:mod:`.bounds`), paired exactly from the op's signature (:mod:`data_juicer_hpo.ops.thresholds`); and
-which samples the new bounds remove. Pure: ops, statistic columns and k in, plain data out."""
+which samples the new bounds -- and the bounds as written -- keep. Pure: ops, statistic columns and k in, plain data
+out.
+
+``tighten_only``: each bound only ever tightens the recipe as written -- new min = max(written, 3sigma), new max =
+min(written, 3sigma), with 3sigma's bound clamped and cast as always; where the written one is tighter it stays
+(``Change.written_kept``, and ``Change.sigma`` is what 3sigma would have set). A side the recipe leaves open (a
+``None`` bound) takes 3sigma's."""
 
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
@@ -23,7 +29,7 @@ from data_juicer_hpo.ops.thresholds import (
     threshold_pairs,
 )
 
-__all__ = ["Change", "Skip", "plan_bounds", "removed_masks"]
+__all__ = ["Change", "Skip", "plan_bounds", "keep_masks", "removed_masks", "tighter_written"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Change:
     live: object = None  # as the op holds it (a size threshold: bytes); None = same as ``new``
     scale: str = "linear"
     note: str = ""  # why the requested scale was not used
+    written_kept: bool = False  # tighten_only: the written bound is tighter than 3sigma's, so it stays
+    sigma: object = None  # tighten_only: the bound 3sigma computed (as the recipe would state it)
 
     @property
     def op_value(self):
@@ -50,11 +58,24 @@ class Skip:
     reason: str
 
 
-def plan_bounds(ops, stat_keys, values, k: float, scale: str = "linear") -> Tuple[List[Change], List[Skip]]:
+def tighter_written(written, tuned, side: str) -> bool:
+    """Whether the written bound (as the op holds it; None: open) is strictly tighter than the tuned one."""
+    if written is None or isinstance(written, bool) or tuned is None:
+        return False
+    try:
+        written, tuned = float(written), float(tuned)
+    except (TypeError, ValueError):
+        return False
+    return written > tuned if side == "min" else written < tuned
+
+
+def plan_bounds(
+    ops, stat_keys, values, k: float, scale: str = "linear", tighten_only: bool = False
+) -> Tuple[List[Change], List[Skip]]:
     """The new threshold values of every stats filter, and why the others stay unchanged.
 
     ``scale="log"`` uses log-scale bounds for every statistic whose values are all > 0; the others stay linear
-    (``Change.note`` says why)."""
+    (``Change.note`` says why). ``tighten_only`` keeps a written bound that is tighter (see the module doc)."""
     changes, skips = [], []
     for index, keys in stat_keys.items():
         op = ops[index]
@@ -92,16 +113,29 @@ def plan_bounds(ops, stat_keys, values, k: float, scale: str = "linear") -> Tupl
                 new = recipe_value(threshold, bound)  # a parsed threshold: the string the op reads back
                 old = getattr(op, threshold.arg, None)
                 live = live_value(threshold, new) if threshold.parse else None  # what the op holds: bytes, a Fraction
+                if tighten_only and tighter_written(old, bound, threshold.side):
+                    kept = recipe_value(threshold, old) if threshold.parse else old
+                    live = old if threshold.parse else None
+                    changes.append(Change(index, name, threshold.arg, old, kept, stat_key, live, used, note, True, new))
+                    continue
                 changes.append(Change(index, name, threshold.arg, old, new, stat_key, live, used, note))
     return changes, skips
 
 
 def removed_masks(ops, changes: List[Change], values) -> Dict[int, np.ndarray]:
     """Per op position, the mask of samples its new bounds remove (on the statistic as that op sees it)."""
+    return {index: ~keep for index, keep in keep_masks(ops, changes, values).items()}
+
+
+def keep_masks(ops, changes: List[Change], values, written: bool = False) -> Dict[int, np.ndarray]:
+    """Per op position, the mask of samples it keeps on its tuned statistics, with its new bounds or (``written``)
+    with the bounds as written -- only the arguments 3sigma tunes count."""
     by_op: Dict[int, Dict[str, Dict[str, object]]] = {}
     for c in changes:
-        by_op.setdefault(c.index, {}).setdefault(c.stat_key, {})[c.arg.split("_", 1)[0]] = c.op_value
-    removed = {}
+        by_op.setdefault(c.index, {}).setdefault(c.stat_key, {})[c.arg.split("_", 1)[0]] = (
+            c.old if written else c.op_value
+        )
+    kept = {}
     for index, per_stat in by_op.items():
         op = ops[index]
         if any(is_list_valued(values[index][stat_key]) for stat_key in per_stat):
@@ -117,17 +151,16 @@ def removed_masks(ops, changes: List[Change], values) -> Dict[int, np.ndarray]:
                 )
             except ValueError:  # statistics with different item counts: no count to report, the bounds stand
                 continue
-            removed[index] = ~keep
+            kept[index] = keep
             continue
-        mask = np.zeros(len(next(iter(values[index].values()))), dtype=bool)
+        mask = np.ones(len(next(iter(values[index].values()))), dtype=bool)
         for stat_key, bounds in per_stat.items():
-            keep = kept_mask(
+            mask &= kept_mask(
                 values[index][stat_key],
                 bounds.get("min"),
                 bounds.get("max"),
                 getattr(op, "min_closed_interval", True),
                 getattr(op, "max_closed_interval", True),
             )
-            mask |= ~keep
-        removed[index] = mask
-    return removed
+        kept[index] = mask
+    return kept

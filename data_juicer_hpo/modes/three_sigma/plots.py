@@ -56,8 +56,9 @@ def plot_bounds(
         ax.set_xlim(lo, hi)
         ax.legend(fontsize=8, loc="upper right", framealpha=0.9)
         unit = "items" if any(isinstance(v, (list, tuple, np.ndarray)) for v in values[index][stat_key]) else "n"
-        ax.set_title(f"{op_name} (#{index}): {stat_key}, {unit}={data.size}, k={k:g}, {group[0].scale} scale")
-        ax.set_xlabel(stat_key)
+        rule = f"mean ± {k:g}·std of ln x" if group[0].scale == "log" else f"mean ± {k:g}·std"
+        ax.set_title(f"{op_name} (#{index}): {stat_key}, {unit}={data.size}, bounds {rule}")
+        ax.set_xlabel(f"{stat_key} ({'log' if use_log else 'linear'} axis)")
         ax.set_ylabel("items" if unit == "items" else "samples")
         fig.tight_layout()
         path = os.path.join(out_dir, f"{op_name}_{index}_{stat_key}.png")

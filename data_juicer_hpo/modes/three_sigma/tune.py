@@ -1,15 +1,15 @@
-"""Applying 3sigma's bounds: log each change and what it removes, set it on the live ops and ``cfg.process``, and
-write the refined recipe and plots."""
+"""Applying 3sigma's bounds: log each change, and per op the bounds as written and as tuned with how many documents
+each keeps; set them on the live ops and ``cfg.process``; write the refined recipe and plots."""
 
 import inspect
 import os
 import sys
-from typing import List, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.modes.three_sigma.plan import Change, plan_bounds, removed_masks
+from data_juicer_hpo.modes.three_sigma.plan import Change, keep_masks, plan_bounds
 from data_juicer_hpo.modes.three_sigma.plots import plot_bounds
 from data_juicer_hpo.ops.recipe import (
     dump_recipe,
@@ -18,9 +18,10 @@ from data_juicer_hpo.ops.recipe import (
     refined_recipe,
     set_process_arg,
 )
+from data_juicer_hpo.progress import Progress
 from data_juicer_hpo.section import SECTION
 
-__all__ = ["tune"]
+__all__ = ["tune", "Tuned"]
 
 
 def _fmt(value) -> str:
@@ -49,8 +50,21 @@ def _cli_overrides(original: dict, cfg) -> List[Tuple[str, object]]:
     return keys
 
 
+class Tuned(NamedTuple):
+    """What :func:`tune` did: the changes, per op position the samples it keeps with the bounds as written and as
+    tuned (on its tuned statistics), and the files it wrote."""
+
+    changes: List[Change]
+    written: Dict[int, np.ndarray]
+    tuned: Dict[int, np.ndarray]
+    recipe: Optional[str]
+    plots: List[str]
+
+
 def _apply(changes: List[Change], ops, cfg) -> None:
     for c in changes:
+        if c.written_kept:  # tighten_only kept the written bound: nothing to change
+            continue
         setattr(ops[c.index], c.arg, c.op_value)
         set_process_arg(cfg.process, c.index, c.arg, c.new)
 
@@ -59,35 +73,72 @@ def _default_side_dir(cfg) -> str:
     return os.path.join(cfg.get("work_dir") or os.getcwd(), "auto_hpo")
 
 
-def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> List[Change]:
+def written_value(cfg, ops, c: Change):
+    """A bound as the recipe states it (a parsed threshold: '1TB', not the bytes the op holds)."""
+    return _stated(cfg.process, ops, c) if c.live is not None else c.old
+
+
+def _log_changes(cfg, ops, changes: List[Change]) -> None:
+    for c in changes:
+        old = written_value(cfg, ops, c)
+        if c.written_kept:
+            logger.info(f"{c.op_name}.{c.arg}: {_fmt(old)} kept (tighten_only: 3sigma's {_fmt(c.sigma)} is looser)")
+        else:
+            logger.info(f"{c.op_name}.{c.arg}: {_fmt(old)} -> {_fmt(c.new)}")
+
+
+def _log_per_op(cfg, ops, changes, written, tuned, n: int, tighten_only: bool) -> None:
+    """Per op: its bounds as written and as tuned, and how many samples each keeps (on its tuned statistics)."""
+    for index in tuned:
+        mine = [c for c in changes if c.index == index]
+        as_written = ", ".join(f"{c.arg}={_fmt(written_value(cfg, ops, c))}" for c in mine)
+        as_tuned = ", ".join(f"{c.arg}={_fmt(c.new)}" for c in mine)
+        how = "tuned (tighten_only)" if tighten_only else "tuned"
+        logger.info(
+            f"auto_hpo[3sigma]: {ops[index]._name} (#{index}): as written [{as_written}] keeps "
+            f"[{int(written[index].sum())}] of [{n}]; {how} [{as_tuned}] keeps [{int(tuned[index].sum())}]"
+        )
+
+
+def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> Tuned:
     """Plan, log, apply (live ops and ``cfg.process``), and write the refined recipe and plots."""
     k = float(section["k"])
     scale = section.get("scale") or "linear"
-    changes, skips = plan_bounds(ops, stat_keys, values, k, scale)
+    tighten_only = bool(section.get("tighten_only"))
+    changes, skips = plan_bounds(ops, stat_keys, values, k, scale, tighten_only)
     for s in skips:
         logger.info(f"auto_hpo[3sigma]: {s.op_name} (#{s.index}) unchanged: {s.reason}")
     for note in dict.fromkeys(f"{c.op_name} (#{c.index}): {c.note}" for c in changes if c.note):
         logger.info(f"auto_hpo[3sigma]: {note}")
-    for c in changes:
-        old = _stated(cfg.process, ops, c) if c.live is not None else c.old
-        logger.info(f"{c.op_name}.{c.arg}: {_fmt(old)} -> {_fmt(c.new)}")
-    removed = removed_masks(ops, changes, values)
-    for index, mask in removed.items():
-        logger.info(f"auto_hpo[3sigma]: {ops[index]._name} (#{index}) bounds remove [{int(mask.sum())}] of [{n}]")
-    if removed and aligned:
-        union = np.logical_or.reduce(list(removed.values()))
+    _log_changes(cfg, ops, changes)
+    written, tuned = keep_masks(ops, changes, values, written=True), keep_masks(ops, changes, values)
+    _log_per_op(cfg, ops, changes, written, tuned, n, tighten_only)
+    for index, mask in tuned.items():
+        logger.info(f"auto_hpo[3sigma]: {ops[index]._name} (#{index}) bounds remove [{int((~mask).sum())}] of [{n}]")
+    if tuned and aligned:
+        union = ~np.logical_and.reduce(list(tuned.values()))
         logger.info(f"auto_hpo[3sigma]: the tuned filters remove [{int(union.sum())}] of [{n}] samples together")
+        kept_written = int(np.logical_and.reduce(list(written.values())).sum())
+        logger.info(
+            f"auto_hpo[3sigma]: on the tuned statistics the recipe as written keeps [{kept_written}] of [{n}] "
+            f"samples, the tuned one [{n - int(union.sum())}]"
+        )
     _apply(changes, ops, cfg)
 
     out_path = section["path_3sigma_recipe"]
     if out_path:
         source = recipe_path(cfg)
         original = load_recipe_file(source) if source else {"process": cfg.process}
-        recipe = refined_recipe(original, {(c.index, c.arg): c.new for c in changes}, _cli_overrides(original, cfg))
+        edits = {(c.index, c.arg): c.new for c in changes if not c.written_kept}
+        recipe = refined_recipe(original, edits, _cli_overrides(original, cfg))
         dump_recipe(recipe, out_path)
         logger.info(f"auto_hpo[3sigma]: refined recipe written to [{out_path}]")
+    plots = []
     if section["plot"]:
         plot_dir = os.path.dirname(os.path.abspath(out_path)) if out_path else _default_side_dir(cfg)
-        for path in plot_bounds(changes, values, plot_dir, k, scale):
+        with Progress(f"drawing the histograms of {len({(c.index, c.stat_key) for c in changes})} statistics"):
+            paths = plot_bounds(changes, values, plot_dir, k, scale)
+        for path in paths:
             logger.info(f"auto_hpo[3sigma]: plot written to [{path}]")
-    return changes
+            plots.append(path)
+    return Tuned(changes, written, tuned, out_path, plots)

@@ -15,15 +15,25 @@ from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.modes.wandb.backends.tracking import wandb_credentials, wandb_mode
 from data_juicer_hpo.modes.wandb.int_arguments import fit_to_arguments
 from data_juicer_hpo.modes.wandb.scoring import resolve_scoring
+from data_juicer_hpo.modes.wandb.trials.labelled import labelled_recipe_problems
+from data_juicer_hpo.objectives.labels import labels_objectives
 from data_juicer_hpo.ops.addressing import recipe_problems, resolve_targets
 from data_juicer_hpo.ops.coverage import missing_package_problems
 from data_juicer_hpo.section import SECTION, section_of
 
-__all__ = ["check_sweep", "load_sweep", "validate", "choose_backend", "mixture_targets", "dj_keys"]
+__all__ = ["check_sweep", "load_sweep", "validate", "choose_backend", "mixture_targets", "dj_keys", "text_key_of"]
 
 
 def dj_keys(cfg) -> frozenset:
     return frozenset(k for k in cfg.keys() if "." not in k) | {"process"}
+
+
+def text_key_of(cfg) -> str:
+    """The recipe's text field (Data-Juicer's ``text_keys``: a name, or a list whose first name ops read)."""
+    keys = cfg.get("text_keys")
+    if isinstance(keys, (list, tuple)):
+        keys = keys[0] if keys else None
+    return keys if isinstance(keys, str) and keys else "text"
 
 
 def load_sweep(path: str, cfg):
@@ -85,8 +95,10 @@ def validate(section, cfg, sweep, log_notes: bool = False):
     problems += found
     if sweep.method != "grid" and sweep.run_cap is None:
         problems.append(f"hpo_config.run_cap: a {sweep.method} sweep needs run_cap (or sweep_max_count) to end")
-    scoring, found = resolve_scoring(section, sweep)
+    scoring, found = resolve_scoring({**section, "recipe_text_key": text_key_of(cfg)}, sweep)
     problems += found
+    if scoring is not None and labels_objectives(scoring.objectives.values()):
+        problems += labelled_recipe_problems(cfg.process)
     if scoring is not None and scoring.goals.multi and section["backend"] == "wandb":
         problems.append(
             f"{SECTION}.objectives: backend 'wandb' optimizes one metric (W&B sweeps); use auto_hpo.backend: local "

@@ -5,15 +5,17 @@ and every problem is reported at once. Then the chosen backend (:mod:`.backends`
 ``wandb.sweep`` and ``wandb.agent``) or ``local`` (the same sweep config on Optuna, every trial recorded as a W&B
 offline run) -- and the outputs are written (:mod:`.results`): ``trials.csv``, ``best_recipe.yaml`` and plots in
 ``auto_hpo.output_dir`` (with several objectives also the Pareto outputs). The best recipe is the best *feasible*
-trial's (``auto_hpo.constraints``), or the Pareto trial best on ``auto_hpo.select``; when no trial is feasible,
-nothing is written beyond the trials and the run ends with one error line. Finally the best recipe processes the
-full data once and exports it (``auto_hpo.process_best``).
+trial's (``auto_hpo.constraints``), or the front's compromise (the Pareto trial best on ``auto_hpo.select`` when
+given); when no trial is feasible, nothing is written beyond the trials and the run ends with one error line.
+``summary.json`` says what the choice is worth (:mod:`.estimate`). Finally the best recipe processes the full data
+once and exports it (``auto_hpo.process_best``).
 """
 
 import copy
 import functools
 import os
 import re
+import time
 from typing import List
 
 from data_juicer.core.executor import default_executor
@@ -28,11 +30,15 @@ from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.modes.base import Mode
 from data_juicer_hpo.modes.wandb.backends import run_trials
 from data_juicer_hpo.modes.wandb.checks import check_sweep, choose_backend, load_sweep, mixture_targets, validate
+from data_juicer_hpo.modes.wandb.estimate import write_summary
+from data_juicer_hpo.modes.wandb.outputs.report import SweepFacts, write_sweep_report
 from data_juicer_hpo.modes.wandb.results import best_recipe_doc, flush_trials, write_results
 from data_juicer_hpo.modes.wandb.trials.bundles import Bundles
 from data_juicer_hpo.modes.wandb.trials.evaluator import TrialEvaluator
 from data_juicer_hpo.modes.wandb.trials.mixtures import SourceMixture
 from data_juicer_hpo.ops.statistics import reuse_statistics, use_prepared_ops
+from data_juicer_hpo.progress import DJ_OP_STEPS, Progress
+from data_juicer_hpo.report.closing import kept_text, log_summary
 from data_juicer_hpo.section import SECTION, section_of
 
 __all__ = ["WandbSweep"]
@@ -79,6 +85,7 @@ class WandbSweep(Mode):
 def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
     """The wandb mode (see the module doc)."""
 
+    start = time.monotonic()
     cfg = executor.cfg
     section = section_of(cfg)
     sweep = load_sweep(section["hpo_config"], cfg)
@@ -129,7 +136,12 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
             scoring,
             lambda params: best_recipe_doc(cfg, targets, params, evaluator.mixture),
         )
+        write_summary(out_dir, records, scoring, evaluator, best, section["seed"])
+        report = section["report"] or os.path.join(out_dir, "report.html")
+        facts = _report(report, out_dir, cfg, {**section, "backend": backend}, sweep, scoring, targets, records, best,
+                        evaluator)  # fmt: skip
         if not section["process_best"]:
+            _summary(section, out_dir, best, scoring, facts, report, None, start)
             return None
         # before Data-Juicer forks its workers, which start as copies of this process: the objectives' per-document
         # state (model_loss: 4 bytes per token) goes with the last references to them, the rest in release
@@ -137,7 +149,40 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         scoring.objectives.clear()
         evaluator.release(best.params)
         process, top = evaluator.best_recipe(best.params)
-        return _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
+        with Progress("processing the full data with the best recipe", steps=DJ_OP_STEPS):
+            out = _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
+        exported = None if skip_export or not hasattr(out, "__len__") else len(out)
+        _summary(section, out_dir, best, scoring, facts, report, exported, start, cfg.get("export_path"))
+        return out
+
+
+def _report(path, out_dir, cfg, section, sweep, scoring, targets, records, best, evaluator) -> SweepFacts:
+    """The sweep's report.html; a failure to write it is logged (with its traceback) and the run goes on."""
+    try:
+        return write_sweep_report(path, out_dir, cfg, section, sweep, scoring, targets, records, best, evaluator)
+    except Exception as e:  # noqa: BLE001  (the sweep is done and its best recipe written: process it anyway)
+        logger.opt(exception=e).warning(f"auto_hpo[sweep]: could not write the report [{path}]: {type(e).__name__}")
+        return SweepFacts(None, None, None, written=False)
+
+
+def _summary(section, out_dir, best, scoring, facts, report, exported, start, export_path=None) -> None:
+    """The closing summary: the chosen trial, the documents kept, where the outputs are."""
+    scores = {scoring.main: best.value} if best.value is not None else {}
+    shown = ", ".join(f"{k}={v:.4g}" for k, v in {**scores, **best.scores}.items())
+    items = [
+        ("chosen", f"trial #{best.number}: {shown}"),
+        ("kept by the recipe as written", kept_text(facts.kept_written, facts.n)),
+        ("kept by the chosen recipe", kept_text(facts.kept_chosen, facts.n)),
+    ]
+    if exported is not None:
+        items.append(("exported", kept_text(exported, None)))
+    outputs = [
+        ("processed data", export_path if exported is not None else None),
+        ("best recipe", os.path.join(out_dir, "best_recipe.yaml")),
+        ("trials", os.path.join(out_dir, "trials.csv")),
+        ("report", os.path.abspath(report) if facts.written else None),
+    ]
+    log_summary("sweep", items, outputs, time.monotonic() - start)
 
 
 def _scored_on(cfg, section, sweep, targets, n_samples: int) -> dict:

@@ -1,7 +1,7 @@
 """What a finished sweep writes and chooses: ``trials.csv``, the plots, the Pareto outputs and ``best_recipe.yaml``,
-and the trial whose recipe is processed (the best *feasible* one; with several objectives, the Pareto trial best on
-``auto_hpo.select``). When no trial completed, or none is feasible, nothing is written beyond the trials and the run
-ends with one error line."""
+and the trial whose recipe is processed (the best *feasible* one; with several objectives, the front's compromise,
+or the Pareto trial best on ``auto_hpo.select``). When no trial completed, or none is feasible, nothing is written
+beyond the trials and the run ends with one error line."""
 
 import copy
 import functools
@@ -15,13 +15,14 @@ from data_juicer_hpo.data.mixture import mixed_dataset_block
 from data_juicer_hpo.engine.trial import record_of
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.modes.wandb.outputs.parallel_coordinates import plot_parallel_coordinates
-from data_juicer_hpo.modes.wandb.outputs.pareto import pareto_front, select_trial, write_pareto
+from data_juicer_hpo.modes.wandb.outputs.pareto import compromise, pareto_front, select_trial, write_pareto
 from data_juicer_hpo.modes.wandb.outputs.plots import Metric, plot_histories, plot_importance
 from data_juicer_hpo.modes.wandb.outputs.trials_csv import write_best_recipe, write_trials_csv
 from data_juicer_hpo.ops.recipe import load_recipe_file, recipe_path, refined_recipe
+from data_juicer_hpo.progress import Progress
 from data_juicer_hpo.section import SECTION
 
-__all__ = ["write_results", "write_plots", "flush_trials", "best_recipe_doc"]
+__all__ = ["write_results", "write_plots", "flush_trials", "best_recipe_doc", "choose_trial"]
 
 
 def best_recipe_doc(cfg, targets, params, mixture=None) -> dict:
@@ -67,7 +68,9 @@ def write_results(out_dir, records, sweep, scoring, recipe_of):
         ]
     else:
         metrics = [Metric(goals.names[0], goals.directions[0])]
-    for path in write_plots(out_dir, records, param_names, metrics):
+    with Progress("drawing the plots"):
+        paths = write_plots(out_dir, records, param_names, metrics)
+    for path in paths:
         logger.info(f"auto_hpo[sweep]: plot written to [{path}]")
     best_path = os.path.join(out_dir, "best_recipe.yaml")
     done = [r for r in records if r.state == "COMPLETE" and (r.values is not None or r.value is not None)]
@@ -89,24 +92,43 @@ def write_results(out_dir, records, sweep, scoring, recipe_of):
             f"nothing processed; "
             f"trials in {trials_path}"
         )
+    best, how = choose_trial(records, goals, scoring.select)
     if goals.multi:
-
         front = pareto_front(records, goals)
-        best = select_trial(front, goals, scoring.select)
         write_pareto(out_dir, records, front, goals, param_names, recipe_of, best)
         logger.info(
             f"auto_hpo[sweep]: [{len(front)}] Pareto trials of [{len(done)}] completed in "
             f"[{os.path.join(out_dir, 'pareto.csv')}], their recipes in [{os.path.join(out_dir, 'pareto')}]; "
-            f"selected by {scoring.select}: #{best.number}"
+            f"selected {how}: #{best.number}"
         )
-    else:
-        sign = 1.0 if goals.directions[0] == "maximize" else -1.0
-        best = max(feasible, key=lambda r: (sign * r.value, -r.number))  # the earliest one on ties
     write_best_recipe(best_path, recipe_of(best.params))
     shown = ", ".join(f"{k}={v:.6g}" for k, v in _scores(best, goals).items())
     logger.info(f"auto_hpo[sweep]: best trial #{best.number}: {shown} params={best.params}")
     logger.info(f"auto_hpo[sweep]: trials in [{trials_path}], best recipe in [{best_path}]")
     return best
+
+
+def choose_trial(records, goals, select=None):
+    """The trial whose recipe is processed and how it was chosen: the best feasible COMPLETE trial (the earliest
+    on ties); with several objectives the front's compromise, or its best on ``select``. (None, "") when no
+    trial qualifies."""
+    if goals.multi:
+        front = pareto_front(records, goals)
+        if select is not None:
+            return select_trial(front, goals, select), f"by {select}"
+        best, distances = compromise(front, goals)
+        how = (
+            "as the front's compromise (nearest the ideal point once each objective is min-max normalised over the "
+            f"front; distance {distances[best.number]:.3g})"
+            if best is not None
+            else ""
+        )
+        return best, how
+    done = [r for r in records if r.state == "COMPLETE" and r.value is not None and r.feasible is not False]
+    if not done:
+        return None, ""
+    sign = 1.0 if goals.directions[0] == "maximize" else -1.0
+    return max(done, key=lambda r: (sign * r.value, -r.number)), f"by {goals.names[0]}"
 
 
 def _objective_value(record, index: int, name: str):

@@ -3,9 +3,11 @@ constraints and, with several objectives, the one that selects the recipe to pro
 
 - one objective (``auto_hpo.objective``, default the sweep's ``metric.name``), optimized toward ``metric.goal``;
 - or ``auto_hpo.objectives: {quality_score: maximize, retention: maximize}`` (2 or 3): a multi-objective study;
-  ``metric`` may then be omitted, and when given must name one of them; ``auto_hpo.select`` (default the first)
-  picks the processed recipe among the Pareto trials;
-- ``auto_hpo.constraints: ["retention >= 0.5", ...]``: every trial also scores each constrained objective.
+  ``metric`` may then be omitted, and when given must name one of them; ``auto_hpo.select`` picks the processed
+  recipe among the Pareto trials (default: the front's compromise, see ``outputs/pareto.py``);
+- ``auto_hpo.constraints: ["retention >= 0.5", ...]``: every trial also scores each constrained objective;
+- ``auto_hpo.budget`` / ``repeats``: ``model_loss`` and ``downstream_task`` train on fixed-size draws of what a trial
+  keeps (:mod:`~data_juicer_hpo.objectives.budget`), and the constraint ``kept >= N`` is added.
 
 Every objective is built once (a constrained objective that is also optimized is the same instance) and checked
 before any work starts; every problem is one line naming its key (``auto_hpo.constraints[1]: ...``).
@@ -18,7 +20,8 @@ from loguru import logger
 
 from data_juicer_hpo.engine.goals import Goals, parse_constraint
 from data_juicer_hpo.errors import AutoHpoError
-from data_juicer_hpo.objectives import get_objective
+from data_juicer_hpo.objectives import Budgeted, get_objective, parse_budget
+from data_juicer_hpo.objectives.budget import BUDGETED
 from data_juicer_hpo.section import SECTION
 
 __all__ = ["Scoring", "resolve_scoring"]
@@ -35,7 +38,7 @@ class Scoring:
     goals: Goals
     objectives: Dict[str, object]
     main: str
-    select: Optional[str] = None
+    select: Optional[str] = None  # with several objectives: None chooses the front's compromise
 
     @property
     def extras(self) -> Dict[str, object]:
@@ -125,13 +128,41 @@ def _constraints(section, options, built, problems):
     return constraints
 
 
+def _budget(section, sweep, options, built, problems) -> list:
+    """Wrap the objectives that train a model in the budget's draws; the constraint it adds (or none)."""
+    budget, found = parse_budget(section)
+    problems += found
+    if budget is None:
+        return []
+    trained = [name for name, objective in built.items() if getattr(objective, "name", None) in BUDGETED]
+    if not trained:
+        problems.append(
+            f"{SECTION}.budget: applies to {' and '.join(BUDGETED)} (as objective, objectives or constraint), which "
+            f"this sweep does not use"
+        )
+        return []
+    if sweep.hyperband is not None:
+        problems.append(
+            f"{sweep.source}.early_terminate: a fixed budget trains every trial on the same amount of data; "
+            f"hyperband's rungs (fractions of it) do not apply: remove early_terminate or {SECTION}.budget"
+        )
+    for name in trained:
+        built[name] = Budgeted(built[name], budget)
+    constraint, _ = parse_constraint(budget.constraint)
+    if constraint.objective not in built:
+        built[constraint.objective] = _build(constraint.objective, options, f"{SECTION}.budget", problems)
+    return [constraint]
+
+
 def resolve_scoring(section: dict, sweep) -> Tuple[Optional[Scoring], List[str]]:
-    """How this sweep's trials are scored, and every problem found (None when there is any)."""
+    """How this sweep's trials are scored, and every problem found (None when there is any). ``section`` may carry
+    ``recipe_text_key`` (the recipe's text field, which the labelled documents hold)."""
     problems: List[str] = []
     options = {**section, "text_key": "text"}
     several = section.get("objectives") is not None
     pairs, built = (_several if several else _single)(section, sweep, options, problems)
     constraints = _constraints(section, options, built, problems)
+    constraints += _budget(section, sweep, options, built, problems)
     select = section.get("select")
     if select is not None and not several:
         problems.append(f"{SECTION}.select: chooses among the Pareto trials of auto_hpo.objectives, which is not set")
@@ -142,4 +173,4 @@ def resolve_scoring(section: dict, sweep) -> Tuple[Optional[Scoring], List[str]]
         return None, problems
     goals = Goals(tuple(pairs), tuple(constraints))
     main = pairs[0][0]
-    return Scoring(goals, built, main, (select or main) if several else None), []
+    return Scoring(goals, built, main, select if several else None), []

@@ -255,7 +255,8 @@ def test_trial_log_lines_name_the_worker(tmp_path):
         )
     finally:
         logger.remove(sink)
-    assert [line.split(":")[0] for line in lines if line.startswith("trial")] == ["trial 1/2 w2", "trial 2/2 w2"]
+    heads = [line.split(",")[0] for line in lines if line.startswith("trial")]
+    assert heads == ["trial #0 w2 (1/2", "trial #1 w2 (2/2"]
 
 
 # ---- the locks themselves -----------------------------------------------------------------------------------

@@ -9,7 +9,18 @@ from data_juicer_hpo.objectives.registry import register_objective
 
 
 def test_builtin_names_are_registered():
-    assert objective_names() == ["downstream_task", "model_loss", "quality_score", "retention", "synergy"]
+    assert objective_names() == [
+        "downstream_task",
+        "kept",
+        "kept_tokens",
+        "labels",
+        "labels_precision",
+        "labels_recall",
+        "model_loss",
+        "quality_score",
+        "retention",
+        "synergy",
+    ]
 
 
 def test_unknown_name_lists_the_valid_ones():
@@ -17,7 +28,8 @@ def test_unknown_name_lists_the_valid_ones():
         get_objective("foo", {})
     assert info.value.problems == [
         "auto_hpo.objective: unknown objective 'foo' "
-        "(valid: downstream_task, model_loss, quality_score, retention, synergy, or 'package.module:function')"
+        "(valid: downstream_task, kept, kept_tokens, labels, labels_precision, labels_recall, model_loss, "
+        "quality_score, retention, synergy, or 'package.module:function')"
     ]
 
 

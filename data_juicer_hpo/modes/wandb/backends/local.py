@@ -10,6 +10,7 @@ from data_juicer_hpo.engine import LocalSweep
 from data_juicer_hpo.engine.pool import WorkerError, run_workers, worker_label
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.modes.wandb.backends.tracking import OfflineRecorder
+from data_juicer_hpo.progress import Progress
 
 __all__ = ["run_local"]
 
@@ -61,7 +62,8 @@ def _share_common_work(evaluator) -> None:
     bundle = evaluator.bundle({})  # builds the population and sets the objective up on it
     if bundle.fast and bundle.population is not None and evaluator.extras:
         for extra in evaluator.extras.values():  # the constrained objectives' per-document work, shared too
-            extra.setup(bundle.population)
+            with Progress(f"setting up {getattr(extra, 'name', '') or type(extra).__name__} before the fork"):
+                extra.setup(bundle.population)
 
 
 class _LocalWorkers:
@@ -77,7 +79,10 @@ class _LocalWorkers:
     def train(self, ctx):
         value = self.evaluator.evaluate(ctx.params, ctx.number, ctx.rungs, ctx.report, ctx.should_prune)
         scores = self.evaluator.scores.pop(ctx.number, None)
-        if not self.evaluator.extras or scores is None:  # nothing else scored (or pruned at a rung)
+        if scores is None:
+            return value
+        if ctx.pruned:  # pruned at a rung: what it keeps is known, its scores are not
+            ctx.record_scores(scores)
             return value
         return {self.goals.names[0]: value, **scores}
 

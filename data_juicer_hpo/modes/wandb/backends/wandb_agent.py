@@ -8,6 +8,8 @@ from typing import List
 from loguru import logger
 
 from data_juicer_hpo.engine import TrialRecord
+from data_juicer_hpo.engine.goals import Goals
+from data_juicer_hpo.engine.trial_log import TrialLog
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.imports import lazy_import
 
@@ -31,6 +33,8 @@ def _integers(sweep, params: dict) -> dict:
 def wandb_train_function(sweep, evaluator, records: List, metric: str, goals=None):
     """The train function handed to ``wandb.agent``: reads the run's config, evaluates, logs the metric (and, with
     constraints, every constrained objective and ``feasible``)."""
+
+    trial_log = TrialLog(goals or Goals(((metric, sweep.goal),)))  # the same trial line as the local backend
 
     def train():
         run = wandb.run or wandb.init()
@@ -58,14 +62,20 @@ def wandb_train_function(sweep, evaluator, records: List, metric: str, goals=Non
             run.summary.update(logged)
         except Exception as e:  # recorded, and the agent goes on with the next run
             value, state, error = None, "FAIL", f"{type(e).__name__}: {e}"
-            logger.error(f"trial {number + 1} failed: {error} params={params}")
         values = None if value is None else (value,)
-        records.append(
-            TrialRecord(number, state, params, value, error, time.time() - start, None, values, scores, feasible)
-        )
+        record = TrialRecord(number, state, params, value, error, time.time() - start, None, values, scores, feasible)
+        records.append(record)
+        trial_log.log(record, f"{number + 1}/{sweep.run_cap or '?'}", records, _best(records, trial_log.goals))
         return value
 
     return train
+
+
+def _best(records: List[TrialRecord], goals: Goals):
+    """The best feasible completed trial so far (the earliest on ties), or None."""
+    done = [r for r in records if r.state == "COMPLETE" and r.value is not None and r.feasible is not False]
+    sign = 1.0 if goals.directions[0] == "maximize" else -1.0
+    return max(done, key=lambda r: (sign * r.value, -r.number)) if done else None
 
 
 def run_wandb(sweep, evaluator, section, storage, study, out_dir, cfg, goals=None) -> list:

@@ -2,7 +2,8 @@
 
 One vertical axis per parameter (numbers on a linear or, over a wide positive range, log scale; categories evenly
 spaced) and one per objective, each labelled with its own values; lines are coloured by the first objective and
-the best trial is drawn on top in red. Drawn with matplotlib from the trials' user-facing values (Optuna's own
+the best *feasible* trial is drawn on top in red; infeasible trials (breaking a constraint) are drawn grey, beneath,
+and are never the best. Drawn with matplotlib from the trials' user-facing values (Optuna's own
 ``plot_parallel_coordinate`` reads the study's internal encoding).
 """
 
@@ -16,7 +17,7 @@ from data_juicer_hpo.files import write_figure
 from data_juicer_hpo.imports import pyplot
 from data_juicer_hpo.modes.wandb.outputs.plots import Metric, completed
 
-__all__ = ["plot_parallel_coordinates"]
+__all__ = ["plot_parallel_coordinates", "draw_parallel_coordinates", "best_feasible_index"]
 
 
 def _axis(values: list) -> Tuple[np.ndarray, List[float], List[str]]:
@@ -42,10 +43,27 @@ def _axis(values: list) -> Tuple[np.ndarray, List[float], List[str]]:
     return positions, tick_positions, [f"{round(t):,}" if integers else f"{t:.4g}" for t in ticks]
 
 
+def best_feasible_index(done, metric: Metric) -> Optional[int]:
+    """The position in ``done`` of the best feasible trial on ``metric`` (the earliest on ties), or None."""
+    sign = 1.0 if metric.goal == "maximize" else -1.0
+    candidates = [(sign * metric.of(r), -r.number, i) for i, r in enumerate(done) if r.feasible is not False]
+    return max(candidates)[2] if candidates else None
+
+
 def plot_parallel_coordinates(
     path: str, records, param_names: Sequence[str], metrics: Sequence[Metric]
 ) -> Optional[str]:
     """The plot over the trials that completed every objective; None with fewer than 2 such trials."""
+    fig = draw_parallel_coordinates(records, param_names, metrics)
+    if fig is None:
+        return None
+    write_figure(fig, path)
+    pyplot().close(fig)
+    return path
+
+
+def draw_parallel_coordinates(records, param_names: Sequence[str], metrics: Sequence[Metric]):
+    """The matplotlib figure of :func:`plot_parallel_coordinates` (None with fewer than 2 completed trials)."""
     if not metrics:
         return None
     done = [r for r in completed(records, metrics[0]) if all(m.of(r) is not None for m in metrics)]
@@ -59,18 +77,25 @@ def plot_parallel_coordinates(
     titles = list(names) + [f"{m.name}\n({m.goal})" for m in metrics]
     axes_data = [_axis(values) for values in columns]
     first = np.array([metrics[0].of(r) for r in done])
-    best = int(np.argmax(first) if metrics[0].goal == "maximize" else np.argmin(first))
+    best = best_feasible_index(done, metrics[0])
+    ok = np.array([r.feasible is not False for r in done])
     # the better a trial, the brighter its line (viridis ends yellow): reversed when smaller is better
     cmap = plt.get_cmap("viridis" if metrics[0].goal == "maximize" else "viridis_r")
-    low, high = float(first.min()), float(first.max())
+    shade = first[ok] if ok.any() else first
+    low, high = float(shade.min()), float(shade.max())
     norm = plt.Normalize(low, high) if high > low else plt.Normalize(low - 1, high + 1)
-    goodness = norm(first) if metrics[0].goal == "maximize" else 1 - norm(first)
+    goodness = np.where(ok, norm(first) if metrics[0].goal == "maximize" else 1 - norm(first), -1.0)
     fig, ax = plt.subplots(figsize=(max(8, 1.9 * len(titles) + 1), 5.2), dpi=110)
     xs = np.arange(len(titles))
     ys = np.stack([positions for positions, _, _ in axes_data])
-    for i in np.argsort(goodness, kind="stable"):  # the best lines last, on top
-        color, width, z = ("#d62728", 2.6, 3) if i == best else (cmap(norm(first[i])), 1.0, 2)
-        ax.plot(xs, ys[:, i], color=color, lw=width, alpha=0.9 if i == best else 0.55, zorder=z)
+    for i in np.argsort(goodness, kind="stable"):  # infeasible first (beneath), the best lines last, on top
+        if i == best:
+            color, width, z, alpha = "#d62728", 2.6, 3, 0.9
+        elif not ok[i]:
+            color, width, z, alpha = "#b8b8b8", 0.9, 1.5, 0.6
+        else:
+            color, width, z, alpha = cmap(norm(first[i])), 1.0, 2, 0.55
+        ax.plot(xs, ys[:, i], color=color, lw=width, alpha=alpha, zorder=z)
     for x, (_, ticks, labels) in zip(xs, axes_data):
         ax.axvline(x, color="#444444", lw=0.9, zorder=1)
         for t, label in zip(ticks, labels):
@@ -84,8 +109,14 @@ def plot_parallel_coordinates(
         ax.spines[side].set_visible(False)
     cbar = fig.colorbar(plt.cm.ScalarMappable(cmap=cmap, norm=norm), ax=ax, pad=0.01, fraction=0.03)
     cbar.set_label(metrics[0].name)
-    ax.set_title(f"{len(done)} completed trials; red: the best by {metrics[0].name}", fontsize=10)
+    title = f"{len(done)} completed trials; red: the best by {metrics[0].name}"
+    if not ok.all():
+        title = (
+            f"{len(done)} completed trials; red: the best feasible by {metrics[0].name} " f"(#{done[best].number})"
+            if best is not None
+            else f"{len(done)} completed trials; none feasible"
+        )
+        title += f"; grey: {int((~ok).sum())} infeasible"
+    ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    write_figure(fig, path)
-    plt.close(fig)
-    return path
+    return fig

@@ -3,14 +3,20 @@ Pareto trial (``pareto/trial-<number>.yaml``) and ``pareto.png``.
 
 The front is every COMPLETE trial (feasible, when there are constraints) that no other such trial dominates --
 at least as good on every objective and better on one -- found by comparing every pair (the same set as Optuna's
-``study.best_trials``). Trials with equal values do not dominate each other, so both are on the front. The
-recipe processed at the end is the front's best on ``auto_hpo.select`` (the earliest on ties).
+``study.best_trials``). Trials with equal values do not dominate each other, so both are on the front.
+
+The recipe processed at the end is the front's *compromise* (:func:`compromise`): each objective min-max normalised
+over the front (its best value there 1, its worst 0; an objective equal on the whole front counts 1 for every
+trial), the trial nearest the ideal point (1, ..., 1) in Euclidean distance, the earliest on ties. The extremes of a
+front are rarely what anyone ships (maximizing quality alone keeps a handful of documents). With
+``auto_hpo.select: <objective>`` it is the front's best on that objective instead (the earliest on ties).
 """
 
 import glob
+import math
 import os
 import re
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from loguru import logger
 
@@ -20,7 +26,7 @@ from data_juicer_hpo.imports import pyplot
 from data_juicer_hpo.modes.wandb.outputs.trials_csv import trials_csv_text
 from data_juicer_hpo.ops.recipe import dump_recipe
 
-__all__ = ["pareto_front", "select_trial", "write_pareto", "plot_pareto"]
+__all__ = ["pareto_front", "select_trial", "compromise", "distances_to_ideal", "write_pareto", "plot_pareto"]
 
 _RECIPE = re.compile(r"^trial-\d+\.yaml$")
 
@@ -48,6 +54,27 @@ def select_trial(front: Sequence, goals: Goals, select: str):
     return max(front, key=lambda r: (sign * r.values[i], -r.number))
 
 
+def distances_to_ideal(front: Sequence, goals: Goals) -> Dict[int, float]:
+    """Trial number -> Euclidean distance of its min-max normalised values from the ideal point (see the module
+    doc)."""
+    signs = [1.0 if d == "maximize" else -1.0 for d in goals.directions]
+    normalised = {r.number: [] for r in front}
+    for i, sign in enumerate(signs):
+        values = [sign * r.values[i] for r in front]
+        low, high = min(values), max(values)
+        for r, value in zip(front, values):
+            normalised[r.number].append(1.0 if high == low else (value - low) / (high - low))
+    return {number: math.sqrt(sum((1.0 - x) ** 2 for x in xs)) for number, xs in normalised.items()}
+
+
+def compromise(front: Sequence, goals: Goals) -> Tuple[Optional[object], Dict[int, float]]:
+    """The front's trial nearest the ideal point (the earliest on ties) and every front trial's distance."""
+    if not front:
+        return None, {}
+    distances = distances_to_ideal(front, goals)
+    return min(front, key=lambda r: (distances[r.number], r.number)), distances
+
+
 def write_pareto(
     out_dir: str,
     records,
@@ -57,11 +84,18 @@ def write_pareto(
     recipe_of: Callable[[Dict], dict],
     selected=None,
 ) -> List[str]:
-    """``pareto.csv`` (the columns of ``trials.csv``), ``pareto/trial-<n>.yaml`` for each front trial (earlier
-    ones no longer on the front are removed) and ``pareto.png``; returns the paths written."""
+    """``pareto.csv`` (the columns of ``trials.csv``, then ``distance_to_ideal`` and ``selected``: true for the
+    processed trial), ``pareto/trial-<n>.yaml`` for each front trial (earlier ones no longer on the front are
+    removed) and ``pareto.png``; returns the paths written."""
     feasible = bool(goals.constraints)
     csv_path = os.path.join(out_dir, "pareto.csv")
-    write_atomic(csv_path, trials_csv_text(front, param_names, goals.names, goals.constrained_names, feasible))
+    distances = distances_to_ideal(front, goals) if front else {}
+    more = {
+        "distance_to_ideal": lambda r: repr(distances[r.number]),
+        "selected": lambda r: "true" if selected is not None and r.number == selected.number else "",
+    }
+    text = trials_csv_text(front, param_names, goals.names, goals.constrained_names, feasible, more)
+    write_atomic(csv_path, text)
     recipes = os.path.join(out_dir, "pareto")
     os.makedirs(recipes, exist_ok=True)
     keep = {f"trial-{r.number}.yaml" for r in front}

@@ -2,14 +2,15 @@
 
 Three PNGs, each for one or several objectives (a multi-objective sweep draws one panel per objective):
 
-* ``metric_history.png``: every COMPLETE trial's value and the best so far; a PRUNED trial only at the value it
-  last reported (on its rung's fraction of the data, which Optuna stores as its value), or not at all;
+* ``metric_history.png``: every COMPLETE trial's value and the best *feasible* value so far (infeasible trials grey,
+  never the best); a PRUNED trial only at the value it last reported (on its rung's fraction of the data, which
+  Optuna stores as its value), or not at all;
 * ``param_importance.png``: per parameter, Optuna's own PED-ANOVA importance (``optuna.importance``, no
   scikit-learn: how much the parameter's distribution in the best trials differs from the whole space) next to
   its correlation with the objective, as W&B's parameter-importance panel shows both: Spearman's rank correlation
   (signed) for numbers, the correlation ratio eta (0 to 1, unsigned) for categories;
 * ``parallel_coordinates.png``: every completed trial as a line through its parameter values, coloured by the
-  objective.
+  objective, the best feasible one in red and infeasible ones grey.
 
 Everything is computed from the trials' user-facing values (what each recipe got), never from the study's
 internal encoding, in an in-memory Optuna study per objective.
@@ -34,6 +35,7 @@ __all__ = [
     "correlation_ratio",
     "importances",
     "history_points",
+    "draw_history",
     "plot_history",
     "plot_histories",
     "plot_importance",
@@ -141,34 +143,59 @@ def importances(records, param_names: Sequence[str], metric: Metric) -> Dict[str
 
 
 def history_points(records, metric: Metric) -> dict:
-    """What ``metric_history.png`` draws: the completed trials' numbers, values and best so far, and the pruned
-    trials that reported a value (number, value); a pruned trial without one is not drawn."""
+    """What ``metric_history.png`` draws: the completed trials' numbers and values (``feasible``: whether each
+    satisfies the constraints), the best *feasible* value so far (None before the first feasible trial: an
+    infeasible trial is never the best, as in the log, ``best_recipe.yaml`` and Optuna's own history plot), and the
+    pruned trials that reported a value (number, value); a pruned trial without one is not drawn."""
     done = completed(records, metric)
     ys = [metric.of(r) for r in done]
-    accumulate = np.maximum.accumulate if metric.goal == "maximize" else np.minimum.accumulate
+    feasible = [r.feasible is not False for r in done]
+    better = max if metric.goal == "maximize" else min
+    best, best_so_far = None, []
+    for y, ok in zip(ys, feasible):
+        if ok:
+            best = y if best is None else better(best, y)
+        best_so_far.append(None if best is None else float(best))
     pruned = [(r.number, metric.of(r)) for r in records if r.state == "PRUNED" and metric.of(r) is not None]
     return {
         "numbers": [r.number for r in done],
         "values": ys,
-        "best_so_far": [float(v) for v in accumulate(ys)] if ys else [],
+        "feasible": feasible,
+        "best_so_far": best_so_far,
         "pruned": sorted(pruned),
     }
 
 
-def _panel_history(ax, records, metric: Metric) -> None:
+def draw_history(ax, records, metric: Metric) -> None:
+    """One objective's history panel on the matplotlib axes ``ax``."""
     points = history_points(records, metric)
-    xs, ys, best = points["numbers"], points["values"], points["best_so_far"]
-    ax.scatter(xs, ys, s=24, color="#4c72b0", zorder=3, label=f"{metric.name} (completed trial)")
-    ax.step(xs, best, where="post", color="#c0392b", lw=1.8, zorder=2, label=f"best so far ({metric.goal})")
+    xs, ys, best, ok = points["numbers"], points["values"], points["best_so_far"], points["feasible"]
+    fx = [x for x, f in zip(xs, ok) if f]
+    ax.scatter(fx, [y for y, f in zip(ys, ok) if f], s=24, color="#4c72b0", zorder=3,
+               label=f"{metric.name} (completed trial)")  # fmt: skip
+    if not all(ok):
+        ax.scatter([x for x, f in zip(xs, ok) if not f], [y for y, f in zip(ys, ok) if not f], s=24, marker="x",
+                   color="#b0b0b0", zorder=3, label="infeasible (breaks a constraint)")  # fmt: skip
+    steps = [(x, b) for x, b in zip(xs, best) if b is not None]
+    if steps:
+        label = f"best feasible so far ({metric.goal})" if not all(ok) else f"best so far ({metric.goal})"
+        ax.step(*zip(*steps), where="post", color="#c0392b", lw=1.8, zorder=2, label=label)
     if points["pruned"]:
         px, py = zip(*points["pruned"])
         ax.scatter(px, py, s=26, facecolors="none", edgecolors="#888888", zorder=3,
                    label="pruned: last value it reported (on a data fraction)")  # fmt: skip
     ax.set_xlabel("trial number")
     ax.set_ylabel(metric.name)
-    ax.set_title(f"{metric.name}: {len(xs)} completed trials, best {best[-1]:.4g}", fontsize=10)
+    shown = "none feasible" if not steps else f"best {steps[-1][1]:.4g} (#{_best_number(xs, ys, ok, metric.goal)})"
+    ax.set_title(f"{metric.name}: {len(xs)} completed trials, {shown}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
+
+
+def _best_number(numbers, values, feasible, goal: str) -> int:
+    """The number of the best feasible trial (the earliest on ties)."""
+    sign = 1.0 if goal == "maximize" else -1.0
+    return -max((sign * v, -n) for n, v, f in zip(numbers, values, feasible) if f)[1]
 
 
 def plot_history(path: str, records, metric: str, goal: str, value: Callable = _value) -> Optional[str]:
@@ -185,7 +212,7 @@ def plot_histories(path: str, records, metrics: Sequence[Metric]) -> Optional[st
     plt = pyplot()
     fig, axes = plt.subplots(len(metrics), 1, figsize=(9, 3.9 * len(metrics) + 0.4), dpi=110, squeeze=False)
     for ax, metric in zip(axes[:, 0], metrics):
-        _panel_history(ax, records, metric)
+        draw_history(ax, records, metric)
     fig.tight_layout()
     write_figure(fig, path)
     plt.close(fig)

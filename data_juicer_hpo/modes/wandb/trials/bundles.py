@@ -19,6 +19,7 @@ from data_juicer_hpo.ops.addressing import Target, apply_params
 from data_juicer_hpo.ops.columns import StatisticRows, as_column
 from data_juicer_hpo.ops.statistics import is_stats_filter
 from data_juicer_hpo.ops.thresholds import threshold_args
+from data_juicer_hpo.progress import Progress
 
 __all__ = ["MAX_SIBLINGS", "Bundle", "Bundles", "op_key"]
 
@@ -154,7 +155,9 @@ class Bundles:
             op.auto_op_parallelism, op.num_proc = False, self.cpu_share
         names = ", ".join(labels)
         logger.info(f"auto_hpo[sweep]: computing statistics of [{names}] (reused by every trial sharing them)")
-        for key, values in zip(keys, self.data.compute(dataset, todo)):
+        with Progress(f"computing the statistics of {len(todo)} filters on {self.data.count(dataset):,} documents"):
+            computed = self.data.compute(dataset, todo)
+        for key, values in zip(keys, computed):
             self.stats[key] = {stat: as_column(column) for stat, column in values.items()}
 
     def build(self, key: tuple, process: List[dict], top_key: tuple) -> Bundle:
@@ -186,7 +189,8 @@ class Bundles:
             state = state + (op_key(process[position], set()),)
             if state not in self.mapped:
                 before = self.data.count(dataset)
-                mapped = self.data.apply(dataset, op)
+                with Progress(f"applying {op._name} to {before:,} documents"):
+                    mapped = self.data.apply(dataset, op)
                 if self.data.count(mapped) != before:
                     return self._slow(key, process, ops, f"{op._name} changes the sample count")
                 self.mapped[state] = mapped

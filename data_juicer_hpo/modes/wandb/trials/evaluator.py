@@ -12,6 +12,9 @@ scores the rows its recipe would load (:mod:`data_juicer_hpo.data.mixture_source
 
 Recipes that are not a chain of per-sample mappers and statistic filters (a deduplicator, a selector, a filter
 without statistics) fall back to running Data-Juicer's pipeline for each trial.
+
+Every trial's scores hold ``kept`` (documents) and ``retention`` besides its objectives; the labels objectives are
+handed the trial's decision on the labelled documents (:mod:`.labelled`).
 """
 
 import math
@@ -22,19 +25,40 @@ import numpy as np
 from data_juicer_hpo.memory import trim_heap
 from data_juicer_hpo.modes.wandb.trials.bundles import Bundle, Bundles
 from data_juicer_hpo.modes.wandb.trials.keep_masks import KeepMasks
+from data_juicer_hpo.modes.wandb.trials.labelled import LabelledSet
 from data_juicer_hpo.objectives import Population
+from data_juicer_hpo.objectives.labels import LABELLED_KEPT
 from data_juicer_hpo.objectives.tokens import TokenStreams
 from data_juicer_hpo.ops.addressing import Target, apply_params
+from data_juicer_hpo.progress import Progress
 
-__all__ = ["TrialEvaluator"]
+__all__ = ["TrialEvaluator", "amounts", "scored"]
+
+
+_MAIN = "\0main"  # the main objective's key among its own scores (a column name never starts with NUL)
+
+
+def amounts(kept: int, total: int) -> Dict[str, float]:
+    """``kept`` (documents) and ``retention`` (their share of ``total``)."""
+    return {"kept": kept, "retention": kept / total if total else 0.0}
+
+
+def scored(name: str, objective, population, kept: np.ndarray) -> Dict[str, float]:
+    """``{name: score}``, plus what else the objective reports under its own name (``model_loss_se``)."""
+    details = getattr(objective, "score_details", None)
+    if details is None:
+        return {name: float(objective.score(population, kept))}
+    out = details(population, kept)
+    return {(name if key == getattr(objective, "name", None) else key): float(value) for key, value in out.items()}
 
 
 class TrialEvaluator:
     """Evaluates trial parameters on one loaded dataset; ``evaluate(params, report)`` returns the metric.
 
     ``extras`` (objective name -> objective) are scored beside the metric on the same kept documents, once per
-    trial that is not pruned; their scores are left in ``scores[trial number]`` for the caller to pop. The
-    bundles (:mod:`.bundles`) hold what trials sharing statistic-shaping values need, the keep-mask engine
+    trial that is not pruned; their scores, ``kept`` and ``retention`` (and a budgeted objective's standard error)
+    are left in ``scores[trial number]`` for the caller to pop (only ``kept`` and ``retention`` for a pruned trial).
+    The bundles (:mod:`.bundles`) hold what trials sharing statistic-shaping values need, the keep-mask engine
     (:mod:`.keep_masks`) decides what each trial keeps.
     """
 
@@ -66,6 +90,8 @@ class TrialEvaluator:
         self.masks = KeepMasks(bundles.stats)
         self._subsets: Dict[tuple, List[np.ndarray]] = {}
         self.history: Dict[int, List[Tuple[int, float]]] = {}
+        # the labelled documents of the labels objectives (None without such an objective)
+        self.labelled = LabelledSet.of([objective, *self.extras.values()], bundles)
 
     # ---- bundles (bundles.Bundles) -------------------------------------------------------------------------
 
@@ -88,6 +114,8 @@ class TrialEvaluator:
         """See :meth:`.bundles.Bundles.prepare`: the listed values of statistic-shaping arguments have their
         statistics computed in one pass."""
         self.bundles.prepare(parameters)
+        if self.labelled is not None:
+            self.labelled.prepare(parameters)
 
     def dataset_with_statistics(self, bundle: Bundle):
         """The bundle's samples with their statistics column, ready for Data-Juicer's processing."""
@@ -95,7 +123,9 @@ class TrialEvaluator:
 
     def _on_population(self, population) -> None:
         """A new population: the objective's per-document work now, then the token streams can go."""
-        self.objective.setup(population)
+        name = getattr(self.objective, "name", "") or type(self.objective).__name__
+        with Progress(f"setting up {name} on {len(population):,} documents"):
+            self.objective.setup(population)
         self._trim(population)
         release = getattr(population.texts, "release_pages", None)
         if callable(release):  # the setup read every text: its pages need not stay resident (RSS)
@@ -135,6 +165,9 @@ class TrialEvaluator:
         if not bundle.fast:
             return self._evaluate_slow(params, number)
         population, kept = self.trial_documents(bundle, params, self.kept_indices(bundle, params))
+        if self.labelled is not None:
+            self.labelled.decide(population, params)
+        self.scores[number] = amounts(len(kept), len(population))  # what a pruned trial records
         history = self.history.setdefault(number, [])
         if rungs and report is not None:
             subsets = self._rung_subsets(len(population), list(rungs))
@@ -144,8 +177,8 @@ class TrialEvaluator:
                 report(value, r)
                 if should_prune is not None and should_prune():
                     return value
-        value = float(self.objective.score(population, kept))
-        self._score_extras(number, population, kept)
+        value, details = self._score_main(population, kept)
+        self._score_extras(number, population, kept, details)
         self._trim(population)
         if rungs:
             history.append((rungs[-1], value))
@@ -153,9 +186,16 @@ class TrialEvaluator:
                 report(value, rungs[-1])
         return value
 
-    def _score_extras(self, number: int, population, kept: np.ndarray) -> None:
-        if self.extras:
-            self.scores[number] = {name: float(obj.score(population, kept)) for name, obj in self.extras.items()}
+    def _score_main(self, population, kept: np.ndarray) -> Tuple[float, Dict[str, float]]:
+        """The metric, and what else its objective reports (a budgeted objective's standard error)."""
+        scores = scored(_MAIN, self.objective, population, kept)
+        return scores.pop(_MAIN), scores
+
+    def _score_extras(self, number: int, population, kept: np.ndarray, details=None, total=None) -> None:
+        scores = dict(details or {})
+        for name, objective in self.extras.items():
+            scores.update(scored(name, objective, population, kept))
+        self.scores[number] = {**scores, **amounts(len(kept), len(population) if total is None else total)}
 
     def setup_objectives(self, population) -> None:
         """Every objective's per-document work on ``population`` (before forking workers, so they share it)."""
@@ -195,8 +235,23 @@ class TrialEvaluator:
             self.cfg.process = saved
         population = Population(texts, dataset=samples, cfg=self.cfg)
         kept = np.arange(len(texts))
-        self._score_extras(number, population, kept)
-        return float(self.objective.score(population, kept))
+        if self.labelled is not None:
+            self.labelled.decide(population, params)
+        value, details = self._score_main(population, kept)
+        self._score_extras(number, population, kept, details, total=self.data.count(self.trial_dataset(params)))
+        return value
+
+    def keep_all(self, number: int) -> float:
+        """The metric of keeping every document of the base population (no filter), its other scores in
+        ``scores[number]``: what a sweep's best is compared with."""
+        bundle = self.bundle({})
+        population = bundle.population
+        kept = np.arange(len(population))
+        if self.labelled is not None:
+            population.cache[LABELLED_KEPT] = np.arange(len(self.labelled))
+        value, details = self._score_main(population, kept)
+        self._score_extras(number, population, kept, details)
+        return value
 
     def best_recipe(self, params: dict) -> Tuple[List[dict], dict]:
         return apply_params(self.bundles.base_process, self.targets, params)

@@ -7,6 +7,7 @@ Data-Juicer's semantics hold either way. Masks are cached per statistics and thr
 out, within :data:`MASK_CACHE_BYTES`.
 """
 
+import functools
 from fractions import Fraction
 from typing import Dict, List, Optional, Tuple
 
@@ -31,7 +32,13 @@ _NO_MASK = np.zeros(0, dtype=bool)
 
 
 def _thresholds(op) -> dict:
-    return {t.arg: t for pair in threshold_pairs(type(op)) for t in pair.args}
+    return _declared(type(op))
+
+
+@functools.lru_cache(maxsize=None)
+def _declared(op_class) -> dict:
+    """The threshold arguments an op class declares (read from its signature: once per class, not per trial)."""
+    return {t.arg: t for pair in threshold_pairs(op_class) for t in pair.args}
 
 
 def _as_float(bound):

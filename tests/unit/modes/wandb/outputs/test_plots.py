@@ -7,9 +7,11 @@ import pytest
 from loguru import logger
 
 from data_juicer_hpo.engine.trial import TrialRecord
+from data_juicer_hpo.imports import pyplot
 from data_juicer_hpo.modes.wandb.outputs.plots import (
     Metric,
     correlation_ratio,
+    draw_history,
     history_points,
     importances,
     plot_history,
@@ -120,3 +122,35 @@ def test_write_plots_per_objective(tmp_path):
     for path in paths:
         assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+
+
+def _constrained():
+    """Trial 2 has the top value but breaks a constraint (2.9 % kept, as in issue 18); the feasible best is #4."""
+    values = [0.10, 0.12, 0.30, 0.11, 0.15, 0.14]
+    feasible = [True, True, False, True, True, False]
+    return [
+        TrialRecord(i, "COMPLETE", {"f.min_len": 10 * (i + 1)}, v, None, 1.0, feasible=ok)
+        for i, (v, ok) in enumerate(zip(values, feasible))
+    ]
+
+
+def test_history_best_so_far_is_the_best_feasible_trial():
+    points = history_points(_constrained(), Metric("quality", "maximize"))
+    assert points["feasible"] == [True, True, False, True, True, False]
+    assert points["best_so_far"] == [0.10, 0.12, 0.12, 0.12, 0.15, 0.15]  # never 0.30 (infeasible)
+    first_infeasible = [TrialRecord(0, "COMPLETE", {}, 0.9, None, 1.0, feasible=False)] + _constrained()[1:]
+    assert history_points(first_infeasible, Metric("quality", "maximize"))["best_so_far"][:2] == [None, 0.12]
+
+
+def test_the_history_panel_draws_the_feasible_best_and_greys_the_infeasible():
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    try:
+        draw_history(ax, _constrained(), Metric("quality", "maximize"))
+        (step,) = [line for line in ax.lines if line.get_label().startswith("best feasible so far")]
+        assert max(step.get_ydata()) == 0.15
+        grey = [c for c in ax.collections if c.get_label() == "infeasible (breaks a constraint)"]
+        assert sorted(map(tuple, grey[0].get_offsets().tolist())) == [(2.0, 0.30), (5.0, 0.14)]
+        assert ax.get_title().endswith("best 0.15 (#4)")
+    finally:
+        plt.close(fig)
