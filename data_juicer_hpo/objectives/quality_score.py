@@ -23,7 +23,7 @@ from data_juicer_hpo.objectives.features import (
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.registry import register_objective
-from data_juicer_hpo.objectives.tokens import CHUNK_DOCS, texts_at, token_streams
+from data_juicer_hpo.objectives.tokens import CHUNK_DOCS, HashMemo, texts_at, token_streams
 from data_juicer_hpo.objectives.views import documents
 from data_juicer_hpo.progress import Progress
 
@@ -78,10 +78,12 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
         raise ValueError("the quality classifier needs at least one reference document and one population document")
     positives = np.sort(rng.choice(len(reference_texts), n, replace=False))
     negatives = np.sort(rng.choice(len(population), n, replace=False))
-    positive_streams = token_streams([reference_texts[i] for i in positives])
+    memo = HashMemo()  # a token's hash is the same on both sides: each distinct token is hashed once
+    positive_streams = token_streams([reference_texts[i] for i in positives], memo)
     positive_rows = hashed_ngram_features(positive_streams, np.arange(n), N_BUCKETS)
     # only the sampled documents are tokenized (the same features as from the whole population's streams)
-    negative_rows = hashed_ngram_features(token_streams(texts_at(population.texts, negatives)), np.arange(n), N_BUCKETS)
+    negative_streams = token_streams(texts_at(population.texts, negatives), memo)
+    negative_rows = hashed_ngram_features(negative_streams, np.arange(n), N_BUCKETS)
     n_folds = 2 if n >= 2 else 1  # one document cannot be split; it is then scored by the model it trained
     positive_folds, negative_folds = rng.permutation(n) % n_folds, rng.permutation(n) % n_folds
 
