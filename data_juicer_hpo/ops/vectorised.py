@@ -2,9 +2,9 @@
 
 The text filters below compute one statistic per document in a Python loop; :mod:`.text_statistics`,
 :mod:`.word_statistics` and :mod:`.char_repetition` compute the same numbers for a whole batch with numpy and
-Arrow. Every batch is checked: the op itself computes the statistic of two of its documents (the first and the
-middle one), and when a value differs in type or in any bit the op computes the whole batch instead (a warning
-says so). What several filters share in a batch -- the code points, the words -- is computed once
+Arrow. Every batch is checked: the op itself computes the statistic of three of its documents (the first, the
+middle and the last one), and when a value differs in type or in any bit the op computes the whole batch instead
+(a warning says so). What several filters share in a batch -- the code points, the words -- is computed once
 (:class:`BatchTexts`).
 
 Left to the op, with the reason logged once per pass (:func:`reasons`): a filter whose words or tokens come from a
@@ -155,7 +155,7 @@ def _same(ours, theirs) -> bool:
 
 def batch_statistics(op, samples, fields: List[str], n: int, batch: BatchTexts) -> Optional[Dict[str, list]]:
     """The statistic of ``op`` for the ``n`` samples of a batch as {stat key: list of values}, computed for the
-    whole batch and checked against the op on two samples; None when it does not apply or a probe differs (the
+    whole batch and checked against the op on three samples; None when it does not apply or a probe differs (the
     caller then asks the op for the batch)."""
     if not n or not applies(op) or op.text_key not in fields:
         return None
