@@ -138,16 +138,20 @@ def compute_batch(ops, samples):
 
 
 def _compute_together(dataset, ops):
-    """One ``map`` that computes the statistics of several filters, in recipe order, batch by batch (and adds the
-    statistics column when there is none: no separate pass rewrites the data for an empty one)."""
+    """One ``map`` that computes the statistics of several filters, in recipe order, batch by batch.
 
-    if len(dataset) == 0 and Fields.stats not in dataset.features:
-        dataset = dataset.map(
-            add_same_content_to_new_column,
-            fn_kwargs={"new_column_name": Fields.stats, "initial_value": {}},
-            num_proc=ops[0].runtime_np(),
-            desc="Adding new column for stats",
-        )
+    Without a statistics column, Data-Juicer first adds an empty one in a pass of its own; its type decides what the
+    filters read back (with ``datasets``' ``Json`` type, values encoded by ujson: floats to 10 decimals). The map
+    here writes the column with that same type, found on the first sample alone, so the filters read what they
+    would have read; only when that type is not ``Json`` is the empty column added to the whole data first."""
+
+    features = None
+    if Fields.stats not in dataset.features:
+        empty = _with_empty_stats(dataset.select(range(min(1, len(dataset)))), ops)
+        if len(dataset) and getattr(empty.features[Fields.stats], "_type", None) == "Json":
+            features = empty.features.copy()
+        else:
+            dataset = _with_empty_stats(dataset, ops)
     for line in vectorised.reasons(ops):
         logger.info(line)
 
@@ -161,6 +165,17 @@ def _compute_together(dataset, ops):
         batch_size=min(op.batch_size for op in ops),
         num_proc=min(op.runtime_np() for op in ops),
         desc=f"auto_hpo statistics [{names}]",
+        features=features,
+    )
+
+
+def _with_empty_stats(dataset, ops):
+    """Data-Juicer's own first step: an empty statistics dict in every sample."""
+    return dataset.map(
+        add_same_content_to_new_column,
+        fn_kwargs={"new_column_name": Fields.stats, "initial_value": {}},
+        num_proc=ops[0].runtime_np(),
+        desc="Adding new column for stats",
     )
 
 
