@@ -17,6 +17,7 @@ while the trial is not yet in the state it was being set to (:func:`resilient_st
 whose every database call goes through :meth:`Outage.call`, does that).
 """
 
+import os
 import threading
 import time
 from typing import Callable, Optional, TypeVar
@@ -77,6 +78,17 @@ def cause_of(exc: BaseException) -> Optional[str]:
     return next((cause for cause in _SQLITE_CAUSES if cause in text), None)
 
 
+def _sqlite_disk_full(shown_url: str) -> bool:
+    """Whether a SQLite URL's file sits on a file system with (almost) no free space left."""
+    if not shown_url.startswith("sqlite:///"):
+        return False
+    try:
+        fs = os.statvfs(os.path.dirname(os.path.abspath(shown_url[len("sqlite:///") :])))
+    except OSError:
+        return False
+    return fs.f_bavail * fs.f_frsize < 256 * 1024
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether ``exc`` is a lost, refused or reset connection (or a busy SQLite file): worth retrying."""
 
@@ -132,6 +144,8 @@ class Outage:
                 return fn()
             except Exception as e:  # noqa: BLE001  (classified below; anything else propagates unchanged)
                 problem = cause_of(e)
+                if problem == "disk i/o error" and _sqlite_disk_full(self.shown_url):
+                    problem = "database or disk is full"  # in write-ahead-log mode a full disk reads as I/O error
                 if problem:
                     raise AutoHpoError(f"{KEY}: {self.shown_url}: {problem}") from None
                 if not is_transient(e):
