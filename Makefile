@@ -16,7 +16,7 @@ AUDIO_VENV := .venv-audio
 AUDIO_TESTS := tests/e2e/test_audio.py
 AUDIO_TESTS += tests/unit/hooks/test_install_guard.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
 
-.PHONY: setup demo test test-lowest test-audio test-faults bench clean
+.PHONY: setup demo test test-lowest test-audio test-faults test-statistics bench clean
 
 setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
@@ -69,6 +69,11 @@ test-audio: $(AUDIO_VENV)/.installed
 # no traceback. Serial (each repetition starts 3 runs, 6 workers); about 80 s per repetition on 2 shared cores.
 test-faults: setup
 	DJ_HPO_STRESS_REPEATS=20 $(BIN)/python -m pytest -q tests/e2e/test_faults_concurrent.py
+
+# every vectorised statistic against its op on the whole bench corpus (../shared/data), not only the head that
+# make test compares: 45,111 documents, eleven filters, several minutes (the ops' own loops are the slow part)
+test-statistics: setup
+	DJ_HPO_WHOLE_CORPUS=1 $(BIN)/python -m pytest -q tests/unit/ops/test_vectorised.py -k whole_bench_corpus
 
 bench: setup
 	$(BIN)/python bench/bench_3sigma.py

@@ -8,8 +8,10 @@ Interleaved runs on the bench corpus (``../shared/data``, decompressed -- and co
 scale: ``plain`` (the base recipe once), ``sweep-<objective>`` (thresholds only: statistics computed once) for each
 objective, and ``rep_len-<objective>`` (the first objective, plus ``rep_len`` among 3 values, so three statistic
 populations). Every sweep runs locally with its trials recorded as W&B offline runs, then processes and exports the
-best recipe. Ratios: each sweep to the plain run of its scale, and every variant at the largest scale to itself at
-the smallest.
+best recipe. Ratios: each sweep to the plain run of its scale (target: the ``quality_score`` sweep <= 1.0x the plain
+run), and every variant at the largest scale to itself at the smallest. ``--base-code DIR`` also runs every sweep
+with the package in ``DIR``: whether ``trials.csv`` is identical, and when not (a changed classifier), whether the
+parameters are, how far apart the metric values are and whether the trials rank the same.
 """
 
 import argparse
@@ -56,6 +58,30 @@ def _trial_values(path: Path) -> list:
         rows = list(csv.DictReader(f))
     skip = {"duration_s", "datetime_start", "datetime_complete", "worker", "run_id"}
     return [{k: v for k, v in row.items() if k not in skip} for row in rows]
+
+
+def _how_far_apart(base: list, this: list) -> dict:
+    """How two sweeps' trials differ: the same parameters? the largest relative difference of a metric value (a
+    numeric column that is no parameter), and whether the trials rank the same by the first metric."""
+    metrics = [k for k in base[0] if "." not in k and k not in ("number", "state", "error")]
+    numbers, same_parameters = [], True
+    for a, b in zip(base, this):
+        same_parameters &= all(a[k] == b.get(k) for k in a if "." in k)
+        for key in metrics:
+            try:
+                x, y = float(a[key]), float(b[key])
+            except (TypeError, ValueError):
+                continue
+            numbers.append(abs(x - y) / max(abs(x), abs(y), 1e-300))
+
+    def ranking(rows):
+        return sorted(range(len(rows)), key=lambda i: (float(rows[i][metrics[0]] or "nan"), i)) if metrics else []
+
+    return {
+        "same_parameters": same_parameters,
+        "max_relative_difference": max(numbers, default=0.0),
+        "same_ranking": ranking(base) == ranking(this),
+    }
 
 
 def main(argv=None):
@@ -135,12 +161,21 @@ def main(argv=None):
             r = result[name]
             print(f"{name:>26} median {r['median_s']:7.2f} s, peak {r['peak_mib']:6.0f} MiB, cpu {r['cpu_s']:7.1f} s")
         for key, (t, p, c) in ratios.items():
-            print(f"{key:>42}: time {t:.2f}x, peak memory {p:.2f}x, cpu time {c:.2f}x")
+            target = " (target <= 1.0)" if key.startswith("sweep-quality_score@") and key.endswith("/ plain") else ""
+            print(f"{key:>42}: time {t:.2f}x{target}, peak memory {p:.2f}x, cpu time {c:.2f}x")
         for name in [n for n in variants if n.startswith("base:") and n[5:] in variants]:
             pair = [_trial_values(exports[n].parent / "hpo" / "trials.csv") for n in (name, name[5:])]
             same = pair[0] == pair[1] and bool(pair[0])
             result.setdefault("identical_trials", {})[name[5:]] = same
             print(f"{name[5:]}: trials.csv values {'identical to' if same else 'DIFFER from'} the base code's")
+            if not same and pair[0] and len(pair[0]) == len(pair[1]):
+                apart = _how_far_apart(*pair)
+                result.setdefault("trials_apart", {})[name[5:]] = apart
+                print(
+                    f"  parameters {'identical' if apart['same_parameters'] else 'DIFFER'}; metric values at most "
+                    f"{apart['max_relative_difference']:.3g} apart (relative); trials ranked "
+                    f"{'the same' if apart['same_ranking'] else 'DIFFERENTLY'} by their metric"
+                )
         if args.keep:
             for name in variants:
                 found = exports[name].parent / "hpo" / "trials.csv"

@@ -6,7 +6,8 @@ Two designs, each timed and measured (peak RSS, sampled every 20 ms):
 
 * ``driver``: today's engine -- one process holds every statistic column (the six filters of the bench recipe) and
   a per-document objective quantity (a probability, like ``quality_score``'s), and evaluates each trial with the
-  real :class:`data_juicer_hpo.modes.wandb.trials.evaluator.TrialEvaluator` (numpy interval masks checked against the filters themselves).
+  real :class:`data_juicer_hpo.modes.wandb.trials.evaluator.TrialEvaluator`
+  (numpy interval masks checked against the filters themselves).
 * ``blocks``: the per-block design of ``docs/scale.md`` -- ``--workers`` processes each own some of ``--blocks``
   blocks (their columns are made there and never leave), evaluate every trial on their blocks with the same engine
   and send back partial aggregates (kept count, sum of probabilities); the driver only adds them up.

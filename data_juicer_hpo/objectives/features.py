@@ -14,6 +14,9 @@ from data_juicer_hpo.objectives.tokens import TokenStreams, pair_hashes
 
 __all__ = ["SparseRows", "hashed_ngram_features", "stack_rows", "take_rows"]
 
+DENSE_SHARE = 16  # in SparseRows.gram, a column in at least 1/16 of the rows goes to the dense block
+PAIRS_AT_ONCE = 1 << 20  # pairs of values of one column handled together in SparseRows.gram (memory: ~40 B each)
+
 
 @dataclass(frozen=True)
 class SparseRows:
@@ -49,6 +52,34 @@ class SparseRows:
         """``X.T @ row_weights``."""
         products = self.values * row_weights[self.row_of_value]
         return np.bincount(self.columns, weights=products, minlength=self.n_columns)
+
+    def gram(self) -> np.ndarray:
+        """``X @ X.T``, dense (``n_rows`` squared). The columns in many rows (a common word) form a dense block
+        multiplied by BLAS; each rarer column adds the products of its values to every pair of its rows."""
+        n = self.n_rows
+        out = np.zeros((n, n))
+        rows_in = np.bincount(self.columns, minlength=self.n_columns)
+        in_block = (rows_in >= max(2, n // DENSE_SHARE))[self.columns]
+        if in_block.any():
+            block_columns, at = np.unique(self.columns[in_block], return_inverse=True)
+            block = np.zeros((n, len(block_columns)))
+            block[self.row_of_value[in_block], at.reshape(-1)] = self.values[in_block]
+            out += block @ block.T
+        order = np.flatnonzero(~in_block)
+        order = order[np.argsort(self.columns[order], kind="stable")]
+        columns, rows, values = self.columns[order], self.row_of_value[order], self.values[order]
+        starts = np.flatnonzero(np.concatenate([[True], columns[1:] != columns[:-1]]))
+        sizes = np.diff(np.append(starts, len(columns)))
+        partners, first = np.repeat(sizes, sizes), np.repeat(starts, sizes)  # per value: its column's values
+        flat = out.reshape(-1)
+        ends = np.cumsum(partners)
+        cuts = np.unique(np.searchsorted(ends, np.arange(0, ends[-1] if len(ends) else 0, PAIRS_AT_ONCE), "right"))
+        for a, b in zip(cuts, np.append(cuts[1:], len(partners))):
+            k = partners[a:b]
+            left = np.repeat(np.arange(a, b), k)
+            right = np.repeat(first[a:b] - np.cumsum(k) + k, k) + np.arange(len(left))
+            flat += np.bincount(rows[left] * n + rows[right], weights=values[left] * values[right], minlength=n * n)
+        return out
 
 
 def hashed_ngram_features(streams: TokenStreams, docs: np.ndarray, n_buckets: int) -> SparseRows:

@@ -22,7 +22,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 from data_juicer.ops.filter.character_repetition_filter import CharacterRepetitionFilter
 
-__all__ = ["OP_NAME", "Characters", "applies", "characters", "char_rep_ratios"]
+__all__ = ["OP_NAME", "Characters", "applies", "characters", "char_rep_ratios", "repeated_ngrams"]
 
 OP_NAME = "character_repetition_filter"
 _BASE = np.uint64(0x100000001B3)  # odd: multiplying by it is a bijection modulo 2**64
@@ -52,12 +52,13 @@ class Characters:
     bits: int
 
 
-def characters(texts: List[str]) -> Optional[Characters]:
-    """The batch's :class:`Characters`, or None when a text is not a string (the caller then asks the op)."""
+def characters(texts: List[str], codes: Optional[np.ndarray] = None) -> Optional[Characters]:
+    """The batch's :class:`Characters` (``codes``: the texts' code points concatenated, when already known), or None
+    when a text is not a string (the caller then asks the op)."""
     if not all(isinstance(t, str) for t in texts):
         return None
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    codes = _code_points(texts)
+    codes = _code_points(texts) if codes is None else codes
     present = np.bincount(codes) > 0
     bits = max(1, int(np.count_nonzero(present) - 1).bit_length())
     return Characters(lengths, (np.cumsum(present) - 1).astype(np.uint64)[codes], bits)
@@ -70,33 +71,57 @@ def char_rep_ratios(texts: List[str], n: int, batch: Optional[Characters] = None
     batch = characters(texts) if batch is None else batch
     if n < 1 or batch is None:
         return None
-    if not len(batch.lengths):
-        return np.zeros(0)
-    lengths, ranks, bits = batch.lengths, batch.ranks, batch.bits
+    found = repeated_ngrams(batch.ranks, batch.lengths, n, batch.bits)
+    if found is None:
+        return None
+    counts, docs = found
+    per_doc = np.maximum(batch.lengths - n + 1, 0)  # the n-grams of each document (its "total")
+    ratios = np.zeros(len(per_doc))
+    # per document: distinct n-grams, repeated ones, and the sum of the counts of the most frequent
+    distinct = per_doc - np.bincount(docs, weights=counts - 1, minlength=len(per_doc)).astype(np.int64)
+    n_repeated = np.bincount(docs, minlength=len(per_doc))
+    take = np.minimum(np.sqrt(distinct.astype(np.float64)).astype(np.int64), n_repeated)
+    order = np.lexsort((-counts, docs))
+    rep_docs, rep_counts = docs[order], counts[order]
+    rank = np.arange(len(rep_docs)) - np.searchsorted(rep_docs, rep_docs)
+    chosen = rank < take[rep_docs]
+    top = np.bincount(rep_docs[chosen], weights=rep_counts[chosen], minlength=len(per_doc))
+    has = per_doc > 0
+    ratios[has] = top[has] / per_doc[has].astype(np.float64)
+    return ratios
+
+
+def repeated_ngrams(ranks: np.ndarray, lengths: np.ndarray, n: int, bits: int):
+    """(count, document) of every n-gram that occurs more than once in its document, for documents of ``lengths``
+    items whose ranks (``bits`` each, uint64) are ``ranks``, concatenated; None when two different n-grams of one
+    document share a hash (the caller then asks the op). The n-grams of a document never run into the next."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(lengths):
+        return empty, empty
     room = 64 - n * bits  # bits left for the document when an n-gram is packed exactly
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     if room >= 1:  # sub-batches of documents whose number fits in the bits left
         cuts = list(range(0, len(lengths), 1 << min(room, 20))) + [len(lengths)]
-    else:  # sub-batches of about SUB_BATCH_CHARS characters: positions and a long enough hash share a key
+    else:  # sub-batches of about SUB_BATCH_CHARS items: positions and a long enough hash share a key
         marks = np.arange(1, offsets[-1] // SUB_BATCH_CHARS + 1) * SUB_BATCH_CHARS
         cuts = sorted({0, len(lengths), *np.searchsorted(offsets, marks).tolist()})
-    parts = []
+    counts, docs = [empty], [empty]
     for first, last in zip(cuts[:-1], cuts[1:]):
         piece = ranks[offsets[first] : offsets[last]]
-        part = _ratios(piece, lengths[first:last], n, bits, room >= 1)
+        part = _groups(piece, lengths[first:last], n, bits, room >= 1)
         if part is None:
             return None
-        parts.append(part)
-    return np.concatenate(parts)
+        counts.append(part[0])
+        docs.append(part[1] + first)
+    return np.concatenate(counts), np.concatenate(docs)
 
 
-def _ratios(ranks: np.ndarray, lengths: np.ndarray, n: int, bits: int, exact: bool) -> Optional[np.ndarray]:
-    """The ratios of the documents of ``lengths`` whose characters' ranks (``bits`` each) are ``ranks``; n-grams
-    packed ``exact``-ly beside the document, or hashed beside their position and then checked."""
-    ratios = np.zeros(len(lengths))
-    per_doc = np.maximum(lengths - n + 1, 0)  # the n-grams of each document (its "total")
-    if not per_doc.any():
-        return ratios
+def _groups(ranks: np.ndarray, lengths: np.ndarray, n: int, bits: int, exact: bool):
+    """(count, document) of the repeated n-grams of the documents of ``lengths`` whose ranks (``bits`` each) are
+    ``ranks``; n-grams packed ``exact``-ly beside the document, or hashed beside their position and then checked."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not np.any(lengths >= n):
+        return empty, empty
     count = len(ranks) - n + 1
     valid = np.ones(count, dtype=bool)  # not the n-1 last starts of a document: they run into the next one
     tails = (np.cumsum(lengths)[:, None] - np.arange(1, n, dtype=np.int64)[None, :]).reshape(-1)
@@ -116,19 +141,7 @@ def _ratios(ranks: np.ndarray, lengths: np.ndarray, n: int, bits: int, exact: bo
             return None
         sizes, group_docs = found
     repeated = sizes > 1
-    group_docs, group_counts = group_docs[repeated], sizes[repeated]
-    # per document: distinct n-grams, repeated ones, and the sum of the counts of the most frequent
-    distinct = per_doc - np.bincount(group_docs, weights=group_counts - 1, minlength=len(lengths)).astype(np.int64)
-    n_repeated = np.bincount(group_docs, minlength=len(lengths))
-    take = np.minimum(np.sqrt(distinct.astype(np.float64)).astype(np.int64), n_repeated)
-    order = np.lexsort((-group_counts, group_docs))
-    rep_docs, rep_counts = group_docs[order], group_counts[order]
-    rank = np.arange(len(rep_docs)) - np.searchsorted(rep_docs, rep_docs)
-    chosen = rank < take[rep_docs]
-    top = np.bincount(rep_docs[chosen], weights=rep_counts[chosen], minlength=len(lengths))
-    has = per_doc > 0
-    ratios[has] = top[has] / per_doc[has].astype(np.float64)
-    return ratios
+    return sizes[repeated].astype(np.int64), group_docs[repeated]
 
 
 def _packed(ranks: np.ndarray, first: int, width: int, bits: int, count: int) -> np.ndarray:

@@ -4,20 +4,20 @@
 same filter with different statistic-shaping arguments (``character_repetition_filter`` with ``rep_len`` 5, 10 and
 15), which Data-Juicer's own pass could not do, as each instance would find the others' statistic already present
 and skip it. Each instance computes on its own empty statistics, and only the statistics are written back (not the
-text); ``character_repetition_filter``'s statistic is computed by :mod:`.char_repetition` (vectorised, checked
-against the op). :class:`StatisticRows` turns columns back into the per-sample statistics dicts a filter's
-``process`` reads, on demand.
+text); the common text filters' statistics are computed for whole batches (:mod:`.vectorised`, checked against the
+op). :class:`StatisticRows` turns columns back into the per-sample statistics dicts a filter's ``process`` reads,
+on demand.
 """
 
 import json
-from typing import Dict, Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
-from data_juicer.utils.constant import Fields, StatsKeys
+from data_juicer.utils.constant import Fields
 from loguru import logger
 
-from data_juicer_hpo.ops import char_repetition
+from data_juicer_hpo.ops import vectorised
 
 __all__ = ["Column", "as_column", "compute_columns", "StatisticRows"]
 
@@ -52,20 +52,30 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
         return []
     if len(dataset) == 0:
         return [{key: np.zeros(0) for key in op_keys} for op_keys in keys]
+    for line in vectorised.reasons(ops):
+        logger.info(line)
     names = [[f"{_PREFIX}{i}.{key}" for key in op_keys] for i, op_keys in enumerate(keys)]
+    # a vectorised statistic is a column of numbers in every batch, also where a batch falls back to the op (Arrow
+    # would refuse to concatenate a batch of floats with one of JSON text)
+    typed = [
+        vectorised.applies(op) and op_keys == [vectorised.STATISTIC[type(op)][0]] for op, op_keys in zip(ops, keys)
+    ]
 
     def compute(samples):
         fields = [k for k in samples.keys() if k != Fields.stats]
         n = len(samples[fields[0]]) if fields else 0
         out = {}
-        shared: dict = {}  # what several instances of one filter share in this batch (the texts' characters)
-        for op, op_keys, op_names in zip(ops, keys, names):
-            fast = _fast_statistics(op, samples, fields, n, shared)
+        batch = vectorised.BatchTexts(samples)  # what several filters share in this batch (characters, words)
+        for op, op_keys, op_names, numeric in zip(ops, keys, names, typed):
+            fast = vectorised.batch_statistics(op, samples, fields, n, batch) if numeric else None
             if fast is not None:
-                out.update({name: fast.get(key) for key, name in zip(op_keys, op_names)})
+                out.update({name: fast[key] for key, name in zip(op_keys, op_names)})
                 continue
-            statistics = _op_statistics(op, samples, fields, n)
+            statistics = vectorised.op_statistics(op, samples, fields, n)
             for key, name in zip(op_keys, op_names):
+                if numeric:
+                    out[name] = [stats.get(key) for stats in statistics]
+                    continue
                 # as JSON text: Arrow would type each batch on its own (a batch of ints, one of floats, a list
                 # statistic whose batch holds only empty lists) and then refuse to concatenate them
                 out[name] = [json.dumps(stats.get(key), default=_jsonable) for stats in statistics]
@@ -87,47 +97,10 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
 
 
 def _decoded(column: pa.ChunkedArray) -> Column:
-    """A statistic column of the pass: JSON text per value, or floats (the vectorised statistics' own column)."""
-    if pa.types.is_floating(column.type):
+    """A statistic column of the pass: JSON text per value, or numbers (the vectorised statistics' own column)."""
+    if pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
         return as_column(column)
     return as_column([json.loads(v) for v in column.to_pylist()])
-
-
-def _op_statistics(op, samples, fields: List[str], n: int) -> List[dict]:
-    """The op's statistics dict of each of the ``n`` samples, computed by the op on empty statistics."""
-
-    # the unwrapped methods: an error must not silently drop a sample and misalign the statistics
-    batch = {key: samples[key] for key in fields}
-    batch[Fields.stats] = [{} for _ in range(n)]
-    if op.is_batched_op():
-        return op.compute_stats_batched(batch)[Fields.stats]
-    for j in range(n):
-        sample = {key: batch[key][j] for key in fields}
-        sample[Fields.stats] = batch[Fields.stats][j]
-        batch[Fields.stats][j] = op.compute_stats_single(sample)[Fields.stats]
-    return batch[Fields.stats]
-
-
-def _fast_statistics(op, samples, fields: List[str], n: int, shared: dict) -> Optional[Dict[str, list]]:
-    """The statistics of ``character_repetition_filter`` computed with numpy (:mod:`.char_repetition`), checked
-    against the op itself on two samples of the batch, as stat key -> list of floats (typed alike in every batch,
-    so no JSON is needed); None (ask the op) for other filters or on any doubt."""
-
-    if not n or not char_repetition.applies(op) or op.text_key not in samples:
-        return None
-    key = ("characters", op.text_key)
-    if key not in shared:
-        shared[key] = char_repetition.characters(samples[op.text_key])
-    ratios = char_repetition.char_rep_ratios(samples[op.text_key], op.n, shared[key])
-    if ratios is None:
-        return None
-    values = ratios.tolist()
-    probes = sorted({0, n // 2})
-    asked = _op_statistics(op, {key: [samples[key][j] for j in probes] for key in fields}, fields, len(probes))
-    if asked != [{StatsKeys.char_rep_ratio: values[j]} for j in probes]:
-        logger.warning(f"auto_hpo: {op._name}'s own statistics differ from the vectorised ones: the op is used")
-        return None
-    return {StatsKeys.char_rep_ratio: values}
 
 
 def _jsonable(value):

@@ -18,6 +18,7 @@ from data_juicer.ops import NON_STATS_FILTERS, Filter
 from data_juicer.utils.constant import Fields
 from loguru import logger
 
+from data_juicer_hpo.ops import vectorised
 from data_juicer_hpo.ops.coverage import model_need
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "prepared_pipeline",
     "reuse_statistics",
     "compute_statistics",
+    "compute_batch",
 ]
 
 
@@ -109,28 +111,52 @@ def _segments(ops, last: int):
         yield segment
 
 
-def _compute_together(dataset, ops):
-    """One ``map`` that computes the statistics of several filters, in recipe order, batch by batch."""
+def compute_batch(ops, samples):
+    """The statistics of the filters ``ops``, in recipe order, added to the statistics dicts of a batch of samples
+    (a dict of columns; the dicts are made when the batch has none); the batch is returned. A statistic already in
+    a sample's dict is kept, as the ops themselves do. The common text filters' statistics are computed for the
+    whole batch (:mod:`.vectorised`, checked against the op), the others by the op."""
+    fields = [key for key in samples.keys() if key != Fields.stats]
+    n = len(samples[fields[0]]) if fields else 0
+    if Fields.stats not in samples:
+        samples[Fields.stats] = [{} for _ in range(n)]
+    batch = vectorised.BatchTexts(samples)
+    for op in ops:
+        fast = vectorised.batch_statistics(op, samples, fields, n, batch)
+        if fast is not None:
+            for key, values in fast.items():
+                for stats, value in zip(samples[Fields.stats], values):
+                    if key not in stats:
+                        stats[key] = value
+        elif op.is_batched_op():  # the unwrapped methods: an error must not silently drop a sample
+            samples = op.compute_stats_batched(samples)
+        else:
+            stats = samples[Fields.stats]
+            for j in range(len(stats)):
+                stats[j] = op.compute_stats_single({key: samples[key][j] for key in samples.keys()})[Fields.stats]
+    return samples
 
+
+def _compute_together(dataset, ops):
+    """One ``map`` that computes the statistics of several filters, in recipe order, batch by batch.
+
+    Without a statistics column, Data-Juicer first adds an empty one in a pass of its own; its type decides what the
+    filters read back (with ``datasets``' ``Json`` type, values encoded by ujson: floats to 10 decimals). The map
+    here writes the column with that same type, found on the first sample alone, so the filters read what they
+    would have read; only when that type is not ``Json`` is the empty column added to the whole data first."""
+
+    features = None
     if Fields.stats not in dataset.features:
-        dataset = dataset.map(
-            add_same_content_to_new_column,
-            fn_kwargs={"new_column_name": Fields.stats, "initial_value": {}},
-            num_proc=ops[0].runtime_np(),
-            desc="Adding new column for stats",
-        )
+        empty = _with_empty_stats(dataset.select(range(min(1, len(dataset)))), ops)
+        if len(dataset) and getattr(empty.features[Fields.stats], "_type", None) == "Json":
+            features = empty.features.copy()
+        else:
+            dataset = _with_empty_stats(dataset, ops)
+    for line in vectorised.reasons(ops):
+        logger.info(line)
 
     def compute(samples):
-        keys = list(samples.keys())
-        for op in ops:
-            # the unwrapped methods: an error must not silently drop a sample and misalign the statistics
-            if op.is_batched_op():
-                samples = op.compute_stats_batched(samples)
-            else:
-                stats = samples[Fields.stats]
-                for j in range(len(stats)):
-                    stats[j] = op.compute_stats_single({key: samples[key][j] for key in keys})[Fields.stats]
-        return samples
+        return compute_batch(ops, samples)
 
     names = ",".join(op._name for op in ops)
     return dataset.map(
@@ -139,6 +165,17 @@ def _compute_together(dataset, ops):
         batch_size=min(op.batch_size for op in ops),
         num_proc=min(op.runtime_np() for op in ops),
         desc=f"auto_hpo statistics [{names}]",
+        features=features,
+    )
+
+
+def _with_empty_stats(dataset, ops):
+    """Data-Juicer's own first step: an empty statistics dict in every sample."""
+    return dataset.map(
+        add_same_content_to_new_column,
+        fn_kwargs={"new_column_name": Fields.stats, "initial_value": {}},
+        num_proc=ops[0].runtime_np(),
+        desc="Adding new column for stats",
     )
 
 

@@ -42,3 +42,19 @@ def test_products_match_dense_algebra():
     assert np.allclose(rows.dot_transposed(r), dense.T @ r)
     with pytest.raises(ValueError):
         stack_rows(rows, hashed_ngram_features(streams, [1], 16))
+
+
+@pytest.mark.parametrize("dense_share, pairs_at_once", [(16, 1 << 20), (1, 7), (10**9, 3)])
+def test_gram_matches_dense_algebra(monkeypatch, dense_share, pairs_at_once):
+    """Every column in the dense block, none of them (pairs chunked a few at a time), or the usual split."""
+    from data_juicer_hpo.objectives import features
+
+    monkeypatch.setattr(features, "DENSE_SHARE", dense_share)
+    monkeypatch.setattr(features, "PAIRS_AT_ONCE", pairs_at_once)
+    rng = np.random.default_rng(1)
+    texts = [" ".join(rng.choice(list("abcdefghijklmnop"), size=rng.integers(0, 40))) for _ in range(60)]
+    rows = hashed_ngram_features(token_streams(texts), np.arange(60), 256)
+    dense = _dense(rows)
+    assert np.allclose(rows.gram(), dense @ dense.T, rtol=0, atol=1e-12)
+    assert _dense(hashed_ngram_features(token_streams([]), np.arange(0), 8)).shape == (0, 8)
+    assert hashed_ngram_features(token_streams(["", ""]), np.arange(2), 8).gram().tolist() == [[0, 0], [0, 0]]

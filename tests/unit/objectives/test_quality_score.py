@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from data_juicer_hpo.objectives import Population, get_objective
-from data_juicer_hpo.objectives.quality_score import population_probabilities, train_quality_classifier
+from data_juicer_hpo.objectives.quality_score import population_probabilities, roc_auc, train_quality_classifier
 
 from tests.helpers.texts import BAD, GOOD, word_docs
 
@@ -118,3 +118,42 @@ def test_chunked_setup_equals_scoring_the_whole_token_streams(monkeypatch, refer
     assert np.array_equal(population_probabilities(from_arrow, arrow), chunked)
     # in two worker processes (each reads its chunks itself): the same numbers, in the same order
     assert np.array_equal(population_probabilities(from_arrow, arrow, processes=2), chunked)
+
+
+def test_roc_auc_counts_pairs():
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 6, size=80).astype(float)  # many ties
+    labels = (rng.random(80) < 0.4).astype(float)
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    pairs = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    assert roc_auc(scores, labels) == pytest.approx(pairs / (len(pos) * len(neg)), abs=1e-12)
+    assert roc_auc(np.array([0.1, 0.9]), np.array([0.0, 1.0])) == 1.0
+
+
+def test_the_classifier_reports_its_held_out_auc_and_its_progress(monkeypatch, reference, population):
+    from loguru import logger
+
+    from data_juicer_hpo.objectives import quality_score
+
+    updates = []
+
+    class Recorded(quality_score.Progress):
+        def update(self, steps=1, note=""):
+            updates.append(steps)
+            super().update(steps, note)
+
+    monkeypatch.setattr(quality_score, "Progress", Recorded)
+    lines = []
+    sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO")
+    try:
+        objective = get_objective("quality_score", {"reference": reference, "text_key": "body"})
+        objective.setup(Population(word_docs(BAD, 40, seed=3)))
+    finally:
+        logger.remove(sink)
+    assert sum(updates) == 2 * quality_score.MAX_STEPS  # both folds' steps, each reported
+    auc = [line for line in lines if "cross-validated AUC" in line]
+    assert len(auc) == 1 and float(auc[0].split("[")[1].split("]")[0]) > 0.95  # good and bad text differ plainly
+    half = train_quality_classifier(word_docs(GOOD, 25, seed=1), population)  # half the raw data is good
+    alike = train_quality_classifier(word_docs(GOOD, 30, seed=1), Population(word_docs(GOOD, 30, seed=6)))
+    # the same kind of text on both sides: about chance; half of the raw data like the reference: about 0.75
+    assert 0.25 < alike.auc < 0.65 < half.auc < 0.9

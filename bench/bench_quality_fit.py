@@ -1,0 +1,118 @@
+"""The quality_score classifier: how long its fit takes and how well it separates held-out text, this code against
+another copy of the package (before/after), interleaved.
+
+    python bench/bench_quality_fit.py --base-code DIR [--repeats 3] [--docs N]
+
+``DIR`` holds another ``data_juicer_hpo`` package (e.g. ``git archive main data_juicer_hpo | tar -x -C DIR``). Each run
+is a fresh process (``PYTHONPATH`` selects the package) on the bench corpus and the reference set (``../shared/data``):
+20 % of each are held out (fixed seed); the classifier is trained on the rest as ``quality_score``'s setup trains it
+(``train_quality_classifier``: the sampled documents' features and the two folds' fits), timed (wall and CPU), then
+every held-out document is scored and the AUC of held-out reference against held-out corpus documents is computed
+here (ranks, ties halved: no code of the package). Reported: medians of the fit time per code, their ratio, the
+held-out AUC, and how far the two codes' probabilities of the held-out documents are apart.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BIN, SHARED, corpus, save  # noqa: E402
+
+RUN = r"""
+import gzip, json, resource, sys, time
+import numpy as np
+from data_juicer_hpo.objectives.base import Population
+from data_juicer_hpo.objectives.quality_score import population_probabilities, train_quality_classifier
+
+data, reference, out = sys.argv[1:4]
+texts = [json.loads(line)["text"] for line in open(data, encoding="utf-8")]
+with gzip.open(reference, "rt", encoding="utf-8") as f:
+    good = [json.loads(line)["text"] for line in f]
+rng = np.random.default_rng(2024)
+held_texts, held_good = rng.random(len(texts)) < 0.2, rng.random(len(good)) < 0.2
+train = Population([t for t, h in zip(texts, held_texts) if not h])
+cpu, wall = time.process_time(), time.perf_counter()
+classifier = train_quality_classifier([t for t, h in zip(good, held_good) if not h], train)
+fit_wall, fit_cpu = time.perf_counter() - wall, time.process_time() - cpu
+held = [t for t, h in zip(good, held_good) if h] + [t for t, h in zip(texts, held_texts) if h]
+p = population_probabilities(classifier, Population(held))
+np.save(out, p)
+labels = np.r_[np.ones(int(held_good.sum())), np.zeros(int(held_texts.sum()))]
+_, inverse, counts = np.unique(p, return_inverse=True, return_counts=True)
+ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse.reshape(-1)]  # 1-based; tied values share their mean rank
+n_pos, n_neg = labels.sum(), (1 - labels).sum()
+auc = (ranks[labels == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+code = __import__("data_juicer_hpo").__file__
+print(json.dumps({"code": code, "fit_s": fit_wall, "fit_cpu_s": fit_cpu, "held_out_auc": auc,
+                  "held_out_mean": float(p.mean()), "logged_auc": getattr(classifier, "auc", None)}))
+"""
+
+
+def _run(code: Path, data: Path, out: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(code), PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run(
+        [str(BIN / "python"), "-c", RUN, str(data), str(SHARED / "reference-clean.jsonl.gz"), str(out)],
+        cwd=out.parent,  # `python -c` puts the working directory first on sys.path: not a checkout
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{code}: exit {done.returncode}\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-code", required=True, help="a directory holding the other data_juicer_hpo package")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--docs", type=int, default=None, help="only the first N documents of the corpus")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="dj-hpo-bench-fit-"))
+    codes = {"base": Path(args.base_code).resolve(), "this": Path(__file__).resolve().parents[1]}
+    try:
+        data = corpus(work, 1, limit=args.docs)
+        runs = {name: [] for name in codes}
+        for r in range(args.repeats):
+            for name, code in codes.items():  # interleaved: base, this, base, this, ...
+                run = _run(code, data, work / f"{name}.npy")
+                if not run["code"].startswith(str(code)):
+                    raise SystemExit(f"{name}: data_juicer_hpo was imported from {run['code']}, not from {code}")
+                runs[name].append(run)
+                print(
+                    f"  run {r + 1}/{args.repeats} {name:>4}: fit {run['fit_s']:6.2f} s (cpu {run['fit_cpu_s']:6.2f} s)"
+                    f"  held-out AUC {run['held_out_auc']:.6f}  mean P {run['held_out_mean']:.6f}",
+                    flush=True,
+                )
+        result = {
+            name: {key: statistics.median(run[key] for run in runs[name]) for key in ("fit_s", "fit_cpu_s")}
+            for name in codes
+        }
+        for name in codes:
+            result[name].update(runs=runs[name], held_out_auc=runs[name][-1]["held_out_auc"])
+        base, this = (np.load(work / f"{name}.npy") for name in codes)
+        result["max_abs_probability_difference"] = float(abs(base - this).max())
+        result["fit_speedup"] = result["base"]["fit_s"] / result["this"]["fit_s"]
+        result["fit_cpu_speedup"] = result["base"]["fit_cpu_s"] / result["this"]["fit_cpu_s"]
+        print(
+            f"fit: base {result['base']['fit_s']:.2f} s, this {result['this']['fit_s']:.2f} s (medians): "
+            f"{result['fit_speedup']:.2f}x faster (cpu {result['fit_cpu_speedup']:.2f}x; target >= 3)\n"
+            f"held-out AUC: base {result['base']['held_out_auc']:.6f}, this {result['this']['held_out_auc']:.6f}; "
+            f"probabilities of the held-out documents differ by at most {result['max_abs_probability_difference']:.3g}"
+        )
+        print(f"saved {save('quality-fit', result)}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
