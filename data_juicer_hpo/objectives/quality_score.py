@@ -79,11 +79,12 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
     positives = np.sort(rng.choice(len(reference_texts), n, replace=False))
     negatives = np.sort(rng.choice(len(population), n, replace=False))
     memo = HashMemo()  # a token's hash is the same on both sides: each distinct token is hashed once
-    positive_streams = token_streams([reference_texts[i] for i in positives], memo)
-    positive_rows = hashed_ngram_features(positive_streams, np.arange(n), N_BUCKETS)
-    # only the sampled documents are tokenized (the same features as from the whole population's streams)
-    negative_streams = token_streams(texts_at(population.texts, negatives), memo)
-    negative_rows = hashed_ngram_features(negative_streams, np.arange(n), N_BUCKETS)
+    with Progress("tokenizing the quality classifier's documents"):
+        positive_streams = token_streams([reference_texts[i] for i in positives], memo)
+        positive_rows = hashed_ngram_features(positive_streams, np.arange(n), N_BUCKETS)
+        # only the sampled documents are tokenized (the same features as from the whole population's streams)
+        negative_streams = token_streams(texts_at(population.texts, negatives), memo)
+        negative_rows = hashed_ngram_features(negative_streams, np.arange(n), N_BUCKETS)
     n_folds = 2 if n >= 2 else 1  # one document cannot be split; it is then scored by the model it trained
     positive_folds, negative_folds = rng.permutation(n) % n_folds, rng.permutation(n) % n_folds
 
@@ -105,8 +106,9 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
             models = [fit.result() for fit in fits]
     auc = None
     if n_folds > 1:  # each fold's model on the documents it did not see
-        held_out = [fold_rows(fold, False) for fold in range(n_folds)]
-        auc = float(np.mean([roc_auc(m.logits(rows), labels) for m, (rows, labels) in zip(models, held_out)]))
+        with Progress("the quality classifier's cross-validated AUC"):
+            held_out = [fold_rows(fold, False) for fold in range(n_folds)]
+            auc = float(np.mean([roc_auc(m.logits(rows), labels) for m, (rows, labels) in zip(models, held_out)]))
     return CrossFittedClassifier(tuple(models), negatives, negative_folds, auc)
 
 
