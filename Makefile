@@ -16,7 +16,7 @@ AUDIO_VENV := .venv-audio
 AUDIO_TESTS := tests/e2e/test_audio.py
 AUDIO_TESTS += tests/unit/hooks/test_install_guard.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
 
-.PHONY: setup demo test test-lowest test-audio test-statistics bench clean
+.PHONY: setup demo test test-lowest test-audio test-faults test-statistics bench clean
 
 setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
@@ -63,6 +63,12 @@ $(AUDIO_VENV)/.installed: setup.cfg pyproject.toml
 # Serial: 5 tests, 47 s; on 2 workers 52 s (each worker imports torch; each test's dj-process forks its own workers)
 test-audio: $(AUDIO_VENV)/.installed
 	DJ_HPO_AUDIO_REQUIRED=1 $(AUDIO_VENV)/bin/python -m pytest -q $(AUDIO_TESTS)
+
+# the concurrency stress test of issue 20, 20 times (make test runs it once): three dj-process runs of two local
+# workers each on one 24-point grid study, the PostgreSQL server restarted every 2-2.5 s; every point exactly once,
+# no traceback. Serial (each repetition starts 3 runs, 6 workers); about 80 s per repetition on 2 shared cores.
+test-faults: setup
+	DJ_HPO_STRESS_REPEATS=20 $(BIN)/python -m pytest -q tests/e2e/test_faults_concurrent.py
 
 # every vectorised statistic against its op on the whole bench corpus (../shared/data), not only the head that
 # make test compares: 45,111 documents, eleven filters, several minutes (the ops' own loops are the slow part)

@@ -18,6 +18,8 @@ __all__ = [
     "wants_help",
     "exception_chain",
     "write_failure",
+    "full_places",
+    "full_disk_is_one_line",
 ]
 
 SECTION = "auto_hpo"
@@ -131,16 +133,16 @@ def raise_if_any(problems: Iterable[str]) -> None:
 _FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
-def _full_places(places: Dict[str, Optional[str]]) -> str:
-    """``path (keys) is full`` per filesystem with less than 1 MiB left among ``places``, for a failed write that
-    names no file (the shortest path of each filesystem is shown)."""
+def full_places(places: Dict[str, Optional[str]], min_free: int = 2**20) -> str:
+    """``path (keys) is full`` per filesystem with less than ``min_free`` bytes left among ``places`` (key ->
+    existing path), e.g. for a failed write that names no file (the shortest path of each filesystem is shown)."""
     full: Dict[int, tuple] = {}
     for key, path in places.items():
         try:
             stat, device = (os.statvfs(path), os.stat(path).st_dev) if path else (None, None)
         except OSError:
             continue
-        if stat is not None and stat.f_bavail * stat.f_frsize < 2**20:
+        if stat is not None and stat.f_bavail * stat.f_frsize < min_free:
             shown, keys = full.get(device, (os.path.abspath(path), []))
             full[device] = (min(shown, os.path.abspath(path), key=len), keys + [key])
     return "; ".join(f"{shown} ({', '.join(keys)}) is full" for shown, keys in full.values())
@@ -153,10 +155,23 @@ def write_failure(exc: BaseException, places: Optional[Dict[str, Optional[str]]]
     for e in exception_chain(exc):
         if isinstance(e, OSError) and e.errno in _FULL:
             where = f"cannot write {e.filename}" if e.filename else "a write failed"
-            full = "" if e.filename else _full_places(places or {})
+            full = "" if e.filename else full_places(places or {})
             where += f" ({full})" if full else ""
             return (
                 f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
                 f"there and rerun the same command to resume"
             )
     return None
+
+
+@contextlib.contextmanager
+def full_disk_is_one_line(places: Optional[Dict[str, Optional[str]]] = None):
+    """While the block runs, a write that fails for lack of room (anywhere in the exception's chain) becomes one
+    :class:`AutoHpoError` line (:func:`write_failure`); other errors pass unchanged."""
+    try:
+        yield
+    except Exception as e:
+        line = write_failure(e, places)
+        if line is None:
+            raise
+        raise AutoHpoError(line) from None

@@ -127,6 +127,13 @@ KEYS = (
         "keeps.",
     ),
     _Key("repeats", int, 1, "wandb: draws of the budget per trial; the score is their mean (with its standard error)."),
+    # issue 20: a SQLite storage file elsewhere than output_dir, on purpose
+    _Key(
+        "storage_outside_output_dir",
+        bool,
+        False,
+        "wandb/local: allow a SQLite storage file outside output_dir, given as an absolute path (a shared study).",
+    ),
 )
 RESUME = ("auto", "force")
 

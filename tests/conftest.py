@@ -1,15 +1,18 @@
-"""Shared fixtures: subprocess runners of dj-process and the scripts, the real corpora, a local Ray cluster.
+"""Shared fixtures: subprocess runners of dj-process and the scripts, the real corpora, a local Ray cluster, a
+PostgreSQL server the fault tests restart, a small tmpfs (a full disk).
 The helpers they use (and the tests import) are in tests/helpers/."""
 
 import os
+import subprocess
 import sys
 
 import pytest
 from loguru import logger
 
+from tests.helpers.pg_server import controlled_postgres_server, require_postgres
 from tests.helpers.ray import netns_available, run_beside_ray
 from tests.helpers.report_runs import once, sweep_run, three_sigma_run
-from tests.helpers.runs import BIN, ROOT, SHARED_DATA, run
+from tests.helpers.runs import BIN, ROOT, SHARED_DATA, require, run
 
 
 @pytest.fixture
@@ -67,3 +70,26 @@ def log_lines():
     sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO", format="{message}")
     yield lines
     logger.remove(sink)
+
+
+@pytest.fixture(scope="session")
+def restartable_pg():
+    """``(url, server)`` of a private PostgreSQL server that the fault tests restart and stop (``server.restart()``,
+    ``server.stop()``, ``server.start(server.port)``): never the one other tests share (``pg_url``)."""
+    require_postgres()
+    with controlled_postgres_server() as (url, server):
+        yield url, server
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 512 KiB tmpfs (skipped where mounting is not allowed)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True)
+    if res.returncode != 0:
+        require(f"cannot mount a tmpfs here: {res.stderr.decode()[-300:]}", "the full-disk tests")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)

@@ -1,9 +1,10 @@
 """The engine: W&B sweep configurations (:mod:`.sweep_file`, plain data) run locally on Optuna.
 
 :class:`~.local_sweep.LocalSweep` runs a study's trials on a SQLAlchemy storage (:mod:`.storage`, with retries
-through outages, :mod:`.retry`, and a study lock, :mod:`.locking`) in any number of worker processes (:mod:`.pool`,
-:mod:`.workers`, :mod:`.heartbeat`); the search space and samplers are :mod:`.space` and :mod:`.samplers`, what a
-trial is judged on :mod:`.goals`, a trial's record :mod:`.trial`, and what a study is scored on :mod:`.fingerprint`.
+through outages, :mod:`.retry`, a study lock, :mod:`.locking`, and each trial's place claimed in the database,
+:mod:`.claims`) in any number of worker processes (:mod:`.pool`, :mod:`.workers`, :mod:`.heartbeat`); the search
+space and samplers are :mod:`.space` and :mod:`.samplers`, what a trial is judged on :mod:`.goals`, a trial's record
+:mod:`.trial`, and what a study is scored on :mod:`.fingerprint`.
 """
 
 from data_juicer_hpo.engine.local_sweep import LocalSweep

@@ -16,12 +16,15 @@ per interrupted trial it fails on the way), so a train function that always fail
 whose train function failed is retried by the next call, a grid point that failed during this call (in any
 worker) likewise.
 
-Workers: any number of processes, on any machines, may run the same study at once. "Reap the interrupted trials,
-count the taken ones, pick a grid point, ask, tag the trial" happens under the study's lock
-(:mod:`~data_juicer_hpo.engine.locking`), so finished + running trials never exceed the cap and no grid point is
-taken twice. Interrupted trials: a RUNNING trial whose worker process on this machine is gone is failed at once
-(``interrupted: ...``, see :mod:`~data_juicer_hpo.engine.workers`), one of another machine when its heartbeat
-is older than the grace period; the slot is then free again and the same run (or the rerun) fills it.
+Workers: any number of processes, on any machines, may run the same study at once. Each trial first claims its
+place -- its grid point, and with a cap a slot of it -- in the database (:mod:`~data_juicer_hpo.engine.claims`: a
+unique row, so of two workers exactly one wins whatever happens to their connections), then is created already
+tagged with its worker (:func:`~data_juicer_hpo.engine.workers.new_trial`). So finished + running trials never
+exceed the cap and no grid point is taken twice, through server restarts too; the study's lock
+(:mod:`~data_juicer_hpo.engine.locking`) only keeps the workers from colliding in the common case. Interrupted
+trials: a RUNNING trial whose worker process on this machine is gone is failed at once (``interrupted: ...``, see
+:mod:`~data_juicer_hpo.engine.workers`), one of another machine when its heartbeat is older than the grace period;
+the place is then free again and the same run (or the rerun) fills it. No worker fails a trial whose worker lives.
 """
 
 import warnings
@@ -32,6 +35,7 @@ from loguru import logger
 from optuna.trial import TrialState
 
 from data_juicer_hpo.engine import workers
+from data_juicer_hpo.engine.claims import Claims, claim_place, new_token
 from data_juicer_hpo.engine.goals import Goals, better
 from data_juicer_hpo.engine.heartbeat import Heartbeat
 from data_juicer_hpo.engine.locking import study_lock
@@ -51,7 +55,7 @@ from data_juicer_hpo.engine.sweep_file.config import SweepConfig
 from data_juicer_hpo.engine.sweep_file.grid import iter_grid_points, point_key
 from data_juicer_hpo.engine.sweep_file.parameters import grid_size
 from data_juicer_hpo.engine.trial import (
-    ERROR_ATTR,
+    CLAIM_ATTR,
     GRID_ATTR,
     PARAMS_ATTR,
     WORKER_ATTR,
@@ -63,6 +67,8 @@ from data_juicer_hpo.engine.trial import (
 )
 from data_juicer_hpo.engine.trial_log import TrialLog
 from data_juicer_hpo.errors import AutoHpoError, raise_if_any
+from data_juicer_hpo.redaction import redact
+from data_juicer_hpo.signals import raise_if_interrupted
 
 __all__ = ["LocalSweep"]
 
@@ -116,7 +122,7 @@ class LocalSweep:
         optuna.logging.set_verbosity(optuna.logging.WARNING)  # one loguru line per trial is ours to write
         self._url = mask_url(storage)
         grace_period = grace_period if grace_period is not None else 6 * heartbeat_interval
-        self._heartbeat_interval = heartbeat_interval
+        self._heartbeat_interval, self._grace = heartbeat_interval, grace_period
         self._outage = Outage(self._url, storage_retry_s)  # one budget for the storage and its lock
         self._lock = study_lock(storage, study_name, self._outage)
         pruner = optuna.pruners.NopPruner()
@@ -137,7 +143,9 @@ class LocalSweep:
             self._study.set_user_attr(SWEEP_ATTR, sweep_fingerprint(sweep, self.goals))
             if scored_on:
                 self._study.set_user_attr(SCORED_ON_ATTR, scored_on)
-        self._study_id = self._storage.get_study_id_from_name(study_name)
+            self._study_id = self._storage.get_study_id_from_name(study_name)
+            self._claims = Claims(self._storage, self._study_id, self._outage, grace_period)
+            self._claims.ensure_table()
         self._trial_log = TrialLog(self.goals, worker)  # one line per finished trial, with the run's pace
 
     def close(self) -> None:
@@ -165,6 +173,20 @@ class LocalSweep:
             return None
         sign = 1 if self.goals.directions[0] == "maximize" else -1
         return max(done, key=lambda r: (sign * r.value, -r.number))
+
+    def remaining(self, n_trials: Optional[int] = None) -> Optional[int]:
+        """How many trials :meth:`run` would start now (None: unbounded): the cap less the taken trials, for a grid at
+        most its free points (interrupted trials are failed first: their places are free)."""
+        with self._lock:
+            self._reap_interrupted()
+            trials = self._study.get_trials(deepcopy=False, states=_TAKEN)
+        cap = n_trials if n_trials is not None else self.sweep.run_cap
+        left = None if cap is None else max(0, cap - len(trials))
+        if self.sweep.method == "grid":
+            taken = {t.user_attrs.get(GRID_ATTR) for t in trials}
+            points = sum(1 for p in iter_grid_points(self.sweep) if point_key(p) not in taken)
+            left = points if left is None else min(left, points)
+        return left
 
     def _count(self, states) -> int:
         return len(self._study.get_trials(deepcopy=False, states=states))
@@ -214,6 +236,7 @@ class LocalSweep:
     def _loop(self, train, cap, total, budget, floor, catch, callbacks, stop) -> List[TrialRecord]:
         records: List[TrialRecord] = []
         while budget is None or len(records) < budget:
+            raise_if_interrupted()  # a signal a library swallowed during the last trial
             if stop is not None and stop():
                 break
             if self._target_reached():
@@ -235,39 +258,40 @@ class LocalSweep:
 
     def _reap_interrupted(self) -> int:
         """Under the lock: fail the RUNNING trials of dead workers (see ``workers``); return how many."""
-        reaped = workers.fail_interrupted(self._study, self._storage, self._study_id, self._url, self._lock.exact)
+        reaped = workers.fail_interrupted(self._study, self._storage, self._study_id, self._url, self._grace)
         with warnings.catch_warnings():  # fail_stale_trials is "experimental" in Optuna
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(self._study)
         return reaped
 
     def _ask(self, cap: Optional[int], floor: int):
-        """Under the lock: a new trial, its storage id, its user-facing params and its slot (1-based position
-        among the taken trials), or None when the cap is taken or a grid has no point left.
-
-        A grid skips the points taken (finished or running) and those that failed since this call began
-        (numbers above ``floor``), except interrupted ones: their point is free again.
-        """
+        """Under the lock (an optimisation: the claims are what excludes): a new trial, its storage id, its
+        user-facing params and its slot (1-based position among the taken trials), or None when the cap is taken or a
+        grid has no point left."""
         trials = self._study.get_trials(deepcopy=False)
         taken = [t for t in trials if t.state in _TAKEN]
         if cap is not None and len(taken) >= cap:
             return None
-        point = None
-        if self.sweep.method == "grid":
-            skip = {t.user_attrs.get(GRID_ATTR) for t in taken}
-            skip |= {t.user_attrs.get(GRID_ATTR) for t in trials if t.number > floor and _failed_in_call(t)}
-            point = next((p for p in iter_grid_points(self.sweep) if point_key(p) not in skip), None)
-            if point is None:
-                return None
-        trial = self._new_trial()
+        owner, token = workers.identity(self.worker), new_token()
+        grid = iter_grid_points(self.sweep) if self.sweep.method == "grid" else None
+        claimed, point = claim_place(self._claims, grid, trials, taken, cap, floor, token, owner)
+        if not claimed:
+            return None
+        attrs = {WORKER_ATTR: owner, CLAIM_ATTR: token, **({GRID_ATTR: point_key(point)} if point else {})}
+        try:  # tagged from its first moment: a worker killed from here on leaves a trial recognised as interrupted
+            trial_id = workers.new_trial(self._study, self._storage, self._study_id, attrs, self._outage)
+        except BaseException:
+            self._claims.release(token)
+            raise
+        trial = optuna.Trial(self._study, trial_id)  # as Study.ask makes it (the sampler's before_trial included)
         workers.mark_running(self._url, self.study_name, trial.number)
         try:
-            trial_id = self._trial_id(trial)
-            # First, so that a worker killed from here on leaves a trial its machine recognises as interrupted.
-            self._storage.set_trial_user_attr(trial_id, WORKER_ATTR, workers.identity(self.worker))
-            self._storage.record_heartbeat(trial_id)  # and one that other machines see age
+            if not self._claims.bind(token, trial_id):  # taken over meanwhile (judged dead): leave it, ask again
+                self._fail(trial, trial_id, f"{workers.INTERRUPTED}: its claim was taken over before it started")
+                workers.unmark_running(self._url, self.study_name, trial.number)
+                return self._ask(cap, floor)
+            self._storage.record_heartbeat(trial_id)  # one that other machines see age
             if point is not None:
-                trial.set_user_attr(GRID_ATTR, point_key(point))
                 self._space.set_point(self._storage, trial_id, point)
             params = point if point is not None else self._space.suggest(trial)
             trial.set_user_attr(PARAMS_ATTR, jsonable(params))
@@ -275,17 +299,12 @@ class LocalSweep:
                 trial.set_user_attr(name, value)  # the real value of a parameter the study holds encoded
         except BaseException:
             workers.unmark_running(self._url, self.study_name, trial.number)
-            self._study.tell(trial, state=TrialState.FAIL)  # else it would stay RUNNING, counting forever
+            self._fail(trial, trial_id, None)  # else it would stay RUNNING, counting forever
             raise
         return trial, trial_id, params, len(taken) + 1
 
-    def _new_trial(self):
-        with warnings.catch_warnings():  # Optuna warns that heartbeats belong to optimize(); we beat ourselves
-            warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
-            return self._study.ask()
-
-    def _trial_id(self, trial) -> int:
-        return self._storage.get_trial_id_from_study_id_trial_number(self._study_id, trial.number)
+    def _fail(self, trial, trial_id: int, error: Optional[str]) -> None:
+        workers.finish_own(self._study, self._storage, trial, trial_id, TrialState.FAIL, error)
 
     def _run_one(self, trial, trial_id: int, params: Dict[str, Any], train, catch: bool, progress: str):
         try:
@@ -301,11 +320,10 @@ class LocalSweep:
                 value = train(ctx)
             except optuna.TrialPruned:
                 state = TrialState.PRUNED
-            except Exception as e:  # the sweep goes on; the error is kept with the trial
-                state, error, raised = TrialState.FAIL, f"{type(e).__name__}: {e}", e
+            except Exception as e:  # the sweep goes on; the error is kept with the trial, masked of secrets
+                state, error, raised = TrialState.FAIL, redact(f"{type(e).__name__}: {e}"), e
             except BaseException as e:  # Ctrl-C, SystemExit: leave a finished record behind, then stop
-                trial.set_user_attr(ERROR_ATTR, f"interrupted by {type(e).__name__}")
-                self._study.tell(trial, state=TrialState.FAIL)
+                self._fail(trial, trial_id, f"interrupted by {type(e).__name__}")
                 raise
         values = None
         if state == TrialState.COMPLETE and ctx.pruned:
@@ -314,18 +332,12 @@ class LocalSweep:
             values, error = judge(self.goals, trial, value)
             if error is not None:
                 state, raised = TrialState.FAIL, TypeError(error)
-        if error is not None:
-            trial.set_user_attr(ERROR_ATTR, error)
-        self._study.tell(trial, values, state=state)
+        told = workers.finish_own(self._study, self._storage, trial, trial_id, state, error, values)
         record = record_of(self._storage.get_trial(trial_id))
+        if not told:
+            return record
         records = self.records()
         self._trial_log.log(record, progress, records, self._best_of(records))
         if raised is not None and not catch:
             raise raised
         return record
-
-
-def _failed_in_call(trial) -> bool:
-    """A FAIL whose train function failed (not an interrupted one, whose slot and point are free again)."""
-    error = trial.user_attrs.get(ERROR_ATTR)
-    return trial.state == TrialState.FAIL and error is not None and not error.startswith(workers.INTERRUPTED)

@@ -1,8 +1,11 @@
 """Mutual exclusion of the workers of one study, around "count the taken trials, pick a grid point, ask, tag".
 
 Optuna's ``ask`` is not atomic with the engine's reading of the storage: two workers that both count 11 taken
-trials under a cap of 12 would both ask, and two grid workers would both pick the first free point. Each
-storage backend gets the strongest lock it offers across processes:
+trials under a cap of 12 would both ask, and two grid workers would both pick the first free point. The lock keeps
+them apart in the common case; it is not what the engine's correctness rests on: a server's lock is gone with its
+session when the connection drops, so each trial also claims its place in the database (:mod:`.claims`), and that
+claim is what makes a point or a slot of the cap one trial's. Each storage backend gets the strongest lock it offers
+across processes:
 
 - PostgreSQL: a session-level ``pg_advisory_lock`` on a dedicated connection (AUTOCOMMIT, so it holds no
   transaction open), keyed by a hash of the study name. Workers on any machine exclude each other; the server
@@ -29,6 +32,11 @@ from data_juicer_hpo.engine.retry import Outage
 from data_juicer_hpo.engine.storage import connect_args, mask_url
 
 __all__ = ["StudyLock", "study_lock", "advisory_key", "LOCKS"]
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
 
 
 def advisory_key(study_name: str) -> int:
@@ -145,8 +153,8 @@ class _PostgresLock(StudyLock):
     def _release(self) -> None:
         try:
             self._connection().execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-        except Exception as e:  # closing the session releases its advisory locks as well
-            logger.warning(f"auto_hpo[sweep]: advisory unlock failed ({type(e).__name__}: {e}); reconnecting")
+        except Exception as e:  # a lost session holds no lock: the server released it with the session
+            logger.info(f"auto_hpo[sweep]: the study lock's connection was lost ({_first_line(e)}); reconnecting")
             self._close()
 
     def _close(self) -> None:

@@ -7,10 +7,12 @@ heartbeat thread -- and each worker opens its own storage connection and study l
 A child reports back through its own pipe, read while waiting for every child to exit, so a child never blocks
 on a full pipe and a child that dies (``kill -9``, OOM killer) is seen as an exit without report: nothing waits
 for it. A child whose ``work`` raises logs the traceback, sets the shared stop flag (the others end after their
-current trial) and exits 1.
+current trial) and exits 1. A child dies with its parent (:func:`~data_juicer_hpo.signals.die_with_parent`): when
+the parent is killed, every child gets SIGTERM, fails its trial "interrupted" and ends, rather than sweep on alone.
 """
 
 import multiprocessing
+import os
 import signal
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -19,6 +21,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from loguru import logger
 
 from data_juicer_hpo.errors import AutoHpoError
+from data_juicer_hpo.signals import die_with_parent, handle_in_worker
 
 __all__ = ["WorkerExit", "WorkerError", "run_workers", "worker_label"]
 
@@ -72,8 +75,10 @@ class _NoStop:
         pass
 
 
-def _child(work, index: int, stop, conn) -> None:
+def _child(work, index: int, stop, conn, parent: int) -> None:
     try:
+        handle_in_worker()  # a fork gets the handlers of before the run back: this worker is the run's
+        die_with_parent(parent)
         message = ("ok", work(index, stop))
         code = 0
     except KeyboardInterrupt as e:  # SIGINT / SIGTERM: its trial is failed "interrupted"; the parent says the rest
@@ -89,6 +94,8 @@ def _child(work, index: int, stop, conn) -> None:
         message, code = ("error", f"{type(e).__name__}: {e}"), 1
     try:
         conn.send(message)
+    except OSError:  # the parent is gone: nobody to report to
+        pass
     finally:
         conn.close()
     if code:
@@ -109,7 +116,7 @@ def run_workers(n_workers: int, work: Callable[[int, Any], Any]) -> Tuple[Any, L
     children = []
     for index in range(1, n_workers):
         receiver, sender = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_child, args=(work, index, stop, sender), name=worker_label(index))
+        process = ctx.Process(target=_child, args=(work, index, stop, sender, os.getpid()), name=worker_label(index))
         process.start()
         sender.close()  # else the pipe never reports EOF when the child dies
         children.append((index, process, receiver))

@@ -4,7 +4,9 @@ A server restart (``pg_ctl restart``) or a network blip drops every connection; 
 and Optuna words any SQLAlchemy error as "invalid data in the commit, e.g. exceeding max length". Here:
 
 - :func:`is_transient` tells a lost or refused connection (retry it) from everything else;
-- :meth:`Outage.call` retries a call with backoff (0.5 s doubling to 5 s) for at most ``retry_s`` seconds of one outage,
+- :meth:`Outage.call` retries a call with backoff (0.5 s doubling to 2 s, then 2 s +/- 25 %: a server that restarts
+  every few seconds is up only part of the time, and a steady, jittered pace keeps landing in those windows) for at
+  most ``retry_s`` seconds of one outage,
   then raises one :class:`~data_juicer_hpo.errors.AutoHpoError` line: ``auto_hpo.storage: lost the connection
   to <masked URL> for 60 s; rerun the same command to resume``. After that, every later call of the same storage
   fails at once with the same line (no second wait while the run winds down);
@@ -18,6 +20,7 @@ whose every database call goes through :meth:`Outage.call`, does that).
 """
 
 import os
+import random
 import threading
 import time
 from typing import Callable, Optional, TypeVar
@@ -27,7 +30,7 @@ from optuna.storages import RDBStorage
 from sqlalchemy import exc as sa
 
 from data_juicer_hpo.errors import AutoHpoError, exception_chain
-from data_juicer_hpo.redaction import redact
+from data_juicer_hpo.redaction import redact, redact_value
 
 __all__ = [
     "is_transient",
@@ -40,6 +43,7 @@ __all__ = [
 ]
 
 DEFAULT_RETRY_S = 60
+_MAX_DELAY_S = 2.0
 KEY = "auto_hpo.storage"
 T = TypeVar("T")
 # SQLite's words for problems a retry cannot fix (a full disk, a damaged or foreign file); "database is locked" is
@@ -162,7 +166,9 @@ class Outage:
                     )
                     warned = True
                 time.sleep(min(delay, max(0.0, deadline - now)))
-                delay = min(delay * 2, 5.0)
+                delay = (
+                    min(delay * 2, _MAX_DELAY_S) if delay < _MAX_DELAY_S else _MAX_DELAY_S * random.uniform(0.75, 1.25)
+                )
             if done is not None:
                 try:
                     if done():
@@ -197,7 +203,7 @@ NOT_RETRIED = {
 def resilient_storage(outage: Outage, **kwargs):
     """An Optuna ``RDBStorage`` (``kwargs`` are its arguments) whose every database call goes through
     ``outage.call``, the tables' creation included; finishing a trial counts as done when the trial already is
-    in the state it was being set to."""
+    in the state it was being set to; every user attribute is stored masked of secrets."""
     cls = _resilient_class()
     return outage.call(lambda: cls(outage, **kwargs), what="opening the storage")
 
@@ -213,6 +219,19 @@ def _resilient_class():
         def __init__(self, outage: Outage, **kwargs):
             self._outage = outage
             super().__init__(**kwargs)
+
+        # what the sweep hands Optuna is masked of secrets (an objective's error may quote a URL or a key)
+        def set_trial_user_attr(self, trial_id, key, value):
+            masked = redact_value(value)
+            return self._outage.call(
+                lambda: RDBStorage.set_trial_user_attr(self, trial_id, key, masked), what="set trial user attr"
+            )
+
+        def set_study_user_attr(self, study_id, key, value):
+            masked = redact_value(value)
+            return self._outage.call(
+                lambda: RDBStorage.set_study_user_attr(self, study_id, key, masked), what="set study user attr"
+            )
 
         def set_trial_state_values(self, trial_id, state, values=None):
             def done() -> bool:

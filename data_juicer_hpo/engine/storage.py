@@ -22,11 +22,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
-from data_juicer_hpo.engine.retry import Outage, resilient_storage
+from data_juicer_hpo.engine.retry import Outage, is_transient, resilient_storage
+from data_juicer_hpo.redaction import redact
 
-__all__ = ["validate_storage_url", "mask_url", "open_storage", "connect_args"]
+__all__ = ["validate_storage_url", "mask_url", "open_storage", "connect_args", "sqlite_path"]
 
 _CONNECT_TIMEOUT_S = 5
+# tables every Optuna RDB storage has (optuna/storages/_rdb/models.py): a SQLite file with tables but not these is
+# another application's
+_OPTUNA_TABLES = {"studies", "trials", "version_info"}
+_FOREIGN = "is another application's SQLite database"
+_RESTART_WAIT_S = 5  # how long the check before any work waits for a server that refuses connections
 # connect_args that bound the connection attempt, per DBAPI driver (SQLAlchemy's driver names).
 _TIMEOUT_ARGS = {
     "psycopg2": {"connect_timeout": _CONNECT_TIMEOUT_S},
@@ -62,6 +68,19 @@ def mask_url(url: str) -> str:
         return f"{head[: head.rfind(':')]}:***@{tail}"
 
 
+def sqlite_path(url: str) -> Optional[str]:
+    """The absolute path of a SQLite storage URL's file (a relative one resolved from the current directory, as
+    SQLite does); None for a server, an in-memory database or a ``file:`` URI."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database)
+
+
 def _sqlite_problems(database: Optional[str], key: str, shown: str) -> List[str]:
     if not database or database == ":memory:":
         return [f"{key}: an in-memory SQLite database keeps no sweep to resume; give a file, e.g. sqlite:///sweep.db"]
@@ -74,6 +93,8 @@ def _sqlite_problems(database: Optional[str], key: str, shown: str) -> List[str]
         if not os.access(path, os.W_OK):
             return [f"{key}: {path} is not writable (in {shown})"]
         damage = _sqlite_damage(path)
+        if damage and damage.startswith(_FOREIGN):
+            return [f"{key}: {path} {damage}; it is left untouched: give the sweep another file"]
         if damage:
             return [f"{key}: {path} {damage}; it is never replaced: restore it, or move it away to start afresh"]
         return []
@@ -119,30 +140,56 @@ def _sqlite_damage(path: str) -> Optional[str]:
             conn.close()
     except sqlite3.Error as e:
         return f"is damaged ({e})"
-    return None if verdict == "ok" else f"is damaged (quick_check: {' '.join(str(verdict).split())[:200]})"
+    if verdict != "ok":
+        return f"is damaged (quick_check: {' '.join(str(verdict).split())[:200]})"
+    return _foreign(path)
+
+
+def _foreign(path: str) -> Optional[str]:
+    """A SQLite database with tables, but not Optuna's: another application's, never to be written into."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            tables = sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        return f"is damaged ({e})"
+    if not tables or _OPTUNA_TABLES <= set(tables):
+        return None
+    shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+    return f"{_FOREIGN} (tables: {shown}), not a sweep database (Optuna's tables)"
 
 
 def _connect_problems(url, key: str, shown: str) -> List[str]:
     outcome: List[str] = []
 
     def attempt() -> None:
-        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
-        try:
-            with engine.connect():
-                outcome.append("")
-        except Exception as e:
-            message = str(getattr(e, "orig", None) or e).strip().splitlines()
-            text = message[0] if message else type(e).__name__
-            outcome.append(text.replace(url.password, "***") if url.password else text)
-        finally:
-            engine.dispose()
+        # a server restarting refuses or drops connections for a moment: not bad input, so try again for a few seconds
+        deadline = time.monotonic() + _RESTART_WAIT_S
+        while True:
+            engine = create_engine(url, poolclass=NullPool, connect_args=connect_args(url))
+            try:
+                with engine.connect():
+                    outcome.append("")
+                    return
+            except Exception as e:
+                if is_transient(e) and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    continue
+                message = str(getattr(e, "orig", None) or e).strip().splitlines()
+                text = message[0] if message else type(e).__name__
+                outcome.append(redact(text.replace(url.password, "***") if url.password else text))
+                return
+            finally:
+                engine.dispose()
 
     # The driver's own timeout is the first guard; the daemon thread makes sure no driver can hang us.
     thread = threading.Thread(target=attempt, daemon=True)
     thread.start()
-    thread.join(_CONNECT_TIMEOUT_S + 5)
+    thread.join(_CONNECT_TIMEOUT_S + _RESTART_WAIT_S + 5)
     if not outcome:
-        return [f"{key}: no answer from {shown} within {_CONNECT_TIMEOUT_S + 5} s"]
+        return [f"{key}: no answer from {shown} within {_CONNECT_TIMEOUT_S + _RESTART_WAIT_S + 5} s"]
     return [f"{key}: cannot connect to {shown}: {outcome[0]}"] if outcome[0] else []
 
 

@@ -21,16 +21,19 @@ __all__ = [
     "ERROR_ATTR",
     "GRID_ATTR",
     "WORKER_ATTR",
+    "CLAIM_ATTR",
     "SCORES_ATTR",
     "FEASIBLE_ATTR",
 ]
 
 # User attributes of each Optuna trial: the user-facing values under sweep names, the error of a failed trial,
-# in a grid sweep the key of its point, and the worker process that ran it (see sweep._workers).
+# in a grid sweep the key of its point, the worker process that ran it (see engine/workers.py) and the token of its
+# claims (engine/claims.py).
 PARAMS_ATTR = "params"
 ERROR_ATTR = "error"
 GRID_ATTR = "grid_key"
 WORKER_ATTR = "worker"
+CLAIM_ATTR = "claim"
 # With constraints or several objectives: every objective's score by name, and whether every constraint holds
 # (the constraint values themselves are Optuna's own, ``trial.set_constraint``).
 SCORES_ATTR = "scores"

@@ -1,8 +1,9 @@
 """Which worker runs a trial, and whether it still lives: interrupted trials are failed at once on their machine.
 
-Each trial gets a ``worker`` user attribute when it is asked for: ``host`` (the hostname), ``pid``, ``started``
-(the process's start time, so that a recycled pid is not taken for the dead worker), ``node`` (hostname, boot id
-and pid namespace: the processes whose pids this process can check) and ``label`` (``w1``, ``w2``... in logs).
+Each trial is made with a ``worker`` user attribute (:func:`new_trial`, one transaction): ``host`` (the hostname),
+``pid``, ``started`` (the process's start time, so that a recycled pid is not taken for the dead worker), ``node``
+(hostname, boot id and pid namespace: the processes whose pids this process can check) and ``label`` (``w1``,
+``w2``... in logs). A worker only ever finishes its own trials (:func:`finish_own`) and fails those of dead workers.
 
 A RUNNING trial whose ``node`` is ours and whose process is gone (or a zombie, or another process now holding
 its pid) was interrupted (``kill -9``, OOM killer, a crashed child): it is failed at once, with the error
@@ -13,13 +14,14 @@ its pid) was interrupted (``kill -9``, OOM killer, a crashed child): it is faile
 import os
 import socket
 import threading
+from datetime import datetime, timedelta
 from typing import Any, Dict, Optional, Set, Tuple
 
 import optuna
 from loguru import logger
 from optuna.trial import TrialState
 
-from data_juicer_hpo.engine.trial import ERROR_ATTR, PARAMS_ATTR, WORKER_ATTR
+from data_juicer_hpo.engine.trial import CLAIM_ATTR, ERROR_ATTR, PARAMS_ATTR, WORKER_ATTR
 from data_juicer_hpo.imports import lazy_import, module_installed
 
 # optional: without it a zombie or a recycled pid cannot be told from a live worker
@@ -29,7 +31,10 @@ __all__ = [
     "WORKER_ATTR",
     "INTERRUPTED",
     "identity",
+    "process_gone",
     "owner_is_gone",
+    "new_trial",
+    "finish_own",
     "mark_running",
     "unmark_running",
     "fail_interrupted",
@@ -118,6 +123,18 @@ def _process_alive(pid: int, started: Optional[float]) -> bool:
         return True
 
 
+def process_gone(worker: Optional[Dict[str, Any]]) -> Optional[bool]:
+    """Whether the process of a ``worker`` identity is gone (True) or alive (False); None when this process cannot
+    know (no identity, or a process of another node)."""
+    if (
+        not isinstance(worker, dict)
+        or worker.get("node") != identity()["node"]
+        or not isinstance(worker.get("pid"), int)
+    ):
+        return None
+    return not _process_alive(worker["pid"], worker.get("started"))
+
+
 def owner_is_gone(worker: Optional[Dict[str, Any]], url: str, study: str, number: int) -> Optional[str]:
     """Why the worker of a RUNNING trial is known to be dead (the ``interrupted: ...`` error), or None.
 
@@ -141,13 +158,68 @@ def owner_is_gone(worker: Optional[Dict[str, Any]], url: str, study: str, number
     return f"{INTERRUPTED}: {where} is gone (killed?)"
 
 
-def fail_interrupted(study, storage, study_id: int, url: str, exact_lock: bool) -> int:
-    """Fail every RUNNING trial of ``study`` (kept in ``storage``) whose worker is known dead, with its
-    ``interrupted: ...`` error; return how many. Called under the study's lock (see ``sweep.locking``).
+def new_trial(study, storage, study_id: int, user_attrs: Dict[str, Any], outage) -> int:
+    """A new RUNNING trial carrying ``user_attrs`` from its first moment -- its ``worker`` and its claim token
+    (``CLAIM_ATTR``) among them -- made in one transaction, so no other worker ever sees it untagged; its storage id.
 
-    Under an exact lock a RUNNING trial without a ``worker`` attribute is failed too: the engine tags each trial
-    right after asking for it, under the same lock, so such a trial's worker died in between and nothing else
-    (no heartbeat either) would ever fail it.
+    A creation whose commit reached the server just before the connection dropped is found by its token rather than
+    made again; should a retry have made two (Optuna retries the creation itself too), the later ones, which this
+    process made and never runs, are failed at once.
+    """
+    token = user_attrs[CLAIM_ATTR]
+    template = optuna.trial.FrozenTrial(
+        number=0,
+        state=TrialState.RUNNING,
+        value=None,
+        datetime_start=datetime.now(),
+        datetime_complete=None,
+        params={},
+        distributions={},
+        user_attrs=user_attrs,
+        system_attrs={},
+        intermediate_values={},
+        trial_id=0,
+    )
+
+    def made():  # read through the study: Optuna's cache of its trials learns of the new one too
+        trials = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        return sorted((t for t in trials if t.user_attrs.get(CLAIM_ATTR) == token), key=lambda t: t.number)
+
+    outage.call(lambda: storage.create_new_trial(study_id, template_trial=template), done=made, what="asking a trial")
+    first, *again = made()
+    for twin in again:
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, twin.number)
+        storage.set_trial_user_attr(trial_id, ERROR_ATTR, f"{INTERRUPTED}: a retried storage call made it twice")
+        storage.set_trial_state_values(trial_id, TrialState.FAIL)
+    return storage.get_trial_id_from_study_id_trial_number(study_id, first.number)
+
+
+def finish_own(study, storage, trial, trial_id: int, state, error: Optional[str] = None, values=None) -> bool:
+    """Finish this worker's own ``trial`` in ``state`` (with ``error``); False, and a warning, when it has ended
+    already -- another worker judged this one dead (a heartbeat gone stale in a long stall) and failed it -- so its
+    result is dropped instead of crashing the worker (Optuna: "Cannot tell a FAIL trial")."""
+    try:
+        if error is not None:
+            trial.set_user_attr(ERROR_ATTR, error)
+        study.tell(trial, values, state=state)
+        return True
+    except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+        stored = storage.get_trial(trial_id)
+        if not stored.state.is_finished():
+            raise
+    why = stored.user_attrs.get(ERROR_ATTR) or stored.state.name
+    logger.warning(f"trial #{trial.number} was ended by another worker meanwhile ({why}); its result is dropped")
+    return False
+
+
+def fail_interrupted(study, storage, study_id: int, url: str, grace_period: float) -> int:
+    """Fail every RUNNING trial of ``study`` (kept in ``storage``) whose worker is known dead, with its
+    ``interrupted: ...`` error; return how many. Called under the study's lock (see :mod:`.locking`), though it does
+    not rely on it: only the trials of dead workers are failed, never a live one.
+
+    A trial is tagged with its worker from its first moment (:func:`new_trial`), so one without a ``worker`` attribute
+    comes from elsewhere (an older version of this engine, a plain ``study.ask()``): it is failed once it is older than
+    ``grace_period`` seconds (the engines that made such trials tagged them at once).
     """
 
     name = study.study_name
@@ -156,15 +228,22 @@ def fail_interrupted(study, storage, study_id: int, url: str, exact_lock: bool) 
         if WORKER_ATTR in trial.user_attrs:
             why = owner_is_gone(trial.user_attrs[WORKER_ATTR], url, name, trial.number)
         else:
-            why = f"{INTERRUPTED}: its worker died while asking for it" if exact_lock else None
+            why = _untagged_is_gone(trial, grace_period)
         if why is None:
             continue
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         try:
             storage.set_trial_user_attr(trial_id, ERROR_ATTR, why)
             storage.set_trial_state_values(trial_id, TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:  # it finished after all (a best-effort lock)
+        except optuna.exceptions.UpdateFinishedTrialError:  # it finished meanwhile
             continue
         logger.warning(f"trial #{trial.number} failed: {why} params={trial.user_attrs.get(PARAMS_ATTR, {})}")
         reaped += 1
     return reaped
+
+
+def _untagged_is_gone(trial, grace_period: float) -> Optional[str]:
+    started = trial.datetime_start
+    if started is None or datetime.now() - started < timedelta(seconds=grace_period):
+        return None
+    return f"{INTERRUPTED}: its worker never tagged it in {grace_period:g} s"

@@ -69,8 +69,9 @@ def install() -> None:
     _state["installed"] = True
 
 
-def activate(section: Optional[dict] = None) -> None:
-    """Install the hooks of a run with an ``auto_hpo`` mode (idempotent), or refuse in one line."""
+def activate(section: Optional[dict] = None, cfg=None) -> None:
+    """Install the hooks of a run with an ``auto_hpo`` mode (idempotent), or refuse in one line; the secrets of
+    its config (the storage URL's password, ``ray_address``'s) and of the environment are masked from now on."""
     if not _state["active"]:
         for hook in RUN_HOOKS:
             problem = hook.check()
@@ -83,7 +84,8 @@ def activate(section: Optional[dict] = None) -> None:
             hook.install()
         _state["active"] = True
     if section is not None:
-        register_secrets(secrets_of(section.get("storage")))
+        ray_address = cfg.get("ray_address") if hasattr(cfg, "get") else None
+        register_secrets(secrets_of(section.get("storage"), ray_address))
 
 
 def uninstall() -> None:

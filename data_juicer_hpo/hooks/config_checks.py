@@ -6,10 +6,11 @@ log files. Wrapping it, the section, the mode's own input (sweep file, objective
 and the executor are checked there: an ``error:`` line before Data-Juicer's config table, and no file written.
 """
 
+import os
 import sys
 from typing import Optional
 
-from data_juicer_hpo.errors import reported
+from data_juicer_hpo.errors import full_disk_is_one_line, reported
 from data_juicer_hpo.hooks._base import expect
 from data_juicer_hpo.imports import lazy_import
 
@@ -38,7 +39,11 @@ def install() -> None:
         with reported():
             # the mode registry by name: it imports the modes, which sit above the hooks (see imports.py)
             lazy_import("data_juicer_hpo.modes").check_config(cfg)
-        return original(cfg, *args, **kwargs)
+            # a disk that fills up between the check and Data-Juicer's first writes (work_dir, logs): one line
+            export = cfg.get("export_path")
+            places = {"work_dir": cfg.get("work_dir"), "export_path": os.path.dirname(str(export)) if export else None}
+            with full_disk_is_one_line(places):
+                return original(cfg, *args, **kwargs)
 
     init_setup_from_cfg._dj_hpo_original = original
     setattr(module, FUNCTION, init_setup_from_cfg)

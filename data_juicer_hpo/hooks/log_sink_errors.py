@@ -9,9 +9,12 @@ waits on the writer. Plain ``dj-process`` hangs the same way (``loguru/_error_in
 
 While a mode runs, a failing handler is reported once, in one line on the process's real stderr (never through
 the logger), and its later failures are dropped silently: the run goes on, and ends with its own one-line error
-when the disk is also where its outputs go.
+when the disk is also where its outputs go. The same for the standard library's ``logging`` (W&B's debug logs in
+``output_dir/wandb``): ``logging.raiseExceptions`` is off, so a handler that cannot write prints no
+``--- Logging error ---`` traceback per record.
 """
 
+import logging
 import sys
 from typing import Optional
 
@@ -60,10 +63,13 @@ def install() -> None:
     if "print" in _saved:
         return
     _saved["print"] = ErrorInterceptor.print
+    _saved["raise"] = logging.raiseExceptions
     ErrorInterceptor.print = _print
+    logging.raiseExceptions = False
 
 
 def uninstall() -> None:
     if "print" in _saved:
         ErrorInterceptor.print = _saved.pop("print")
+        logging.raiseExceptions = _saved.pop("raise")
         _reported.clear()

@@ -11,6 +11,10 @@ yet, a meta-path finder applies the same swap right after it finishes loading.
 When a parsed config has an ``auto_hpo`` mode, the parser calls ``on_mode`` (given to :func:`install`:
 :func:`data_juicer_hpo.hooks.activate`, which installs the run's other hooks); without one nothing else of
 Data-Juicer is touched.
+
+Before jsonargparse reads a ``--config`` recipe that has an ``auto_hpo`` section (or is given ``--auto_hpo.*``
+flags), its size and YAML alias expansion are checked (:mod:`data_juicer_hpo.inputs.yaml_limits`): jsonargparse
+copies every alias while it parses, so an alias bomb would take minutes and gigabytes before any check of ours.
 """
 
 import importlib.abc
@@ -21,6 +25,7 @@ from typing import Callable, Optional
 
 from data_juicer_hpo.errors import AutoHpoError, reported
 from data_juicer_hpo.hooks._base import expect, note_mismatch
+from data_juicer_hpo.inputs import has_top_key, yaml_problem
 from data_juicer_hpo.section import KEYS, SECTION, add_section_arguments, section_of
 
 __all__ = ["check", "install", "uninstall"]
@@ -56,18 +61,39 @@ def _make_parser_class(base):
             return super().error(message, *args, **kwargs)
 
         def parse_args(self, *args, **kwargs):
+            given = kwargs["args"] if "args" in kwargs else (args[0] if args else None)
+            _check_recipe_files(list(sys.argv[1:] if given is None else given))
             cfg = super().parse_args(*args, **kwargs)
             if cfg.get(SECTION) is not None:
                 with reported():
                     section = section_of(cfg)
                     if section["mode"] is not None and _state["on_mode"] is not None:
-                        _state["on_mode"](section)
+                        _state["on_mode"](section, cfg)
             return cfg
 
     AutoHpoArgumentParser.__name__ = base.__name__
     AutoHpoArgumentParser.__qualname__ = base.__qualname__
     AutoHpoArgumentParser._dj_hpo_original = base
     return AutoHpoArgumentParser
+
+
+def _config_paths(argv):
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            yield str(argv[i + 1])
+        elif isinstance(arg, str) and arg.startswith("--config="):
+            yield arg.split("=", 1)[1]
+
+
+def _check_recipe_files(argv) -> None:
+    """A recipe of an ``auto_hpo`` run past the YAML limits: its one line (recipes without the section are left to
+    Data-Juicer as they are)."""
+    flags = any(isinstance(a, str) and a.startswith(f"--{SECTION}.") for a in argv)
+    for path in _config_paths(argv):
+        problem = yaml_problem("--config", path)
+        if problem and (flags or has_top_key(path, SECTION)):
+            with reported():
+                raise AutoHpoError(problem)
 
 
 def _patch_config_module(module) -> bool:
@@ -110,8 +136,9 @@ def check() -> Optional[str]:
     return expect(module, "ArgumentParser", f"{CONFIG_MODULE}.ArgumentParser")
 
 
-def install(on_mode: Optional[Callable[[dict], None]] = None) -> None:
-    """Add the section to Data-Juicer's parser; ``on_mode(section)`` is called for every parsed config with a mode."""
+def install(on_mode: Optional[Callable[..., None]] = None) -> None:
+    """Add the section to Data-Juicer's parser; ``on_mode(section, cfg)`` is called for every parsed config with a
+    mode."""
     _state["on_mode"] = on_mode
     module = sys.modules.get(CONFIG_MODULE)
     if module is not None and _patch_config_module(module):

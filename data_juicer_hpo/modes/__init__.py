@@ -11,12 +11,12 @@ import os
 from typing import Dict, List, Type, Union
 
 from data_juicer_hpo.data.loading import dataset_path_problem
+from data_juicer_hpo.data.paths import export_problems, free_space_problem, inputs_of
 from data_juicer_hpo.errors import (
-    AutoHpoError,
+    full_disk_is_one_line,
     inside_dj_process,
     raise_if_any,
     reported,
-    write_failure,
 )
 from data_juicer_hpo.modes.base import Mode
 from data_juicer_hpo.section import SECTION, section_of, validate_section
@@ -80,9 +80,23 @@ def check_config(cfg) -> None:
     problems += [executor_problem] if executor_problem else []
     dataset_problem = dataset_path_problem(cfg)
     problems += [dataset_problem] if dataset_problem else []
+    problems += export_problems(cfg, inputs_of(cfg, section), cfg.get("executor_type") or "default")
     if not problems:
         problems += mode.check(cfg)
-    raise_if_any(problems)
+    full = free_space_problem(_places(cfg, section))
+    raise_if_any(problems + ([full] if full else []))
+
+
+def _places(cfg, section) -> dict:
+    """Where a run writes (key -> path), for a full disk's line."""
+    export = cfg.get("export_path")
+    recipe = section.get("path_3sigma_recipe")
+    return {
+        "export_path": os.path.dirname(os.path.abspath(export)) if export and "://" not in str(export) else None,
+        "work_dir": cfg.get("work_dir"),
+        f"{SECTION}.output_dir": section.get("output_dir"),
+        f"{SECTION}.path_3sigma_recipe": os.path.dirname(os.path.abspath(recipe)) if recipe else None,
+    }
 
 
 def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
@@ -94,16 +108,5 @@ def run_mode(executor, original_run, executor_type: str, *args, **kwargs):
         raise_if_any(problems)
         mode = mode_of(section["mode"])
         raise_if_any([p for p in [_executor_problem(mode, executor_type)] if p])
-        try:
+        with full_disk_is_one_line(_places(executor.cfg, section)):
             return mode.run(executor, original_run, *args, **kwargs)
-        except Exception as e:
-            cfg = executor.cfg
-            places = {
-                "export_path": os.path.dirname(os.path.abspath(cfg.get("export_path") or ".")),
-                "work_dir": cfg.get("work_dir"),
-                f"{SECTION}.output_dir": section.get("output_dir"),
-            }
-            line = write_failure(e, places)
-            if line is None:
-                raise
-            raise AutoHpoError(line) from None

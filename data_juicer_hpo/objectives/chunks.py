@@ -22,6 +22,7 @@ from data_juicer_hpo.objectives.tokens import (
     chunked_streams,
     token_streams,
 )
+from data_juicer_hpo.signals import die_with_parent
 
 __all__ = ["map_chunks", "setup_processes"]
 
@@ -70,7 +71,9 @@ def map_chunks(
     if callable(release):
         release()
     trim_heap()
-    pool = multiprocessing.get_context("fork").Pool(min(processes, len(starts)), initializer=_worker_signals)
+    pool = multiprocessing.get_context("fork").Pool(
+        min(processes, len(starts)), initializer=_worker_signals, initargs=(os.getpid(),)
+    )
     done = False
     try:
         yield from pool.imap(_chunk, starts, chunksize=1)
@@ -84,8 +87,11 @@ def map_chunks(
         pool.join()
 
 
-def _worker_signals() -> None:
-    """A worker dies of SIGTERM and ignores SIGINT (the run it belongs to handles both): it inherits the sweep's
-    handlers, which turn SIGTERM into an exception a pool worker could be left waiting after."""
+def _worker_signals(parent: int) -> None:
+    """A worker dies of SIGTERM and ignores SIGINT and SIGHUP (the run it belongs to handles them): it inherits the
+    sweep's handlers, which turn SIGTERM into an exception a pool worker could be left waiting after. It dies with
+    ``parent`` too (killed: the OOM killer)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    die_with_parent(parent)

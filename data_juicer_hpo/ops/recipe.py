@@ -7,6 +7,7 @@ from typing import Dict, Iterable, Optional, Tuple
 import yaml
 
 from data_juicer_hpo.files import write_atomic
+from data_juicer_hpo.inputs import load_yaml
 
 __all__ = ["load_recipe_file", "recipe_path", "refined_recipe", "dump_recipe", "set_process_arg"]
 
@@ -23,8 +24,7 @@ def recipe_path(cfg) -> Optional[str]:
 
 
 def load_recipe_file(path: str) -> dict:
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)  # YAML is a superset of JSON
+    data = load_yaml("--config", path)  # YAML is a superset of JSON; read within the size and alias limits
     return data if isinstance(data, dict) else {}
 
 

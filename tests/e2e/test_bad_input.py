@@ -6,6 +6,7 @@ Most rows are checked in-process, where ``dj-process`` checks them: Data-Juicer'
 data is loaded, and a sample of each kind of check -- run the real ``dj-process`` command (one line, exit 1)."""
 
 import json
+import sqlite3
 
 import pytest
 import yaml
@@ -338,6 +339,76 @@ CASES = [
     ),
 ]
 
+# issue 20: outputs that would overwrite or sit in an input, paths Data-Juicer cannot write, foreign or misplaced
+# sweep databases, YAML past its limits -- refused before anything is written
+BOMB = "".join(
+    [f"a0: &a0 [{', '.join(['lol'] * 9)}]\n"]
+    + [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 9)]
+)
+CASES += [
+    ("export-is-input", {"mode": "3sigma"}, None, "ok", None, ["--export_path", "d.jsonl"], ["export_path: would"]),
+    ("export-is-input-sweep", {"mode": "wandb"}, SWEEP, "ok", None, ["--export_path", "d.jsonl"], ["would overwrite"]),
+    ("export-is-dir", {"mode": "3sigma"}, None, "ok", None, ["--export_path", "adir.yaml"], ["is a directory; give"]),
+    (
+        "export-suffix",
+        {"mode": "3sigma"},
+        None,
+        "ok",
+        None,
+        ["--export_path", "out/kept.csv"],
+        ["export_path: Data-Juicer's default executor cannot write the suffix .csv"],
+    ),
+    (
+        "export-in-dataset-dir",
+        {"mode": "3sigma"},
+        None,
+        "dir",
+        None,
+        ["--export_path", "corpus/kept.jsonl"],
+        ["export_path:", "is inside", "the directory dataset_path reads whole"],
+    ),
+    (
+        "output-dir-in-dataset-dir",
+        {"mode": "wandb", "output_dir": "corpus/hpo"},
+        SWEEP,
+        "dir",
+        None,
+        [],
+        ["auto_hpo.output_dir:", "is inside", "the next run would load it as data"],
+    ),
+    ("output-dir-is-file", {"mode": "wandb", "output_dir": "d.jsonl"}, SWEEP, "ok", None, [], ["is a file, not"]),
+    (
+        "refined-recipe-is-recipe",
+        {"mode": "3sigma", "path_3sigma_recipe": "recipe.yaml"},
+        None,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.path_3sigma_recipe: would overwrite the input the recipe"],
+    ),
+    ("db-foreign", {"mode": "wandb", "storage": "sqlite:///hpo/x.db"}, SWEEP, "foreign-db", None, [], ["another app"]),
+    ("db-default-empty", {"mode": "wandb"}, SWEEP, "empty-default-db", None, [], ["hpo/sweep.db is empty (0"]),
+    (
+        "db-outside-output-dir",
+        {"mode": "wandb", "storage": "sqlite:///elsewhere/sweep.db"},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.storage: the SQLite file", "is outside auto_hpo.output_dir", "storage_outside_output_dir: true"],
+    ),
+    (
+        "db-outside-relative",
+        {"mode": "wandb", "storage": "sqlite:///elsewhere/sweep.db", "storage_outside_output_dir": True},
+        SWEEP,
+        "ok",
+        None,
+        [],
+        ["auto_hpo.storage: with auto_hpo.storage_outside_output_dir, give the SQLite file as an absolute path"],
+    ),
+    ("sweep-alias-bomb", {"mode": "wandb"}, BOMB, "ok", None, [], ["auto_hpo.hpo_config:", "through its YAML aliases"]),
+]
+
 # downstream_task (issue 7): "EVAL", "EMPTY", "UNLABELLED" stand for files _downstream_files writes.
 DOWNSTREAM = {"mode": "wandb", "objective": "downstream_task"}
 CASES += [
@@ -545,6 +616,19 @@ def _data(tmp_path, kind):
         (tmp_path / "sweep.db").write_bytes(
             b"" if kind == "empty-db" else b"these are not the pages of a database" * 50
         )
+    elif kind == "empty-default-db":  # the default storage, output_dir/sweep.db, left empty
+        write_jsonl(path, varied_texts(60))
+        (tmp_path / "hpo").mkdir()
+        (tmp_path / "hpo" / "sweep.db").write_bytes(b"")
+    elif kind == "foreign-db":  # another application's SQLite database
+        write_jsonl(path, varied_texts(60))
+        (tmp_path / "hpo").mkdir()
+        conn = sqlite3.connect(tmp_path / "hpo" / "x.db")
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+        conn.commit()
+        conn.close()
+    elif kind == "dir":  # a dataset directory, which Data-Juicer reads whole
+        path = write_jsonl(tmp_path / "corpus" / "part-0.jsonl", varied_texts(60)).parent
     if kind == "ok":  # a reference set for the rows that name one
         write_jsonl(tmp_path / "ref.jsonl", varied_texts(10, seed=3))
     return path
@@ -700,3 +784,24 @@ def test_bad_mixture_input(tmp_path, dj_process, case):
     assert len(lines) == 1 and lines[0].startswith(f"error: {key}: "), lines
     assert fragment in lines[0], lines
     assert tree_digest(tmp_path) == before and not (tmp_path / "out").exists() and not (tmp_path / "hpo").exists()
+
+
+@pytest.mark.e2e
+def test_a_recipe_alias_bomb_is_refused_before_data_juicer_expands_it(tmp_path, dj_process):
+    import time
+
+    data = _data(tmp_path, "ok")
+    recipe = tmp_path / "recipe.yaml"
+    head = yaml.safe_dump({"dataset_path": str(data), "export_path": str(tmp_path / "out" / "kept.jsonl")})
+    recipe.write_text(head + "auto_hpo: {mode: 3sigma}\nprocess:\n  - text_length_filter: {min_len: 1}\n" + BOMB)
+    before = tree_digest(tmp_path)
+    started = time.monotonic()
+    res = dj_process("--config", recipe)
+    assert time.monotonic() - started < 60  # Data-Juicer's parser would spend minutes and gigabytes
+    assert res.returncode == 1 and "Traceback" not in res.stdout + res.stderr, res.stderr[-3000:]
+    lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [
+        f"error: --config: '{recipe}' expands to more than 250,000 values through its YAML aliases (&anchor / "
+        f"*alias), more than a recipe or sweep file may hold; write the values out or use fewer aliases"
+    ]
+    assert tree_digest(tmp_path) == before

@@ -5,11 +5,8 @@ The trials are made slow on purpose (a custom objective that sleeps and counts i
 fault lands in the middle of the sweep.
 """
 
-import gzip
 import os
 import signal
-import subprocess
-import textwrap
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -17,192 +14,72 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
-from tests.helpers.pg_server import controlled_postgres_server, require_postgres
-from tests.helpers.recipes import min_len_sweep
-from tests.helpers.runs import BIN
+from tests.helpers.faults import (
+    API_KEY,
+    assert_no_secret,
+    finish,
+    marks,
+    no_traceback,
+    setup,
+    start,
+    states,
+    study_of,
+    wait_for_marks,
+)
 
 pytestmark = pytest.mark.e2e
-
-API_KEY = "k3y" + "fedcba9876543210" * 2 + "cafe"
-OBJECTIVE = """
-import os, time
-
-def slow(dataset, cfg):
-    with open(os.environ["FAULT_MARKS"] + ".started", "a") as f:
-        f.write("x\\n")
-    time.sleep(float(os.environ.get("FAULT_SLEEP", "1")))
-    with open(os.environ["FAULT_MARKS"], "a") as f:
-        f.write("x\\n")
-    return float(len(dataset))
-
-def leaky(dataset, cfg):
-    url = os.environ["FAULT_URL"]  # a local variable holding the password: loguru's diagnose would print it
-    raise RuntimeError("cannot reach " + url)
-"""
-
-
-@pytest.fixture(scope="module")
-def pg():
-    require_postgres()
-    with controlled_postgres_server() as (url, server):
-        yield url, server
-
-
-def _setup(tmp_path: Path, storage: str, run_cap: int, objective: str = "faultobj:slow", **section) -> Path:
-    (tmp_path / "faultobj.py").write_text(textwrap.dedent(OBJECTIVE))
-    name = f"faults-{tmp_path.name}"[:60]
-    return min_len_sweep(tmp_path, 150, storage, name, run_cap, metric="kept", objective=objective, **section)
-
-
-def _default_sigint() -> None:
-    """In the child before exec: SIGINT as a terminal delivers it. A test run started in the background of a script
-    (``cmd &``) ignores SIGINT, children inherit that, and dj-process then rightly ignores it too."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _start(tmp_path: Path, recipe: Path, url: str = "", sleep: float = 1.0) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.update(
-        WANDB_SILENT="true",
-        WANDB_API_KEY=API_KEY,
-        DJ_HPO_BLOCK_RUNTIME_INSTALLS="1",
-        PYTHONPATH=f"{tmp_path}{os.pathsep}{env.get('PYTHONPATH', '')}",
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
-        FAULT_MARKS=str(tmp_path / "marks"),
-        FAULT_SLEEP=str(sleep),
-        FAULT_URL=url,
-    )
-    # output to files, not pipes: nobody reads a pipe while the run goes on, and a full pipe would block it
-    runs = len(list(tmp_path.glob("stdout-*")))
-    out, err = tmp_path / f"stdout-{runs}", tmp_path / f"stderr-{runs}"
-    with open(out, "w") as fout, open(err, "w") as ferr:
-        proc = subprocess.Popen(
-            [str(BIN / "dj-process"), "--config", str(recipe)],
-            cwd=tmp_path,
-            env=env,
-            stdout=fout,
-            stderr=ferr,
-            start_new_session=True,
-            preexec_fn=_default_sigint,
-        )
-    proc.output_files = (out, err)
-    return proc
-
-
-def _marks(tmp_path: Path, name: str = "marks") -> int:
-    path = tmp_path / name
-    return len(path.read_text().splitlines()) if path.exists() else 0
-
-
-def _wait_for_marks(tmp_path: Path, proc, n: int, timeout: float = 120, name: str = "marks") -> None:
-    """Until ``n`` trials finished their objective (``name="marks.started"``: started it)."""
-    deadline = time.monotonic() + timeout
-    while _marks(tmp_path, name) < n:
-        assert proc.poll() is None, f"dj-process ended early ({proc.returncode}): {_output(proc)[1][-3000:]}"
-        assert time.monotonic() < deadline, "the sweep made no progress"
-        time.sleep(0.1)
-
-
-def _output(proc):
-    return tuple(path.read_text(errors="replace") for path in proc.output_files)
-
-
-def _finish(proc, timeout: float = 300):
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        pytest.fail(f"dj-process hung: {_output(proc)[1][-3000:]}")
-    return (proc.returncode, *_output(proc))
-
-
-def _states(url: str, study: str) -> dict:
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    trials = optuna.load_study(study_name=study, storage=url).get_trials(deepcopy=False)
-    counts: dict = {}
-    for t in trials:
-        counts[t.state.name] = counts.get(t.state.name, 0) + 1
-    return counts
-
-
-def assert_no_secret(tmp_path: Path, outputs, secrets, skip=()) -> int:
-    """No secret in the captured output nor in any file under ``tmp_path`` (gzip files decompressed); returns how
-    many files were read."""
-    for text in outputs:
-        for secret in secrets:
-            assert secret not in text
-    checked = 0
-    for root, _, files in os.walk(tmp_path):
-        for name in files:
-            path = os.path.join(root, name)
-            if path in map(str, skip):
-                continue
-            content = Path(path).read_bytes()
-            if name.endswith(".gz"):
-                content = gzip.decompress(content)
-            checked += 1
-            for secret in secrets:
-                assert secret.encode() not in content, path
-    return checked
-
-
-def _no_traceback(err: str) -> None:
-    assert "Traceback" not in err, err[-3000:]
 
 
 # ---- 2. short storage outages ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n_workers", [1, 2])
-def test_postgres_restart_mid_sweep_loses_no_trial(tmp_path, pg, n_workers):
-    url, server = pg
-    recipe = _setup(tmp_path, url, run_cap=6, n_workers=n_workers)
-    proc = _start(tmp_path, recipe)
-    _wait_for_marks(tmp_path, proc, 2)
+def test_postgres_restart_mid_sweep_loses_no_trial(tmp_path, restartable_pg, n_workers):
+    url, server = restartable_pg
+    recipe = setup(tmp_path, url, run_cap=6, n_workers=n_workers)
+    proc = start(tmp_path, recipe)
+    wait_for_marks(tmp_path, proc, 2)
     server.restart("fast")  # every connection dropped, mid-trial
-    code, out, err = _finish(proc)
+    code, out, err = finish(proc)
     assert code == 0, err[-3000:]
-    _no_traceback(err)
-    study = f"faults-{tmp_path.name}"[:60]
-    assert _states(url, study) == {"COMPLETE": 6}
+    no_traceback(err)
+    study = study_of(tmp_path)
+    assert states(url, study) == {"COMPLETE": 6}
     # no trial was lost and run again: six trials, and summary.json's score of keeping every document
-    assert _marks(tmp_path) == 6 + 1
+    assert marks(tmp_path) == 6 + 1
     assert (tmp_path / "out" / "kept.jsonl").exists()
 
 
-def test_postgres_down_for_seconds_mid_sweep_is_waited_for(tmp_path, pg):
-    url, server = pg
-    recipe = _setup(tmp_path, url, run_cap=5)
-    proc = _start(tmp_path, recipe)
-    _wait_for_marks(tmp_path, proc, 2)
+def test_postgres_down_for_seconds_mid_sweep_is_waited_for(tmp_path, restartable_pg):
+    url, server = restartable_pg
+    recipe = setup(tmp_path, url, run_cap=5)
+    proc = start(tmp_path, recipe)
+    wait_for_marks(tmp_path, proc, 2)
     server.stop("fast")
     time.sleep(10)
     server.start(server.port)
-    code, out, err = _finish(proc)
+    code, out, err = finish(proc)
     assert code == 0, err[-3000:]
-    _no_traceback(err)
+    no_traceback(err)
     assert "retrying for up to 60 s" in err
-    assert _states(url, f"faults-{tmp_path.name}"[:60]) == {"COMPLETE": 5}
+    assert states(url, study_of(tmp_path)) == {"COMPLETE": 5}
 
 
-def test_postgres_down_past_the_bound_one_line_and_no_secret(tmp_path, pg):
-    url, server = pg
+def test_postgres_down_past_the_bound_one_line_and_no_secret(tmp_path, restartable_pg):
+    url, server = restartable_pg
     password = urlparse(url).password
-    recipe = _setup(tmp_path, url, run_cap=8, storage_retry_s=3)
-    proc = _start(tmp_path, recipe)
-    _wait_for_marks(tmp_path, proc, 2)
+    recipe = setup(tmp_path, url, run_cap=8, storage_retry_s=3)
+    proc = start(tmp_path, recipe)
+    wait_for_marks(tmp_path, proc, 2)
     server.stop("fast")
     try:
         stopped = time.monotonic()
-        code, out, err = _finish(proc, timeout=120)
+        code, out, err = finish(proc, timeout=120)
         elapsed = time.monotonic() - stopped
     finally:
         server.start(server.port)
     assert code == 1, err[-3000:]
-    _no_traceback(err)
+    no_traceback(err)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     masked = url.replace(password, "***")
     assert errors == [
@@ -211,19 +88,19 @@ def test_postgres_down_past_the_bound_one_line_and_no_secret(tmp_path, pg):
     assert elapsed < 30
     assert assert_no_secret(tmp_path, [out, err], [password, API_KEY], skip=[recipe]) > 5
     # the same command resumes and finishes the sweep
-    code, out, err = _finish(_start(tmp_path, recipe, sleep=0))
+    code, out, err = finish(start(tmp_path, recipe, sleep=0))
     assert code == 0, err[-3000:]
-    assert _states(url, f"faults-{tmp_path.name}"[:60]).get("COMPLETE") == 8
+    assert states(url, study_of(tmp_path)).get("COMPLETE") == 8
 
 
 # ---- 1. crashes that must not leak ----------------------------------------------------------------------
 
 
-def test_objective_crash_with_the_url_in_a_local_leaks_nothing(tmp_path, pg):
-    url, _ = pg
+def test_objective_crash_with_the_url_in_a_local_leaks_nothing(tmp_path, restartable_pg):
+    url, _ = restartable_pg
     password = urlparse(url).password
-    recipe = _setup(tmp_path, url, run_cap=3, objective="faultobj:leaky", fail_fast=True)
-    code, out, err = _finish(_start(tmp_path, recipe, url=url))
+    recipe = setup(tmp_path, url, run_cap=3, objective="faultobj:leaky", fail_fast=True)
+    code, out, err = finish(start(tmp_path, recipe, url=url))
     assert code != 0
     assert "RuntimeError: cannot reach postgresql+psycopg2://hpo:***@" in err  # the error is told, masked
     assert assert_no_secret(tmp_path, [out, err], [password, API_KEY], skip=[recipe]) > 5
@@ -239,27 +116,27 @@ def test_signal_fails_the_running_trial_writes_trials_and_exits_cleanly(tmp_path
     import csv
 
     storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
-    recipe = _setup(tmp_path, storage, run_cap=4)
-    proc = _start(tmp_path, recipe, sleep=3)
-    _wait_for_marks(tmp_path, proc, 2, name="marks.started")
+    recipe = setup(tmp_path, storage, run_cap=4)
+    proc = start(tmp_path, recipe, sleep=3)
+    wait_for_marks(tmp_path, proc, 2, name="marks.started")
     time.sleep(0.5)  # inside the second trial's objective
     proc.send_signal(signum)
     started = time.monotonic()
-    status, out, err = _finish(proc, timeout=60)
+    status, out, err = finish(proc, timeout=60)
     assert time.monotonic() - started < 20
     assert status == code, err[-3000:]
-    _no_traceback(err)
+    no_traceback(err)
     assert err.rstrip().splitlines()[-1] == "auto_hpo: interrupted; rerun the same command to resume"
     with open(tmp_path / "hpo" / "trials.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["state"] for r in rows] == ["COMPLETE", "FAIL"]
     assert rows[1]["error"].startswith("interrupted")
-    study = f"faults-{tmp_path.name}"[:60]
-    assert _states(storage, study) == {"COMPLETE": 1, "FAIL": 1}
+    study = study_of(tmp_path)
+    assert states(storage, study) == {"COMPLETE": 1, "FAIL": 1}
     # the same command resumes: the interrupted trial's slot is filled again
-    status, out, err = _finish(_start(tmp_path, recipe, sleep=0))
+    status, out, err = finish(start(tmp_path, recipe, sleep=0))
     assert status == 0, err[-3000:]
-    assert _states(storage, study) == {"COMPLETE": 4, "FAIL": 1}
+    assert states(storage, study) == {"COMPLETE": 4, "FAIL": 1}
 
 
 # ---- 5. resume only what is comparable -------------------------------------------------------------------
@@ -275,62 +152,46 @@ def _variant(recipe: Path, name: str, **section) -> Path:
 
 def test_resume_on_changed_data_refuses_unless_forced(tmp_path):
     storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
-    recipe = _setup(tmp_path, storage, run_cap=2)
-    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    recipe = setup(tmp_path, storage, run_cap=2)
+    status, _, err = finish(start(tmp_path, recipe, sleep=0))
     assert status == 0, err[-3000:]
-    study = f"faults-{tmp_path.name}"[:60]
+    study = study_of(tmp_path)
     csv_before = (tmp_path / "hpo" / "trials.csv").read_bytes()
     # unchanged: the rerun resumes (nothing left to run) without complaint
-    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    status, _, err = finish(start(tmp_path, recipe, sleep=0))
     assert status == 0 and "auto_hpo.resume:" not in err, err[-3000:]
     # the dataset is appended to, as between a kill -9 and the rerun
     with open(tmp_path / "d.jsonl", "a") as f:
         f.write('{"text": "one more document appended later", "meta": {"id": "x"}}\n')
-    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    status, _, err = finish(start(tmp_path, recipe, sleep=0))
     assert status == 1
-    _no_traceback(err)
+    no_traceback(err)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith(f"error: auto_hpo.resume: study '{study}' in sqlite:///"), err
     assert "samples: 150 -> 151" in errors[0] and "dataset: " in errors[0]
     assert "name" in errors[0] and "auto_hpo.resume: force" in errors[0]
     assert (tmp_path / "hpo" / "trials.csv").read_bytes() == csv_before  # nothing overwritten
-    assert _states(storage, study) == {"COMPLETE": 2}
+    assert states(storage, study) == {"COMPLETE": 2}
     # the objective changed: named too
     changed = _variant(recipe, "changed.yaml", objective="retention")
-    status, _, err = _finish(_start(tmp_path, changed, sleep=0))
+    status, _, err = finish(start(tmp_path, changed, sleep=0))
     assert status == 1 and "objective: faultobj:slow" in err and "-> retention" in err, err[-3000:]
     # forced: resumes, says so, and the new fingerprint is the one stored
     forced = _variant(recipe, "forced.yaml", resume="force")
-    status, _, err = _finish(_start(tmp_path, forced, sleep=0))
+    status, _, err = finish(start(tmp_path, forced, sleep=0))
     assert status == 0, err[-3000:]
     assert "auto_hpo.resume: force: resuming study" in err
-    assert _states(storage, study) == {"COMPLETE": 2}  # nothing left to run: the cap was reached
-    status, _, err = _finish(_start(tmp_path, recipe, sleep=0))
+    assert states(storage, study) == {"COMPLETE": 2}  # nothing left to run: the cap was reached
+    status, _, err = finish(start(tmp_path, recipe, sleep=0))
     assert status == 0 and "auto_hpo.resume:" not in err, err[-3000:]
 
 
 # ---- 3/4. full disk: one line, nothing half-written, no hang ----------------------------------------------
 
 
-@pytest.fixture
-def small_fs(tmp_path):
-    """A 512 KiB tmpfs (skipped where mounting is not allowed)."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True)
-    if res.returncode != 0:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the full-disk tests, but mount failed: {res.stderr.decode()[-300:]}")
-        pytest.skip("cannot mount a tmpfs here")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
-
-
 def test_export_to_a_full_disk_leaves_nothing_half_written_and_does_not_hang(tmp_path, small_fs):
     storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
-    recipe = _setup(tmp_path, storage, run_cap=2)
+    recipe = setup(tmp_path, storage, run_cap=2)
     import yaml
 
     doc = yaml.safe_load(recipe.read_text())
@@ -338,10 +199,10 @@ def test_export_to_a_full_disk_leaves_nothing_half_written_and_does_not_hang(tmp
     doc.update(dataset_path=str(tmp_path / "big.jsonl"), export_path=str(small_fs / "kept.jsonl"))
     recipe = write_yaml(tmp_path / "full.yaml", doc)  # Data-Juicer's work_dir, with its logs, is on that disk too
     started = time.monotonic()
-    status, out, err = _finish(_start(tmp_path, recipe, sleep=0), timeout=240)
+    status, out, err = finish(start(tmp_path, recipe, sleep=0), timeout=240)
     assert time.monotonic() - started < 200
     assert status == 1, err[-3000:]
-    _no_traceback(err)
+    no_traceback(err)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [
         f"error: auto_hpo: cannot write {small_fs / 'kept.jsonl'}: No space left on device (ENOSPC); make room "
@@ -354,12 +215,12 @@ def test_export_to_a_full_disk_leaves_nothing_half_written_and_does_not_hang(tmp
 
 def test_sqlite_storage_on_a_full_disk_is_one_line(tmp_path, small_fs):
     database = small_fs / "sweep.db"
-    recipe = _setup(tmp_path, f"sqlite:///{database}", run_cap=2)
+    recipe = setup(tmp_path, f"sqlite:///{database}", run_cap=2)
     stat = os.statvfs(small_fs)
     (small_fs / "filler").write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 32 * 1024))  # ~32 KiB stay free
-    status, out, err = _finish(_start(tmp_path, recipe, sleep=0), timeout=240)
+    status, out, err = finish(start(tmp_path, recipe, sleep=0), timeout=240)
     assert status == 1, err[-3000:]
-    _no_traceback(err)
+    no_traceback(err)
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [f"error: auto_hpo.storage: sqlite:///{database}: database or disk is full"], err[-3000:]
 
@@ -368,7 +229,7 @@ def test_logs_on_a_full_disk_do_not_hang_the_run(tmp_path, small_fs):
     """Data-Juicer's queued log handlers deadlock when their file cannot be written (plain dj-process hangs):
     with a mode, the run ends with one line within seconds."""
     storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
-    recipe = _setup(tmp_path, storage, run_cap=2)
+    recipe = setup(tmp_path, storage, run_cap=2)
     import yaml
 
     doc = yaml.safe_load(recipe.read_text())
@@ -377,10 +238,10 @@ def test_logs_on_a_full_disk_do_not_hang_the_run(tmp_path, small_fs):
     stat = os.statvfs(small_fs)
     (small_fs / "filler").write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 48 * 1024))
     started = time.monotonic()
-    status, out, err = _finish(_start(tmp_path, recipe, sleep=0), timeout=150)
+    status, out, err = finish(start(tmp_path, recipe, sleep=0), timeout=150)
     assert time.monotonic() - started < 120
     assert status == 1, err[-3000:]
-    _no_traceback(err)
+    no_traceback(err)
     assert "data-juicer-hpo: log handler #" in err and "its later lines are dropped" in err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and f"({small_fs} (export_path, work_dir) is full)" in errors[0], err[-3000:]
@@ -392,21 +253,21 @@ def test_logs_on_a_full_disk_do_not_hang_the_run(tmp_path, small_fs):
 def test_signal_with_two_workers(tmp_path, to_group):
     """Ctrl-C reaches every process of the terminal's group; a service manager's SIGTERM often the parent only."""
     storage = f"sqlite:///{tmp_path / 'hpo' / 'sweep.db'}"
-    recipe = _setup(tmp_path, storage, run_cap=6, n_workers=2)
-    proc = _start(tmp_path, recipe, sleep=3)
-    _wait_for_marks(tmp_path, proc, 2, name="marks.started")
+    recipe = setup(tmp_path, storage, run_cap=6, n_workers=2)
+    proc = start(tmp_path, recipe, sleep=3)
+    wait_for_marks(tmp_path, proc, 2, name="marks.started")
     time.sleep(0.5)
     if to_group:
         os.killpg(proc.pid, signal.SIGINT)
     else:
         proc.send_signal(signal.SIGTERM)
-    status, out, err = _finish(proc, timeout=90)
+    status, out, err = finish(proc, timeout=90)
     assert status == (130 if to_group else 143), err[-3000:]
-    _no_traceback(err)
+    no_traceback(err)
     assert err.rstrip().splitlines()[-1] == "auto_hpo: interrupted; rerun the same command to resume"
-    study = f"faults-{tmp_path.name}"[:60]
-    states = _states(storage, study)
-    assert "RUNNING" not in states and states.get("FAIL", 0) >= 1, states
-    status, out, err = _finish(_start(tmp_path, recipe, sleep=0))
+    study = study_of(tmp_path)
+    counts = states(storage, study)
+    assert "RUNNING" not in counts and counts.get("FAIL", 0) >= 1, counts
+    status, out, err = finish(start(tmp_path, recipe, sleep=0))
     assert status == 0, err[-3000:]
-    assert _states(storage, study)["COMPLETE"] == 6
+    assert states(storage, study)["COMPLETE"] == 6

@@ -143,7 +143,9 @@ def test_fail_fast_in_one_worker_stops_them_all(tmp_path, dj_process):
     assert res.returncode != 0
     assert "worker w2 stopped the sweep: ValueError: boom in w2" in res.stderr
     assert "Traceback" in res.stderr  # the worker's own, in the log
-    assert not (tmp_path / "hpo" / "trials.csv").exists()
+    rows = _trials(tmp_path)  # written from the storage as the sweep stopped
+    assert [r["error"] for r in rows if r["state"] == "FAIL"] == ["ValueError: boom in w2"]
+    assert all(r["state"] in ("COMPLETE", "FAIL") for r in rows)
     done = _trial_lines(res.stderr.replace("/30 ", "/6 "))
     assert len(done) <= 4  # the others stopped after their current trial instead of running on to the cap
 

@@ -13,11 +13,13 @@ Use :func:`pg_url_fixture` from a test module::
 
 import glob
 import os
+import random
 import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +29,14 @@ import pytest
 
 from tests.helpers.runs import require
 
-__all__ = ["find_bin_dir", "postgres_server", "controlled_postgres_server", "pg_url_fixture", "unavailable"]
+__all__ = [
+    "find_bin_dir",
+    "postgres_server",
+    "controlled_postgres_server",
+    "pg_url_fixture",
+    "unavailable",
+    "restarting",
+]
 
 USER, DATABASE = "hpo", "hpo"
 
@@ -185,3 +194,34 @@ def pg_url_fixture():
             yield url
 
     return pg_url
+
+
+@contextmanager
+def restarting(server, every=(2.0, 2.5), seed: int = 0):
+    """While the block runs, ``pg_ctl restart -m fast`` the server every ``every`` seconds (uniform in the range,
+    counted from the end of the previous restart): every connection is dropped each time, mid-transaction or not.
+    Yields a list of the restarts done, each ``(seconds it took, error or None)``; a failed restart is followed by
+    a start, so the server never stays down."""
+    done, stop = [], threading.Event()
+    rng = random.Random(seed)
+
+    def loop():
+        while not stop.wait(rng.uniform(*every)):
+            began = time.monotonic()
+            try:
+                server.restart("fast")
+                done.append((time.monotonic() - began, None))
+            except Exception as e:  # noqa: BLE001  (a slow machine: say so in the test, and bring the server back)
+                done.append((time.monotonic() - began, str(e)[-300:]))
+                try:
+                    server.start(server.port)
+                except Exception:  # noqa: BLE001  (already up)
+                    pass
+
+    thread = threading.Thread(target=loop, name="pg-restarts", daemon=True)
+    thread.start()
+    try:
+        yield done
+    finally:
+        stop.set()
+        thread.join(timeout=120)

@@ -14,6 +14,7 @@ from data_juicer.core.preflight import pre_instantiation_check
 from loguru import logger
 
 from data_juicer_hpo.data import data_access
+from data_juicer_hpo.data.paths import inputs_of, output_file_problem
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.modes.base import Mode
@@ -54,8 +55,13 @@ class ThreeSigma(Mode):
     }
 
     def check(self, cfg) -> List[str]:
-        """Packages the recipe's filters need (the section and the dataset path are checked by the registry)."""
-        return missing_package_problems(cfg.process)
+        """Packages the recipe's filters need, and a refined recipe that would overwrite an input (the section, the
+        dataset path and the export are checked by the registry)."""
+        section = section_of(cfg)
+        path = section["path_3sigma_recipe"]
+        key = f"{SECTION}.path_3sigma_recipe"
+        overwrite = output_file_problem(key, str(path), inputs_of(cfg, section)) if path else None
+        return missing_package_problems(cfg.process) + ([overwrite] if overwrite else [])
 
     def run(self, executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
         start = time.monotonic()

@@ -8,10 +8,14 @@ from typing import List
 import yaml
 from data_juicer.ops import OPERATORS
 from loguru import logger
+from sqlalchemy.engine import make_url
 
 from data_juicer_hpo.data.mixture import is_mixture_name, resolve_mixture
+from data_juicer_hpo.data.paths import inputs_of, output_dir_problems
 from data_juicer_hpo.engine import parse_sweep_config, validate_storage_url
+from data_juicer_hpo.engine.storage import sqlite_path
 from data_juicer_hpo.errors import AutoHpoError
+from data_juicer_hpo.inputs import load_yaml
 from data_juicer_hpo.modes.wandb.backends.tracking import wandb_credentials, wandb_mode
 from data_juicer_hpo.modes.wandb.int_arguments import fit_to_arguments
 from data_juicer_hpo.modes.wandb.scoring import resolve_scoring
@@ -21,7 +25,62 @@ from data_juicer_hpo.ops.addressing import recipe_problems, resolve_targets
 from data_juicer_hpo.ops.coverage import missing_package_problems
 from data_juicer_hpo.section import SECTION, section_of
 
-__all__ = ["check_sweep", "load_sweep", "validate", "choose_backend", "mixture_targets", "dj_keys", "text_key_of"]
+__all__ = [
+    "check_sweep",
+    "load_sweep",
+    "validate",
+    "choose_backend",
+    "mixture_targets",
+    "dj_keys",
+    "output_dir",
+    "default_storage",
+    "text_key_of",
+]
+
+# what a sweep writes in its output_dir under fixed names (an input there under one of them would be overwritten)
+WRITTEN = ("best_recipe.yaml", "trials.csv", "pareto.csv", "sweep.db")
+
+
+def output_dir(section, cfg) -> str:
+    """``auto_hpo.output_dir``, else ``auto_hpo/`` next to the export: stable across runs (Data-Juicer's work_dir
+    gets a new job id each run), so re-running the same command finds the same sweep storage and resumes."""
+    if section["output_dir"]:
+        return os.path.abspath(section["output_dir"])
+    export = cfg.get("export_path")
+    base = os.path.dirname(os.path.abspath(export)) if export and "://" not in str(export) else os.getcwd()
+    return os.path.join(base, SECTION)
+
+
+def default_storage(out_dir: str) -> str:
+    return f"sqlite:///{os.path.join(out_dir, 'sweep.db')}"
+
+
+def storage_problems(section, out_dir: str) -> List[str]:
+    """The storage URL's (given, or the default file in ``out_dir``) problems: unreachable, empty, damaged or foreign
+    SQLite files, and a SQLite file outside ``output_dir`` not asked for on purpose."""
+    key = f"{SECTION}.storage"
+    url = section["storage"] or default_storage(out_dir)
+    problems = validate_storage_url(url, key=key)
+    path = sqlite_path(url)
+    if problems or path is None or path == os.path.join(out_dir, "sweep.db") or _inside(path, out_dir):
+        return problems
+    flag = f"{SECTION}.storage_outside_output_dir"
+    if not section.get("storage_outside_output_dir"):
+        return [
+            f"{key}: the SQLite file {path} is outside {SECTION}.output_dir ({out_dir}); keep it there (leave storage "
+            f"unset for {out_dir}/sweep.db), or, to share a study file on purpose, give its absolute path "
+            f"(sqlite:///{path}) and set {flag}: true"
+        ]
+    if not os.path.isabs(make_url(url).database):
+        return [
+            f"{key}: with {flag}, give the SQLite file as an absolute path (four slashes: sqlite:///{path}); "
+            f"{make_url(url).database!r} is resolved from wherever the command runs"
+        ]
+    return []
+
+
+def _inside(path: str, directory: str) -> bool:
+    return path.startswith(directory.rstrip(os.sep) + os.sep)
 
 
 def dj_keys(cfg) -> frozenset:
@@ -43,8 +102,7 @@ def load_sweep(path: str, cfg):
     if not os.path.isfile(path):
         raise AutoHpoError(f"{key}: no such file {path!r}")
     try:
-        with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f)
+        raw = load_yaml(key, path)  # within a size and an alias-expansion limit
     except yaml.YAMLError as e:
         raise AutoHpoError(f"{key}: {path!r} is not valid YAML ({' '.join(str(e).split())})")
     if not isinstance(raw, dict):
@@ -104,8 +162,11 @@ def validate(section, cfg, sweep, log_notes: bool = False):
             f"{SECTION}.objectives: backend 'wandb' optimizes one metric (W&B sweeps); use auto_hpo.backend: local "
             f"for several objectives"
         )
-    if section["storage"]:
-        problems += validate_storage_url(section["storage"], key=f"{SECTION}.storage")
+    out_dir = output_dir(section, cfg)
+    # the default storage is a file in output_dir: checked once output_dir itself is right
+    problems += output_dir_problems(f"{SECTION}.output_dir", out_dir, inputs_of(cfg, section), WRITTEN) or (
+        storage_problems(section, out_dir)
+    )
     if section["path_3sigma_recipe"]:
         logger.warning(f"auto_hpo[sweep]: {SECTION}.path_3sigma_recipe is ignored in mode wandb")
     if log_notes and not problems:

@@ -29,7 +29,15 @@ from data_juicer_hpo.errors import AutoHpoError, raise_if_any
 from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.modes.base import Mode
 from data_juicer_hpo.modes.wandb.backends import run_trials
-from data_juicer_hpo.modes.wandb.checks import check_sweep, choose_backend, load_sweep, mixture_targets, validate
+from data_juicer_hpo.modes.wandb.checks import (
+    check_sweep,
+    choose_backend,
+    default_storage,
+    load_sweep,
+    mixture_targets,
+    output_dir,
+    validate,
+)
 from data_juicer_hpo.modes.wandb.estimate import write_summary
 from data_juicer_hpo.modes.wandb.outputs.report import SweepFacts, write_sweep_report
 from data_juicer_hpo.modes.wandb.results import best_recipe_doc, flush_trials, write_results
@@ -39,7 +47,7 @@ from data_juicer_hpo.modes.wandb.trials.mixtures import SourceMixture
 from data_juicer_hpo.ops.statistics import reuse_statistics, use_prepared_ops
 from data_juicer_hpo.progress import DJ_OP_STEPS, Progress
 from data_juicer_hpo.report.closing import kept_text, log_summary
-from data_juicer_hpo.section import SECTION, section_of
+from data_juicer_hpo.section import section_of
 
 __all__ = ["WandbSweep"]
 
@@ -47,16 +55,6 @@ __all__ = ["WandbSweep"]
 def _study_name(sweep, cfg) -> str:
     name = sweep.name or f"{cfg.get('project_name') or 'data-juicer'}-sweep"
     return re.sub(r"[^\w.-]+", "-", name)
-
-
-def _output_dir(section, cfg) -> str:
-    """``auto_hpo.output_dir``, else ``auto_hpo/`` next to the export: stable across runs (Data-Juicer's work_dir
-    gets a new job id each run), so re-running the same command finds the same sweep storage and resumes."""
-    if section["output_dir"]:
-        return os.path.abspath(section["output_dir"])
-    export = cfg.get("export_path")
-    base = os.path.dirname(os.path.abspath(export)) if export else os.getcwd()
-    return os.path.join(base, SECTION)
 
 
 class WandbSweep(Mode):
@@ -92,8 +90,8 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     sweep, targets, scoring, problems = validate(section, cfg, sweep, log_notes=True)
     raise_if_any(problems)
     backend = choose_backend(section["backend"], several=scoring.goals.multi)
-    out_dir = _output_dir(section, cfg)
-    storage = section["storage"] or f"sqlite:///{os.path.abspath(os.path.join(out_dir, 'sweep.db'))}"
+    out_dir = output_dir(section, cfg)
+    storage = section["storage"] or default_storage(out_dir)
 
     access = data_access(executor)
     mixture, _ = mixture_targets(cfg, sweep)
@@ -125,7 +123,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         goals = scoring.goals
         try:
             records = run_trials(backend, sweep, evaluator, section, storage, study, out_dir, cfg, goals=goals)
-        except KeyboardInterrupt:  # SIGINT / SIGTERM (see signals.py): what the storage holds goes to trials.csv
+        except BaseException:  # a signal (see signals.py), fail_fast, a lost storage: what it holds goes to trials.csv
             if backend == "local":
                 flush_trials(storage, study, os.path.join(out_dir, "trials.csv"), list(sweep.parameters), goals)
             raise

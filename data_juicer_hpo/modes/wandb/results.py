@@ -12,6 +12,7 @@ import optuna
 from loguru import logger
 
 from data_juicer_hpo.data.mixture import mixed_dataset_block
+from data_juicer_hpo.engine.storage import sqlite_path
 from data_juicer_hpo.engine.trial import record_of
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.modes.wandb.outputs.parallel_coordinates import plot_parallel_coordinates
@@ -43,14 +44,21 @@ def best_recipe_doc(cfg, targets, params, mixture=None) -> dict:
 
 
 def flush_trials(storage: str, study: str, path: str, param_names: List[str], goals) -> None:
-    """Write ``trials.csv`` from the study as the storage holds it (an interrupted run's last act)."""
+    """Write ``trials.csv`` from the study as the storage holds it (the last act of a run that stops early: a
+    signal, ``fail_fast``, a worker's error)."""
+    database = sqlite_path(storage)
+    if database is not None and not os.path.exists(database):
+        return  # stopped before the storage was made: nothing to write (and no file to make now)
     try:
-        trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+        try:
+            trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+        except KeyError:  # no such study yet (stopped while loading the data): nothing to write
+            return
         metric = goals.names if goals.multi else goals.names[0]
         records = [record_of(t) for t in trials]
         write_trials_csv(path, records, param_names, metric, goals.constrained_names, bool(goals.constraints))
     except Exception as e:  # noqa: BLE001  (the trials are safe in the storage; the rerun writes the file)
-        logger.warning(f"auto_hpo[sweep]: could not write [{path}] on interrupt: {type(e).__name__}: {e}")
+        logger.warning(f"auto_hpo[sweep]: could not write [{path}] as the run stopped: {type(e).__name__}: {e}")
 
 
 def write_results(out_dir, records, sweep, scoring, recipe_of):

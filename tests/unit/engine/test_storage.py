@@ -1,6 +1,7 @@
 """Storage URLs (engine/storage.py): checked before any work, SQLite paths and PostgreSQL servers, never showing a
 password."""
 
+import os
 import time
 from urllib.parse import urlparse
 
@@ -81,3 +82,32 @@ def test_validate_storage_url_names_an_installed_driver_when_the_default_is_miss
         pass
     (problem,) = validate_storage_url("postgresql://user:s3cret@127.0.0.1:1/db")
     assert "is not installed" in problem and "postgresql+psycopg2://" in problem and "s3cret" not in problem
+
+
+def test_a_foreign_sqlite_file_is_refused_and_never_written(tmp_path):
+    import hashlib
+    import sqlite3
+
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE customers (id INTEGER, name TEXT); INSERT INTO customers VALUES (1, 'x');")
+    conn.commit()
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    (problem,) = validate_storage_url(f"sqlite:///{path}")
+    assert problem == (
+        f"auto_hpo.storage: {path} is another application's SQLite database (tables: customers), not a sweep "
+        f"database (Optuna's tables); it is left untouched: give the sweep another file"
+    )
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    sqlite3.connect(tmp_path / "empty.db").execute("VACUUM").connection.close()  # a valid SQLite file, no table
+    assert validate_storage_url(f"sqlite:///{tmp_path / 'empty.db'}") == []
+
+
+def test_sqlite_paths():
+    from data_juicer_hpo.engine.storage import sqlite_path
+
+    assert sqlite_path("sqlite:////abs/x.db") == "/abs/x.db"
+    assert sqlite_path("sqlite:///rel/x.db") == os.path.abspath("rel/x.db")
+    assert sqlite_path("sqlite://") is None and sqlite_path("postgresql://u@h/db") is None
+    assert sqlite_path("sqlite:///file:x.db?uri=true") is None and sqlite_path("not a url") is None

@@ -9,8 +9,9 @@ from loguru import logger
 from data_juicer_hpo.engine import LocalSweep
 from data_juicer_hpo.engine.pool import WorkerError, run_workers, worker_label
 from data_juicer_hpo.errors import AutoHpoError
-from data_juicer_hpo.modes.wandb.backends.tracking import OfflineRecorder
+from data_juicer_hpo.modes.wandb.backends.tracking import OfflineRecorder, import_before_fork
 from data_juicer_hpo.progress import Progress
+from data_juicer_hpo.signals import raise_if_interrupted
 
 __all__ = ["run_local"]
 
@@ -27,8 +28,19 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=Non
             f"same auto_hpo.storage"
         )
         n_workers = 1
+    if n_workers > 1:  # tables, study and sweep check once, before the fork; nothing of it is kept open
+        engine = _LocalWorkers(sweep, evaluator, section, storage, study, out_dir, cfg, goals).open_engine(0)
+        left = engine.remaining()
+        engine.close()
+        if (
+            left is not None and left < n_workers
+        ):  # a worker with no trial to run would only cost a fork and a connection
+            logger.info(f"auto_hpo[sweep]: n_workers [{n_workers}] -> [{max(1, left)}]: [{left}] trials left to run")
+            n_workers = max(1, left)
     if n_workers > 1:
         _share_common_work(evaluator)
+        raise_if_interrupted()  # a signal a library swallowed while the shared work was done: no fork
+        import_before_fork()
         logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked), study [{study}]")
         if storage.startswith("sqlite"):
             logger.info(
@@ -36,8 +48,6 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=Non
                 "workers on several machines need a shared server, e.g. auto_hpo.storage: postgresql+psycopg2://..."
             )
     local = _LocalWorkers(sweep, evaluator, {**section, "n_workers": n_workers}, storage, study, out_dir, cfg, goals)
-    if n_workers > 1:  # tables, study and sweep check once, before the fork; nothing of it is kept open
-        local.open_engine(0).close()
     _, exits = run_workers(n_workers, local.work)
     child_runs = [run for child in exits for run in (child.result or [])]
     for child in exits:

@@ -8,10 +8,11 @@ from urllib.parse import urlparse
 from loguru import logger
 
 from data_juicer_hpo.imports import lazy_import
+from data_juicer_hpo.redaction import redact_value
 
 wandb = lazy_import("wandb")  # 1.4 s to import: only when a trial is recorded or an agent runs
 
-__all__ = ["wandb_credentials", "wandb_mode", "OfflineRecorder"]
+__all__ = ["wandb_credentials", "wandb_mode", "OfflineRecorder", "import_before_fork"]
 
 DEFAULT_HOST = "https://api.wandb.ai"
 
@@ -33,11 +34,21 @@ def wandb_credentials() -> Optional[str]:
     return "~/.netrc" if auth and auth[2] else None
 
 
+def import_before_fork() -> None:
+    """Import W&B in the parent before local workers fork, when runs are recorded: W&B makes two temporary
+    directories when it is imported (``tmp*wandb-media``, ``tmp*wandb-artifacts``) and removes them at the exit of
+    the process that made them; a forked worker ends without Python's exit handlers, so one that imported W&B
+    itself would leave its two behind in the system's temporary directory."""
+    if wandb_mode() != "disabled":
+        wandb.Settings  # noqa: B018  (the first attribute read imports it)
+
+
 class OfflineRecorder:
     """Records finished trials as W&B runs in offline mode under ``<out_dir>/wandb`` (off when WANDB_MODE=disabled).
 
     A run's config is the trial's sampled values (never credentials), its summary the metric (or the error), every
-    objective's score and ``feasible`` under constraints, and its history the values reported on hyperband rungs.
+    objective's score and ``feasible`` under constraints, and its history the values reported on hyperband rungs;
+    config and summary are masked of secrets.
     """
 
     def __init__(self, out_dir: str, project: str, group: str, metric: str):
@@ -57,7 +68,7 @@ class OfflineRecorder:
             group=self.group,
             job_type="sweep-trial",
             name=f"{self.group}-trial-{record.number}",
-            config=dict(record.params),
+            config=redact_value(dict(record.params)),
             reinit="create_new",
             settings=wandb.Settings(silent=True, console="off", x_disable_stats=True, x_disable_machine_info=True),
         )
@@ -72,7 +83,7 @@ class OfflineRecorder:
                 summary["feasible"] = record.feasible
             if record.error:
                 summary["error"] = record.error
-            run.summary.update(summary)
+            run.summary.update(redact_value(summary))
             run_dir = os.path.dirname(run.dir) if run.dir else None
         finally:
             run.finish(exit_code=0 if record.state != "FAIL" else 1)

@@ -12,6 +12,7 @@ from data_juicer_hpo.engine.goals import Goals
 from data_juicer_hpo.engine.trial_log import TrialLog
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.imports import lazy_import
+from data_juicer_hpo.redaction import redact
 
 wandb = lazy_import("wandb")  # 1.4 s to import: only when a trial is recorded or an agent runs
 
@@ -60,8 +61,8 @@ def wandb_train_function(sweep, evaluator, records: List, metric: str, goals=Non
                 logged["feasible"] = feasible
             run.log(logged)
             run.summary.update(logged)
-        except Exception as e:  # recorded, and the agent goes on with the next run
-            value, state, error = None, "FAIL", f"{type(e).__name__}: {e}"
+        except Exception as e:  # recorded, and the agent goes on with the next run (masked: it may quote a secret)
+            value, state, error = None, "FAIL", redact(f"{type(e).__name__}: {e}")
         values = None if value is None else (value,)
         record = TrialRecord(number, state, params, value, error, time.time() - start, None, values, scores, feasible)
         records.append(record)
