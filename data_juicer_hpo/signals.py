@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from loguru import logger
 
@@ -186,13 +187,13 @@ def interruptible(exit_on_interrupt: bool = True):
         interrupted = True
         if not exit_on_interrupt:
             raise _interrupt(_state["received"]) from error
-        _print_line()
+        _exiting()
         raise SystemExit(exit_code(_interrupt(_state["received"]))) from None
     except KeyboardInterrupt as interrupt:
         interrupted = True
         if not exit_on_interrupt:
             raise
-        _print_line()
+        _exiting()
         raise SystemExit(exit_code(interrupt)) from None
     finally:
         if previous and not (interrupted and exit_on_interrupt):
@@ -215,6 +216,38 @@ def die_with_parent(parent: int, signum: int = signal.SIGTERM) -> None:
         return
     if os.getppid() != parent:
         os.kill(os.getpid(), signum)
+
+
+def _exiting() -> None:
+    """The process ends on the first signal: print :data:`LINE`, and ignore later signals at the kernel's level. A
+    Python handler would not do: the interpreter's finalisation gives every signal with a Python handler its default
+    action back before it unloads the modules (a few hundred milliseconds with Data-Juicer's), so a second Ctrl-C
+    then would kill the process and change its exit status."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+    _end_stray_children()
+    _print_line()
+
+
+def _end_stray_children(grace_s: float = 5.0) -> None:
+    """End the child processes of ``multiprocessing`` (and of ``multiprocess``, the fork of it that ``datasets``
+    uses) still running when the process ends on a signal. A signal that lands while a library starts a helper
+    process -- a ``Manager``'s server, forked before its clean-up is registered -- leaves that child behind, and the
+    interpreter's exit would wait for it forever. Each gets SIGTERM, then SIGKILL after ``grace_s``."""
+    children = []
+    for name in ("multiprocessing", "multiprocess"):
+        module = sys.modules.get(name)
+        if module is not None:
+            children += module.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + grace_s
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join(1.0)
 
 
 def _print_line() -> None:

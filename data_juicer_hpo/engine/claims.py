@@ -27,11 +27,12 @@ import uuid
 from typing import Dict, Iterable, Optional, Set
 
 from optuna.trial import TrialState
-from sqlalchemy import Column, Float, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text, and_, inspect
+from sqlalchemy import Column, Float, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text, and_
 from sqlalchemy import exc as sa
 from sqlalchemy import text
 
 from data_juicer_hpo.engine import workers
+from data_juicer_hpo.engine.retry import creating_tables
 from data_juicer_hpo.engine.sweep_file.grid import point_key
 from data_juicer_hpo.engine.trial import CLAIM_ATTR, ERROR_ATTR, GRID_ATTR
 
@@ -89,16 +90,12 @@ class Claims:
     # ---- the table ----------------------------------------------------------------------------------------
 
     def ensure_table(self) -> None:
-        """Create the table when the database has none (workers starting together may race: the loser finds it)."""
+        """Create the table when the database has none (workers starting together race: see :func:`creating_tables`)."""
 
         def create() -> None:
-            try:
-                _METADATA.create_all(self._engine, checkfirst=True)
-            except sa.DBAPIError:
-                if not inspect(self._engine).has_table(TABLE):
-                    raise
+            _METADATA.create_all(self._engine, checkfirst=True)
 
-        self._outage.call(create, what="creating the claims table")
+        self._outage.call(lambda: creating_tables(create), what="creating the claims table")
 
     # ---- reading --------------------------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ __all__ = [
     "cause_of",
     "Outage",
     "resilient_storage",
+    "creating_tables",
     "DEFAULT_RETRY_S",
     "RETRIED_PRIVATE",
     "NOT_RETRIED",
@@ -44,6 +45,7 @@ __all__ = [
 
 DEFAULT_RETRY_S = 60
 _MAX_DELAY_S = 2.0
+_CREATE_ATTEMPTS = 5
 KEY = "auto_hpo.storage"
 T = TypeVar("T")
 # SQLite's words for problems a retry cannot fix (a full disk, a damaged or foreign file); "database is locked" is
@@ -200,12 +202,27 @@ NOT_RETRIED = {
 }
 
 
+def creating_tables(create: Callable[[], T]) -> T:
+    """``create()`` (tables created when missing), tried again when it lost a race with another process creating
+    the same tables: PostgreSQL's CREATE TABLE is not atomic against itself, so of two workers starting together
+    the loser may fail on the catalogue's unique index (``pg_type``) or on a row the winner just inserted; the next
+    attempt finds the tables."""
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            return create()
+        except (sa.IntegrityError, sa.ProgrammingError):
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+        time.sleep(0.05 * (attempt + 1) * (1 + random.random()))
+
+
 def resilient_storage(outage: Outage, **kwargs):
     """An Optuna ``RDBStorage`` (``kwargs`` are its arguments) whose every database call goes through
-    ``outage.call``, the tables' creation included; finishing a trial counts as done when the trial already is
-    in the state it was being set to; every user attribute is stored masked of secrets."""
+    ``outage.call``, the tables' creation included (through :func:`creating_tables`); finishing a trial counts as
+    done when the trial already is in the state it was being set to; every user attribute is stored masked of
+    secrets."""
     cls = _resilient_class()
-    return outage.call(lambda: cls(outage, **kwargs), what="opening the storage")
+    return outage.call(lambda: creating_tables(lambda: cls(outage, **kwargs)), what="opening the storage")
 
 
 _CLASS = {}

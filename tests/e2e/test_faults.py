@@ -215,7 +215,7 @@ def test_export_to_a_full_disk_leaves_nothing_half_written_and_does_not_hang(tmp
 
 def test_sqlite_storage_on_a_full_disk_is_one_line(tmp_path, small_fs):
     database = small_fs / "sweep.db"
-    recipe = setup(tmp_path, f"sqlite:///{database}", run_cap=2)
+    recipe = setup(tmp_path, f"sqlite:///{database}", run_cap=2, storage_outside_output_dir=True)  # on purpose
     stat = os.statvfs(small_fs)
     (small_fs / "filler").write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 32 * 1024))  # ~32 KiB stay free
     status, out, err = finish(start(tmp_path, recipe, sleep=0), timeout=240)
