@@ -55,7 +55,8 @@ class SparseRows:
 
     def gram(self) -> np.ndarray:
         """``X @ X.T``, dense (``n_rows`` squared). The columns in many rows (a common word) form a dense block
-        multiplied by BLAS; each rarer column adds the products of its values to every pair of its rows."""
+        multiplied by BLAS; each rarer column adds the products of its values to every pair of its rows -- each
+        pair once, in the upper triangle, which is then mirrored (half the pairs: they cost more than the block)."""
         n = self.n_rows
         out = np.zeros((n, n))
         rows_in = np.bincount(self.columns, minlength=self.n_columns)
@@ -66,19 +67,23 @@ class SparseRows:
             block[self.row_of_value[in_block], at.reshape(-1)] = self.values[in_block]
             out += block @ block.T
         order = np.flatnonzero(~in_block)
-        order = order[np.argsort(self.columns[order], kind="stable")]
+        order = order[np.argsort(self.columns[order], kind="stable")]  # stable: a column's rows stay ascending
         columns, rows, values = self.columns[order], self.row_of_value[order], self.values[order]
         starts = np.flatnonzero(np.concatenate([[True], columns[1:] != columns[:-1]]))
         sizes = np.diff(np.append(starts, len(columns)))
-        partners, first = np.repeat(sizes, sizes), np.repeat(starts, sizes)  # per value: its column's values
-        flat = out.reshape(-1)
-        ends = np.cumsum(partners)
+        later = np.repeat(starts + sizes, sizes) - np.arange(len(columns)) - 1  # per value: its column's later values
+        upper = np.zeros(n * n)
+        ends = np.cumsum(later)
         cuts = np.unique(np.searchsorted(ends, np.arange(0, ends[-1] if len(ends) else 0, PAIRS_AT_ONCE), "right"))
-        for a, b in zip(cuts, np.append(cuts[1:], len(partners))):
-            k = partners[a:b]
+        for a, b in zip(cuts, np.append(cuts[1:], len(later))):
+            k = later[a:b]
             left = np.repeat(np.arange(a, b), k)
-            right = np.repeat(first[a:b] - np.cumsum(k) + k, k) + np.arange(len(left))
-            flat += np.bincount(rows[left] * n + rows[right], weights=values[left] * values[right], minlength=n * n)
+            right = left + 1 + np.arange(len(left)) - np.repeat(np.cumsum(k) - k, k)
+            upper += np.bincount(rows[left] * n + rows[right], weights=values[left] * values[right], minlength=n * n)
+        upper = upper.reshape(n, n)
+        out += upper
+        out += upper.T
+        out.flat[:: n + 1] += np.bincount(rows, weights=values * values, minlength=n)  # each value with itself
         return out
 
 

@@ -9,6 +9,11 @@ of the rows: ``w = X.T @ a``. With fewer rows than :data:`KERNEL_ROWS` the desce
 rows' Gram matrix ``K = X @ X.T``: ``X @ w`` is ``K @ a`` and ``|grad|^2`` is ``g @ K @ g``, so each step is one
 dense product with ``K`` (BLAS, ``n`` squared) instead of two passes over every non-zero of ``X`` (scattered reads
 and writes). The steps are the same, up to floating-point rounding; larger sets take the steps on ``w`` itself.
+
+That product is a dot product per row (:func:`rows_times`), not ``gram @ vector``: OpenBLAS runs a matrix-vector
+product of this size in all its threads, and with the two folds fitted at once plus any other load on the machine
+those threads wait on each other -- measured on a loaded 2-core machine, one fit's 200 products took 0.84 s of CPU
+against 0.11 s with one BLAS thread, and 0.17 s row by row. A row's dot product stays in the calling thread.
 """
 
 from dataclasses import dataclass
@@ -18,9 +23,15 @@ import numpy as np
 
 from data_juicer_hpo.objectives.features import SparseRows
 
-__all__ = ["KERNEL_ROWS", "LogisticModel", "fit_logistic", "sigmoid"]
+__all__ = ["KERNEL_ROWS", "LogisticModel", "fit_logistic", "rows_times", "sigmoid"]
 
 KERNEL_ROWS = 4096  # the Gram matrix of at most this many rows (128 MiB) replaces the sparse products
+
+
+def rows_times(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix @ vector`` as one dot product per row, in the calling thread (see the module doc)."""
+    vecdot = getattr(np, "vecdot", None)  # numpy >= 2; its float64 rows go to BLAS ddot, never threaded at this size
+    return vecdot(matrix, vector) if vecdot is not None else np.einsum("ij,j->i", matrix, vector)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -109,7 +120,7 @@ def _descend_on_rows(rows: SparseRows, labels, l2, max_iter, tol, on_step):
         v_b = b + momentum * (b - b_prev)
         residual = (sigmoid(v_u + v_b) - labels) / n
         grad_a = residual + l2 * v_a  # grad_w = X.T @ grad_a
-        gram_grad = gram @ residual + l2 * v_u  # K @ grad_a
+        gram_grad = rows_times(gram, residual) + l2 * v_u  # K @ grad_a
         grad_b = residual.sum()
         a_prev, u_prev, b_prev = a, u, b
         a = v_a - step * grad_a

@@ -154,7 +154,7 @@ class QualityScore(Objective):
     def __init__(self, options: dict):
         super().__init__(options)
         self._population = None
-        self.probabilities = None
+        self.probabilities = None  # one per document of :attr:`scored_population`
 
     def validate(self) -> List[str]:
         return reference_problems(self.options, self.name)
@@ -187,3 +187,8 @@ class QualityScore(Objective):
 
     def worst(self) -> float:
         return 0.0
+
+    @property
+    def scored_population(self) -> Optional[Population]:
+        """The population :attr:`probabilities` belong to (None before :meth:`setup`)."""
+        return self._population

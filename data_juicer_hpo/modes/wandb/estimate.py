@@ -11,8 +11,10 @@
   documents (and the budget's draws averaged).
 - **Within noise of keeping everything**: a warning when the best trial's advantage over keeping every document is
   smaller than its noise -- measured by the bootstrap for labels, by the draws' standard errors for a budgeted
-  objective (``|difference| < 1.96 * sqrt(se1^2 + se2^2)``), and by a paired bootstrap over the eval documents for
-  ``downstream_task``. For other objectives no noise estimate exists and only the two scores are given.
+  objective (``|difference| < 1.96 * sqrt(se1^2 + se2^2)``), by a paired bootstrap over the eval documents for
+  ``downstream_task``, and for ``quality_score`` (a mean of one probability per kept document) by the standard error
+  of the paired difference of two means over the documents (the classifier's own training noise is not in it). For
+  other objectives no noise estimate exists and only the two scores are given.
 """
 
 import json
@@ -32,12 +34,13 @@ from data_juicer_hpo.modes.wandb.label_estimate import (
     interval,
     resample_weights,
 )
-from data_juicer_hpo.objectives import Budgeted, DownstreamTask, LabelsObjective
+from data_juicer_hpo.objectives import Budgeted, DownstreamTask, LabelsObjective, QualityScore
 from data_juicer_hpo.objectives.downstream import METRICS as DOWNSTREAM_METRICS
 from data_juicer_hpo.objectives.labels import labels_objectives
+from data_juicer_hpo.objectives.views import documents
 from data_juicer_hpo.progress import Progress
 
-__all__ = ["write_summary", "weighted_metric"]
+__all__ = ["write_summary", "weighted_metric", "paired_mean_difference"]
 
 SUMMARY = "summary.json"
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
@@ -185,6 +188,38 @@ def _downstream(scoring, evaluator, best, seed: int) -> Optional[dict]:
     return {"objective": column, **out}
 
 
+def _quality_noise(objective: QualityScore, evaluator, best) -> Optional[dict]:
+    """``quality_score`` is the mean of one probability per kept document: its noise is that of a mean over the
+    documents. The difference between the chosen recipe's mean and keeping everything's is paired (the same
+    documents), and its standard error comes from each document's influence on it (the delta method: what a paired
+    bootstrap over the documents estimates, in one pass). None when the trial kept nothing or its documents are
+    not the ones the classifier scored."""
+    chosen = documents(*_trial_documents(evaluator, best.params))
+    everything = documents(*_trial_documents(evaluator, None))
+    if chosen[0] is not objective.scored_population or everything[0] is not chosen[0] or chosen[1].size == 0:
+        return None
+    difference, se = paired_mean_difference(objective.probabilities, chosen[1], everything[1])
+    return {
+        "difference": difference,
+        "interval95": [difference - Z95 * se, difference + Z95 * se],
+        "within_noise": bool(abs(difference) <= Z95 * se),
+        "how": f"the standard error of a mean over the {objective.probabilities.size} documents",
+    }
+
+
+def paired_mean_difference(values: np.ndarray, first: np.ndarray, second: np.ndarray):
+    """The mean of ``values`` over the documents ``first`` minus its mean over ``second`` (indices, a document
+    counted as often as it occurs), and the standard error of that difference when the documents are a sample:
+    ``sqrt(sum(psi^2)) / n`` with each document's influence ``psi_i = a_i (v_i - m_1) / mean(a) - b_i (v_i - m_2) /
+    mean(b)`` (``a``, ``b``: how often it occurs in each)."""
+    values = np.asarray(values, dtype=np.float64)
+    a = np.bincount(first, minlength=values.size).astype(np.float64)
+    b = np.bincount(second, minlength=values.size).astype(np.float64)
+    m1, m2 = float(a @ values / a.sum()), float(b @ values / b.sum())
+    psi = a * (values - m1) / a.mean() - b * (values - m2) / b.mean()
+    return m1 - m2, float(np.sqrt(psi @ psi) / values.size)
+
+
 def _keep_all(scoring, evaluator, best, downstream: Optional[dict]) -> dict:
     """Every objective's score for keeping every document, and whether the best trial is within noise of it."""
     main = scoring.goals.names[0]
@@ -204,6 +239,8 @@ def _keep_all(scoring, evaluator, best, downstream: Optional[dict]) -> dict:
     elif downstream and "chosen_vs_keep_all" in downstream.get("eval", {}):
         versus = downstream["eval"]["chosen_vs_keep_all"]
         noise = {**versus, "within_noise": not versus["distinguishable"], "how": "paired bootstrap over eval"}
+    elif isinstance(scoring.objectives.get(main), QualityScore):
+        noise = _quality_noise(scoring.objectives[main], evaluator, best)
     if noise is not None:
         out["noise"] = noise
         if noise["within_noise"]:

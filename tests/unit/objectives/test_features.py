@@ -55,6 +55,10 @@ def test_gram_matches_dense_algebra(monkeypatch, dense_share, pairs_at_once):
     texts = [" ".join(rng.choice(list("abcdefghijklmnop"), size=rng.integers(0, 40))) for _ in range(60)]
     rows = hashed_ngram_features(token_streams(texts), np.arange(60), 256)
     dense = _dense(rows)
-    assert np.allclose(rows.gram(), dense @ dense.T, rtol=0, atol=1e-12)
+    gram = rows.gram()
+    assert np.allclose(gram, dense @ dense.T, rtol=0, atol=1e-12)
+    assert np.array_equal(gram, gram.T)  # each rare pair is summed once and mirrored: exactly symmetric
+    non_empty = dense.any(axis=1)
+    assert np.allclose(np.diag(gram)[non_empty], 1.0, rtol=0, atol=1e-12)  # unit-norm rows
     assert _dense(hashed_ngram_features(token_streams([]), np.arange(0), 8)).shape == (0, 8)
     assert hashed_ngram_features(token_streams(["", ""]), np.arange(2), 8).gram().tolist() == [[0, 0], [0, 0]]
