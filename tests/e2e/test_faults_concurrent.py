@@ -15,6 +15,7 @@ import pytest
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
 from tests.helpers.faults import OBJECTIVE, finish, marks, no_traceback, start
 from tests.helpers.pg_server import restarting
+from tests.helpers.recipes import length_recipe
 
 pytestmark = pytest.mark.e2e
 
@@ -34,24 +35,18 @@ def _recipes(tmp_path, url: str, study: str, n: int):
     data = write_jsonl(tmp_path / "d.jsonl", varied_texts(150))
     sweep = write_yaml(tmp_path / "sweep.yaml", {**GRID, "name": study})
     return [
-        write_yaml(
+        length_recipe(
             tmp_path / f"recipe{i}.yaml",
-            {
-                "dataset_path": str(data),
-                "export_path": str(tmp_path / f"out{i}" / "kept.jsonl"),
-                "np": 1,
-                "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-                "auto_hpo": {
-                    "mode": "wandb",
-                    "backend": "local",
-                    "hpo_config": str(sweep),
-                    "storage": url,
-                    "objective": "faultobj:slow",
-                    "output_dir": str(tmp_path / f"hpo{i}"),
-                    "n_workers": 2,
-                    "process_best": False,
-                },
-            },
+            data,
+            tmp_path / f"out{i}" / "kept.jsonl",
+            mode="wandb",
+            backend="local",
+            hpo_config=str(sweep),
+            storage=url,
+            objective="faultobj:slow",
+            output_dir=str(tmp_path / f"hpo{i}"),
+            n_workers=2,
+            process_best=False,
         )
         for i in range(n)
     ]

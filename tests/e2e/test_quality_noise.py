@@ -8,6 +8,7 @@ import random
 import pytest
 
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
+from tests.helpers.recipes import length_recipe
 
 pytestmark = pytest.mark.e2e
 
@@ -34,22 +35,16 @@ def _sweep(tmp_path, dj_process, data_texts, reference_texts):
     data = write_jsonl(tmp_path / "d.jsonl", data_texts)
     reference = write_jsonl(tmp_path / "ref.jsonl", reference_texts)
     sweep = write_yaml(tmp_path / "sweep.yaml", SWEEP)
-    recipe = write_yaml(
+    recipe = length_recipe(
         tmp_path / "recipe.yaml",
-        {
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
-            "np": 1,
-            "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {
-                "mode": "wandb",
-                "backend": "local",
-                "hpo_config": str(sweep),
-                "output_dir": str(tmp_path / "hpo"),
-                "reference": str(reference),
-                "process_best": False,
-            },
-        },
+        data,
+        tmp_path / "out" / "kept.jsonl",
+        mode="wandb",
+        backend="local",
+        hpo_config=str(sweep),
+        output_dir=str(tmp_path / "hpo"),
+        reference=str(reference),
+        process_best=False,
     )
     res = dj_process("--config", recipe)
     assert res.returncode == 0, res.stderr[-3000:]

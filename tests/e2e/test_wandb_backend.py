@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
+from tests.helpers.recipes import length_recipe
 from tests.helpers.runs import BIN, run
 
 DRIVER = r"""
@@ -52,20 +53,14 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
             "parameters": {"text_length_filter.min_len": {"distribution": "int_uniform", "min": 1, "max": 500}},
         },
     )
-    recipe = write_yaml(
+    recipe = length_recipe(
         tmp_path / "recipe.yaml",
-        {
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
-            "np": 1,
-            "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {
-                "mode": "wandb",
-                "backend": "wandb",
-                "hpo_config": str(sweep),
-                "constraints": ["retention > 0.3"],
-            },
-        },
+        data,
+        tmp_path / "out" / "kept.jsonl",
+        mode="wandb",
+        backend="wandb",
+        hpo_config=str(sweep),
+        constraints=["retention > 0.3"],
     )
     (tmp_path / "driver.py").write_text(DRIVER)
     params = {"text_length_filter.min_len": 250}

@@ -32,13 +32,26 @@ def min_len_sweep(tmp_path: Path, n_texts: int, storage: str, name: str, run_cap
         },
     )
     auto_hpo = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "storage": storage}
-    return write_yaml(
+    return length_recipe(
         tmp_path / "recipe.yaml",
+        data,
+        tmp_path / "out" / "kept.jsonl",
+        **auto_hpo,
+        output_dir=str(tmp_path / "hpo"),
+        **section
+    )
+
+
+def length_recipe(path: Path, data: Path, export: Path, **auto_hpo) -> Path:
+    """A one-process recipe (path) of one loose ``text_length_filter`` on ``data``, exporting to ``export``, with the
+    ``auto_hpo`` section given."""
+    return write_yaml(
+        path,
         {
             "dataset_path": str(data),
-            "export_path": str(tmp_path / "out" / "kept.jsonl"),
+            "export_path": str(export),
             "np": 1,
             "process": [{"text_length_filter": {"min_len": 10, "max_len": 100000}}],
-            "auto_hpo": {**auto_hpo, "output_dir": str(tmp_path / "hpo"), **section},
+            "auto_hpo": auto_hpo,
         },
     )
