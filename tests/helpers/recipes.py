@@ -32,14 +32,9 @@ def min_len_sweep(tmp_path: Path, n_texts: int, storage: str, name: str, run_cap
         },
     )
     auto_hpo = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "storage": storage}
-    return length_recipe(
-        tmp_path / "recipe.yaml",
-        data,
-        tmp_path / "out" / "kept.jsonl",
-        **auto_hpo,
-        output_dir=str(tmp_path / "hpo"),
-        **section
-    )
+    auto_hpo["output_dir"] = str(tmp_path / "hpo")
+    auto_hpo.update(section)
+    return length_recipe(tmp_path / "recipe.yaml", data, tmp_path / "out" / "kept.jsonl", **auto_hpo)
 
 
 def length_recipe(path: Path, data: Path, export: Path, **auto_hpo) -> Path:
