@@ -16,7 +16,7 @@ AUDIO_VENV := .venv-audio
 AUDIO_TESTS := tests/e2e/test_audio.py
 AUDIO_TESTS += tests/unit/hooks/test_install_guard.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
 
-.PHONY: setup demo test test-lowest test-audio test-faults test-statistics bench clean
+.PHONY: setup demo test test-slow test-lowest test-audio test-faults test-statistics bench clean
 
 setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
@@ -40,8 +40,14 @@ demo: setup
 # (each end-to-end test starts dj-process, which forks its own workers); worksteal evens out the long tests
 PYTEST_PARALLEL := -n $(shell n=$$(nproc); echo $$(( n < 4 ? n + 1 : 4 ))) --dist worksteal
 
+# make test: the unit tests and the main end-to-end runs, about 5 minutes on 2 cores; make test-slow: the long
+# end-to-end runs (marker `slow`: faults, Ray, mixtures, the other executors, workers, whole-corpus checks), about
+# 9 minutes. CI runs both (.ci/run).
 test: setup
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m 'not slow'
+
+test-slow: setup
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m slow
 
 # the end-to-end 3sigma and sweep tests on the lowest declared Data-Juicer (CI runs both)
 $(LOWEST_VENV)/.installed: setup.cfg pyproject.toml

@@ -65,9 +65,12 @@ def compute_columns(dataset, ops, keys: List[List[str]]) -> List[Dict[str, Colum
         fields = [k for k in samples.keys() if k != Fields.stats]
         n = len(samples[fields[0]]) if fields else 0
         out = {}
-        batch = vectorised.BatchTexts(samples)  # what several filters share in this batch (characters, words)
-        for op, op_keys, op_names, numeric in zip(ops, keys, names, typed):
-            fast = vectorised.batch_statistics(op, samples, fields, n, batch) if numeric else None
+        # what several filters share (characters, words) is computed once per slice of the batch
+        vectorisable = [i for i, numeric in enumerate(typed) if numeric]
+        computed = vectorised.fast_statistics([ops[i] for i in vectorisable], samples, fields, n)
+        fast_of = {vectorisable[j]: values for j, values in computed.items()}
+        for i, (op, op_keys, op_names, numeric) in enumerate(zip(ops, keys, names, typed)):
+            fast = fast_of.pop(i, None)
             if fast is not None:
                 out.update({name: fast[key] for key, name in zip(op_keys, op_names)})
                 continue

@@ -120,9 +120,9 @@ def compute_batch(ops, samples):
     n = len(samples[fields[0]]) if fields else 0
     if Fields.stats not in samples:
         samples[Fields.stats] = [{} for _ in range(n)]
-    batch = vectorised.BatchTexts(samples)
-    for op in ops:
-        fast = vectorised.batch_statistics(op, samples, fields, n, batch)
+    computed = vectorised.fast_statistics(ops, samples, fields, n)
+    for i, op in enumerate(ops):
+        fast = computed.pop(i, None)
         if fast is not None:
             for key, values in fast.items():
                 for stats, value in zip(samples[Fields.stats], values):

@@ -4,8 +4,8 @@ The text filters below compute one statistic per document in a Python loop; :mod
 :mod:`.word_statistics` and :mod:`.char_repetition` compute the same numbers for a whole batch with numpy and
 Arrow. Every batch is checked: the op itself computes the statistic of three of its documents (the first, the
 middle and the last one), and when a value differs in type or in any bit the op computes the whole batch instead
-(a warning says so). What several filters share in a batch -- the code points, the words -- is computed once
-(:class:`BatchTexts`).
+(a warning says so). A batch is computed a slice of at most :data:`SLICE_CHARS` characters at a time, and what
+several filters share in a slice -- the code points, the words -- is computed once (:class:`BatchTexts`).
 
 Left to the op, with the reason logged once per pass (:func:`reasons`): a filter whose words or tokens come from a
 tokenizer model (``tokenization: true``: a sentencepiece or Hugging Face model, whose pieces the plugin cannot
@@ -32,7 +32,22 @@ from data_juicer_hpo.ops import char_repetition
 from data_juicer_hpo.ops.text_statistics import TextBatch, char_statistic
 from data_juicer_hpo.ops.word_statistics import WordBatch
 
-__all__ = ["BatchTexts", "STATISTIC", "applies", "reason", "reasons", "batch_statistics", "op_statistics"]
+__all__ = [
+    "BatchTexts",
+    "STATISTIC",
+    "SLICE_CHARS",
+    "applies",
+    "reason",
+    "reasons",
+    "batch_statistics",
+    "fast_statistics",
+    "op_statistics",
+]
+
+# The characters of a batch computed on at once: the arrays of a slice (code points, their classes, words, character
+# n-gram hashes: several of 4 to 8 bytes per character) stay bounded whatever the batch size and the documents'
+# lengths; a slice of a million characters is far past where numpy's per-call cost matters.
+SLICE_CHARS = 1 << 20
 
 
 class BatchTexts:
@@ -151,6 +166,42 @@ def _same(ours, theirs) -> bool:
     if type(ours) is not type(theirs):
         return False
     return ours.hex() == theirs.hex() if isinstance(ours, float) else ours == theirs
+
+
+def _slices(samples, keys, n: int, limit: int):
+    """(start, end) of consecutive runs of the ``n`` samples holding at most ``limit`` characters of ``keys``
+    together (a longer sample alone)."""
+    start = size = 0
+    for j in range(n):
+        chars = sum(len(text) for text in (samples[key][j] for key in keys) if isinstance(text, str))
+        if size and size + chars > limit:
+            yield start, j
+            start, size = j, 0
+        size += chars
+    if n:
+        yield start, n
+
+
+def fast_statistics(ops, samples, fields: List[str], n: int, limit: int = SLICE_CHARS) -> Dict[int, Dict[str, list]]:
+    """Index in ``ops`` -> the op's statistic for the ``n`` samples of a batch ({stat key: list of values}) for
+    each op whose statistic is vectorised (:func:`batch_statistics`), computed on slices of at most ``limit``
+    characters (:data:`SLICE_CHARS`) with what the slice's ops share; an op whose statistic differs from its own
+    in any slice is left out (the caller asks the op for the batch)."""
+    wanted = [i for i, op in enumerate(ops) if applies(op) and op.text_key in fields]
+    if not n or not wanted:
+        return {}
+    found: Dict[int, Dict[str, list]] = {i: {} for i in wanted}
+    for start, end in _slices(samples, sorted({ops[i].text_key for i in wanted}), n, limit):
+        part = samples if (start, end) == (0, n) else {field: samples[field][start:end] for field in fields}
+        shared = BatchTexts(part)
+        for i in list(found):
+            values = batch_statistics(ops[i], part, fields, end - start, shared)
+            if values is None:
+                del found[i]
+                continue
+            for key, column in values.items():
+                found[i].setdefault(key, []).extend(column)
+    return found
 
 
 def batch_statistics(op, samples, fields: List[str], n: int, batch: BatchTexts) -> Optional[Dict[str, list]]:

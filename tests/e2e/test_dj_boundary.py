@@ -9,7 +9,7 @@ from tests.helpers.data import tree_digest, varied_texts, write_jsonl, write_yam
 from tests.helpers.recipes import PROCESS, SWEEP  # the same small recipe and sweep as the matrix
 from tests.helpers.runs import BIN, run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 # id, auto_hpo section (the sweep file is written when "sweep" is given), top-level recipe changes, expected line

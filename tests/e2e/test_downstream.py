@@ -15,7 +15,7 @@ from data_juicer_hpo.objectives import Population, get_objective
 from tests.helpers.data import write_yaml
 from tests.helpers.runs import BIN
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # Each topic has its own document length, so a min_len threshold can drop whole labels.
 TOPICS = {

@@ -27,7 +27,7 @@ from tests.helpers.faults import (
     wait_for_marks,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 # ---- 2. short storage outages ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from tests.helpers.faults import OBJECTIVE, finish, marks, no_traceback, start
 from tests.helpers.pg_server import restarting
 from tests.helpers.recipes import length_recipe
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPEATS = int(os.environ.get("DJ_HPO_STRESS_REPEATS", "1"))
 GRID = {

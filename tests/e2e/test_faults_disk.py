@@ -12,7 +12,7 @@ import yaml
 from tests.helpers.data import tree_digest, write_yaml
 from tests.helpers.faults import finish, no_traceback, setup, start
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _fill(mount, leave: int) -> None:

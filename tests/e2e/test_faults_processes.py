@@ -19,7 +19,7 @@ from data_juicer_hpo.signals import LINE
 from tests.helpers.data import varied_texts, write_jsonl
 from tests.helpers.faults import finish, no_traceback, setup, start, states, study_of, wait_for_marks
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _trials(tmp_path):

@@ -16,7 +16,7 @@ from data_juicer.utils.sample import random_sample
 
 from tests.helpers.data import read_jsonl, varied_texts, write_yaml
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SIZES = (60, 90, 120)
 

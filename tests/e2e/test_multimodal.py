@@ -11,7 +11,7 @@ import yaml
 from tests.helpers.data import read_jsonl, write_yaml
 from tests.helpers.media import image_samples, media_recipe, write_samples
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 pytest.importorskip("PIL")
 
 

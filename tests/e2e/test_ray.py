@@ -10,7 +10,7 @@ import yaml
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
 from tests.helpers.runs import BIN
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _recipe(tmp_path, name, data, executor, refined):

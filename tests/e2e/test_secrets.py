@@ -9,7 +9,7 @@ from tests.helpers.faults import assert_no_secret
 from tests.helpers.pg_server import pg_url_fixture
 from tests.helpers.recipes import min_len_sweep
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 pg_url = pg_url_fixture()
 API_KEY = "k3y" + "0123456789abcdef" * 2 + "beef"

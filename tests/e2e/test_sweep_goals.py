@@ -12,7 +12,7 @@ import yaml
 from tests.helpers.data import read_jsonl, varied_texts, write_jsonl, write_yaml
 from tests.helpers.runs import BIN, run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PROCESS = [{"text_length_filter": {"min_len": 10, "max_len": 100000}}]
 PARAMS = {

@@ -8,7 +8,7 @@ import yaml
 
 from tests.helpers.data import decompress, read_jsonl, write_yaml
 
-pytestmark = [pytest.mark.e2e, pytest.mark.corpus]
+pytestmark = [pytest.mark.e2e, pytest.mark.corpus, pytest.mark.slow]
 
 
 def _lines_stats(text):

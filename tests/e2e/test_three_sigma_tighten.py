@@ -12,7 +12,7 @@ import yaml
 from tests.helpers.data import read_jsonl
 from tests.helpers.report_runs import THREE_SIGMA_PROCESS, K
 
-pytestmark = [pytest.mark.e2e, pytest.mark.corpus]
+pytestmark = [pytest.mark.e2e, pytest.mark.corpus, pytest.mark.slow]
 
 
 def _statistics(texts):

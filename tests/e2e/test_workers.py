@@ -13,7 +13,7 @@ import pytest
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
 from tests.helpers.runs import BIN
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SWEEP = {
     "method": "random",

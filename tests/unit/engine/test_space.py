@@ -107,6 +107,7 @@ def test_the_optuna_cli_shows_the_values(tmp_path):
         assert isinstance(row["params"]["i"], int) and isinstance(row["params"]["ql"], int)
 
 
+@pytest.mark.slow
 def test_random_search_keeps_wandb_laws_on_native_distributions(tmp_path):
     # q_uniform rounds a uniform draw: the end multiples get half the mass of the inner ones (W&B's law, which a
     # uniform choice among the steps would not give).

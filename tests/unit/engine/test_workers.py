@@ -152,6 +152,7 @@ def test_concurrent_grid_workers_evaluate_every_point_once(tmp_path, storage):
 GRID24 = {**GRID, "parameters": {"a": {"values": [1, 2, 3, 4]}, "b": {"values": ["p", "q", "r", "s", "t", "u"]}}}
 
 
+@pytest.mark.slow
 def test_grid_workers_through_server_restarts_evaluate_every_point_once(tmp_path, restartable_pg):
     """Six workers on one grid while the server restarts every 2-2.5 s: each restart drops the study lock's session
     (the server releases an advisory lock with it), mid-ask or not; the claims keep every point to one trial."""

@@ -77,6 +77,36 @@ def test_a_batch_whose_probe_differs_is_left_to_the_op(monkeypatch):
         assert vectorised.batch_statistics(op, samples, ["text"], 3, vectorised.BatchTexts(samples)) is None
 
 
+def test_a_batch_is_computed_in_slices_of_bounded_characters_with_the_same_values(tmp_path, monkeypatch):
+    """Slices of at most SLICE_CHARS characters (a longer document alone) give every op the values of the whole
+    batch at once; a slice whose probe differs leaves that op, and only it, to the op for the whole batch."""
+    from data_juicer.ops.filter.alphanumeric_filter import AlphanumericFilter
+
+    ops = _ops(_recipe(write_word_lists(tmp_path)))
+    texts = varied_texts(120) + ["x" * 5000] + UTF8_EDGES
+    samples, n = {"text": texts}, len(texts)
+    whole = vectorised.fast_statistics(ops, samples, ["text"], n, limit=10**9)
+    assert sorted(whole) == list(range(len(ops)))
+    cuts = list(vectorised._slices(samples, ["text"], n, 3000))
+    assert cuts[0][0] == 0 and cuts[-1][1] == n and all(a[1] == b[0] for a, b in zip(cuts, cuts[1:]))
+    assert all(sum(map(len, texts[a:b])) <= 3000 or b - a == 1 for a, b in cuts) and len(cuts) > 10
+    sliced = vectorised.fast_statistics(ops, samples, ["text"], n, limit=3000)
+    for i, op in enumerate(ops):
+        ((key, values),) = sliced[i].items()
+        assert mismatches(values, whole[i][key]) == [] and mismatches(values, op_values(op, texts, key)) == []
+
+    key, real = vectorised.STATISTIC[AlphanumericFilter]
+    last = texts[cuts[-1][0]]
+
+    def wrong_in_the_last_slice(op, batch):
+        values = real(op, batch)
+        return values + 1.0 if batch.samples["text"][0] == last else values
+
+    monkeypatch.setitem(vectorised.STATISTIC, AlphanumericFilter, (key, wrong_in_the_last_slice))
+    left = vectorised.fast_statistics(ops, samples, ["text"], n, limit=3000)
+    assert sorted(left) == [i for i, op in enumerate(ops) if not isinstance(op, AlphanumericFilter)]
+
+
 def test_the_3sigma_pass_writes_what_the_ops_write(tmp_path):
     """The statistics column after the pass equals, value for value and in its Arrow type, the column Data-Juicer's
     own ops write; a statistic already in a sample is kept; a filter left to the op computes as before."""

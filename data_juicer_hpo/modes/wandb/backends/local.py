@@ -9,7 +9,7 @@ from loguru import logger
 from data_juicer_hpo.engine import LocalSweep
 from data_juicer_hpo.engine.pool import WorkerError, run_workers, worker_label
 from data_juicer_hpo.errors import AutoHpoError
-from data_juicer_hpo.modes.wandb.backends.tracking import OfflineRecorder, import_before_fork
+from data_juicer_hpo.modes.wandb.backends.tracking import OfflineRecorder
 from data_juicer_hpo.progress import Progress
 from data_juicer_hpo.signals import raise_if_interrupted
 
@@ -40,7 +40,6 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=Non
     if n_workers > 1:
         _share_common_work(evaluator)
         raise_if_interrupted()  # a signal a library swallowed while the shared work was done: no fork
-        import_before_fork()
         logger.info(f"auto_hpo[sweep]: [{n_workers}] local workers (w1 here, w2..w{n_workers} forked), study [{study}]")
         if storage.startswith("sqlite"):
             logger.info(
@@ -60,7 +59,11 @@ def run_local(sweep, evaluator, section, storage, study, out_dir, cfg, goals=Non
             raise AutoHpoError(first.problems)
         raise WorkerError(f"worker {first.label} stopped the sweep: {first.error} (its traceback is in the log above)")
     if any(child.died for child in exits):  # a slot its trial held is free again once that trial is failed
-        local.engine.run(local.train, catch=not section["fail_fast"], callbacks=[local.record])
+        try:
+            local.engine.run(local.train, catch=not section["fail_fast"], callbacks=[local.record])
+            local.recorder.close()
+        finally:
+            local.close_recorder_quietly()
     local.recorder.runs.extend(child_runs)
     local.recorder.log_where()
     return local.engine.records()
@@ -99,6 +102,15 @@ class _LocalWorkers:
     def record(self, trial_record) -> None:
         self.recorder.record(trial_record, self.evaluator.history.pop(trial_record.number, []))
 
+    def close_recorder_quietly(self) -> None:
+        """The runs of the trials handed over so far written, when the sweep already ends on another error."""
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.close()
+        except Exception as e:
+            logger.warning(f"auto_hpo[sweep]: W&B offline runs: {type(e).__name__}: {e}")
+
     def open_engine(self, index: int):
         seed = self.section["seed"]
         label = worker_label(index) if self.section["n_workers"] > 1 else None
@@ -125,8 +137,10 @@ class _LocalWorkers:
             logger.info(f"auto_hpo[sweep]: local backend, study [{self.study}] in [{self.engine._url}]")
         try:
             self.engine.run(self.train, catch=not self.section["fail_fast"], callbacks=[self.record], stop=stop.is_set)
+            self.recorder.close()  # every trial's run written; a full disk there ends the sweep as one line
         except BaseException:
             stop.set()  # fail_fast (or a broken storage): the other workers end after their current trial
+            self.close_recorder_quietly()
             raise
         finally:
             if index:

@@ -1,18 +1,18 @@
 """W&B at the edges: credentials, and recording each local trial as a W&B offline run (``wandb sync`` later)."""
 
+import json
 import netrc
 import os
+import subprocess
+import sys
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import urlparse
 
 from loguru import logger
 
-from data_juicer_hpo.imports import lazy_import
 from data_juicer_hpo.redaction import redact_value
 
-wandb = lazy_import("wandb")  # 1.4 s to import: only when a trial is recorded or an agent runs
-
-__all__ = ["wandb_credentials", "wandb_mode", "OfflineRecorder", "import_before_fork"]
+__all__ = ["wandb_credentials", "wandb_mode", "OfflineRecorder"]
 
 DEFAULT_HOST = "https://api.wandb.ai"
 
@@ -34,32 +34,9 @@ def wandb_credentials() -> Optional[str]:
     return "~/.netrc" if auth and auth[2] else None
 
 
-def import_before_fork() -> None:
-    """Import W&B in the parent before local workers fork, when runs are recorded: W&B makes two temporary
-    directories when it is imported (``tmp*wandb-media``, ``tmp*wandb-artifacts``) and removes them at the exit of
-    the process that made them; a forked worker ends without Python's exit handlers, so one that imported W&B
-    itself would leave its two behind in the system's temporary directory."""
-    if wandb_mode() != "disabled":
-        wandb.Settings  # noqa: B018  (the first attribute read imports it)
-
-
-# What each trial's run leaves out: the environment's requirements and the working directory's git state are the
-# same for every trial of a sweep, and collecting them costs most of a run's recording (0.16 -> 0.04 s per run
-# with W&B 0.31: a 200-trial sweep spends 8 s instead of 32 on its runs).
-_LEAN = {
-    "silent": True,
-    "console": "off",
-    "x_disable_stats": True,
-    "x_disable_machine_info": True,
-    "x_save_requirements": False,
-    "disable_git": True,
-}
-
-
-def _settings() -> dict:
-    """:data:`_LEAN`, less what this W&B's settings do not have (an older release)."""
-    known = getattr(wandb.Settings, "model_fields", None)
-    return {k: v for k, v in _LEAN.items() if known is None or k in known}
+def _plain(value):
+    """A NumPy scalar or array as its Python value, anything else JSON cannot write as its text."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 class OfflineRecorder:
@@ -67,7 +44,12 @@ class OfflineRecorder:
 
     A run's config is the trial's sampled values (never credentials), its summary the metric (or the error), every
     objective's score and ``feasible`` under constraints, and its history the values reported on hyperband rungs;
-    config and summary are masked of secrets.
+    config and summary are masked of secrets here, before they leave this process.
+
+    The runs are written by a process of their own (:mod:`data_juicer_hpo.wandb_runs`, started at the first trial)
+    while the sweep goes on; :meth:`close` waits for it to finish them, and raises what it could not record (a full
+    disk as the ``OSError`` it was). A sweep's process that dies closes that process's input: it records what it
+    was given and ends.
     """
 
     def __init__(self, out_dir: str, project: str, group: str, metric: str):
@@ -75,40 +57,81 @@ class OfflineRecorder:
         self.dir = out_dir
         self.project, self.group, self.metric = project, group, metric
         self.runs: List[str] = []
+        self._process: Optional[subprocess.Popen] = None
+        self._sent = 0
 
-    def record(self, record, history: List[Tuple[int, float]] = ()) -> Optional[str]:
+    def record(self, record, history: List[Tuple[int, float]] = ()) -> None:
         if not self.enabled:
-            return None
-        os.makedirs(self.dir, exist_ok=True)
-        run = wandb.init(
-            mode="offline",
-            dir=self.dir,
-            project=self.project,
-            group=self.group,
-            job_type="sweep-trial",
-            name=f"{self.group}-trial-{record.number}",
-            config=redact_value(dict(record.params)),
-            reinit="create_new",
-            settings=wandb.Settings(**_settings()),
-        )
+            return
+        summary: Dict[str, object] = {"state": record.state, "trial_number": record.number}
+        if record.value is not None:
+            summary[self.metric] = record.value
+        summary.update(record.scores)  # every objective (several objectives, constrained ones)
+        if record.feasible is not None:
+            summary["feasible"] = record.feasible
+        if record.error:
+            summary["error"] = record.error
+        run = {
+            "init": {
+                "mode": "offline",
+                "dir": os.path.abspath(self.dir),
+                "project": self.project,
+                "group": self.group,
+                "job_type": "sweep-trial",
+                "name": f"{self.group}-trial-{record.number}",
+                "config": redact_value(dict(record.params)),
+            },
+            "metric": self.metric,
+            "history": [[step, value] for step, value in history],
+            "summary": redact_value(summary),
+            "exit_code": 0 if record.state != "FAIL" else 1,
+        }
+        line = (json.dumps(run, default=_plain) + "\n").encode()
+        if self._process is None:
+            os.makedirs(self.dir, exist_ok=True)
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "data_juicer_hpo.wandb_runs"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,  # W&B reports nothing there that is not in its debug logs
+                start_new_session=True,  # a signal to the sweep's process group is the sweep's to handle
+            )
         try:
-            for step, value in history:
-                run.log({self.metric: value, "rung": step})
-            summary: Dict[str, object] = {"state": record.state, "trial_number": record.number}
-            if record.value is not None:
-                summary[self.metric] = record.value
-            summary.update(record.scores)  # every objective (several objectives, constrained ones)
-            if record.feasible is not None:
-                summary["feasible"] = record.feasible
-            if record.error:
-                summary["error"] = record.error
-            run.summary.update(redact_value(summary))
-            run_dir = os.path.dirname(run.dir) if run.dir else None
-        finally:
-            run.finish(exit_code=0 if record.state != "FAIL" else 1)
-        if run_dir:
-            self.runs.append(run_dir)
-        return run_dir
+            self._process.stdin.write(line)
+            self._process.stdin.flush()
+        except BrokenPipeError:  # it stopped at a run it could not record: say why
+            self.close()
+            raise RuntimeError("the W&B offline runs' process ended before the sweep did") from None
+        self._sent += 1
+
+    def close(self, timeout: float = 600.0) -> None:
+        """Wait for every trial handed over to be written as a run (at most ``timeout`` seconds); raise what could
+        not be recorded. Recording can start again after it."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        sent, self._sent = self._sent, 0
+        try:
+            out, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise RuntimeError(f"recording {sent} trials as W&B offline runs took more than {timeout:.0f} s") from None
+        try:
+            report = json.loads(out.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            report = {"runs": [], "error": {"type": "exit", "message": f"status {process.returncode}"}}
+        self.runs.extend(report.get("runs") or [])
+        error = report.get("error")
+        if not error:
+            return
+        if error.get("errno"):
+            raise OSError(error["errno"], error.get("strerror") or os.strerror(error["errno"]), error.get("filename"))
+        done = len(report.get("runs") or [])
+        raise RuntimeError(
+            f"recording trials as W&B offline runs failed after {done} of {sent}: "
+            f"{error.get('type')}: {error.get('message')}"
+        )
 
     def log_where(self) -> None:
         if self.enabled and self.runs:

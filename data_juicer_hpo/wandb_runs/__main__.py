@@ -1,0 +1,97 @@
+"""Recording a local sweep's trials as W&B offline runs, in a process beside the sweep's.
+
+A sweep hands each finished trial to this process (one JSON line on its standard input, already masked of secrets)
+and goes on with the next trial while W&B writes the run here, on another core: a run's recording costs about as
+much as a trial of a sweep on precomputed statistics. At the end of its input (the sweep is done, or its process
+died) it records what is left and writes one JSON line to its standard output: the run directories, and the first
+error if a run could not be recorded (then it stops reading). It runs in a session of its own: a Ctrl-C or a signal
+to the sweep's process group is for the sweep, which closes the input as it ends, and the runs handed over are still
+written. It never imports Data-Juicer or the rest of the plugin.
+"""
+
+import errno
+import json
+import logging
+import os
+import signal
+import sys
+from typing import Dict, Optional
+
+import wandb
+
+__all__ = ["LEAN", "lean_settings", "main"]
+
+# What each trial's run leaves out: the environment's requirements and the working directory's git state are the
+# same for every trial of a sweep, and collecting them costs most of a run's recording (0.16 -> 0.04 s per run
+# with W&B 0.31: a 200-trial sweep spends 8 s instead of 32 on its runs).
+LEAN = {
+    "silent": True,
+    "console": "off",
+    "x_disable_stats": True,
+    "x_disable_machine_info": True,
+    "x_save_requirements": False,
+    "disable_git": True,
+}
+
+
+def lean_settings() -> dict:
+    """:data:`LEAN`, less what this W&B's settings do not have (an older release)."""
+    known = getattr(wandb.Settings, "model_fields", None)
+    return {k: v for k, v in LEAN.items() if known is None or k in known}
+
+
+def _record(run_spec: dict) -> Optional[str]:
+    """One run: ``init`` (wandb.init's keywords), ``history`` ([step, value] pairs of ``metric``), ``summary``,
+    ``exit_code``. Returns the run's directory."""
+    run = wandb.init(**run_spec["init"], reinit="create_new", settings=wandb.Settings(**lean_settings()))
+    try:
+        metric = run_spec["metric"]
+        for step, value in run_spec["history"]:
+            run.log({metric: value, "rung": step})
+        run.summary.update(run_spec["summary"])
+        run_dir = os.path.dirname(run.dir) if run.dir else None
+    finally:
+        run.finish(exit_code=run_spec["exit_code"])
+    return run_dir
+
+
+def _failure(exc: BaseException) -> Dict[str, object]:
+    """What the sweep needs of a failed recording: the write that failed for lack of room (its errno, message and
+    file, found anywhere in the exception's chain), else the exception's type and message."""
+    seen, todo = set(), [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            return {"errno": e.errno, "strerror": e.strerror, "filename": e.filename}
+        todo.extend([e.__cause__, e.__context__])
+    return {"type": type(exc).__name__, "message": str(exc)}
+
+
+def main() -> int:
+    for sig in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    logging.raiseExceptions = False  # W&B's own log handlers on a full disk: no traceback per record
+    runs, error = [], None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            run_dir = _record(json.loads(line))
+        except Exception as e:  # reported to the sweep, which decides; the runs after it are not attempted
+            error = _failure(e)
+            break
+        if run_dir:
+            runs.append(run_dir)
+    try:
+        sys.stdout.write(json.dumps({"runs": runs, "error": error}) + "\n")
+        sys.stdout.flush()
+    except OSError:  # the sweep's process is gone: nothing to tell
+        pass
+    return 1 if error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
