@@ -1,21 +1,23 @@
 """Recording a local sweep's trials as W&B offline runs, in a process beside the sweep's.
 
 A sweep hands each finished trial to this process (one JSON line on its standard input, already masked of secrets)
-and goes on with the next trial while W&B writes the run here, on another core: a run's recording costs about as
-much as a trial of a sweep on precomputed statistics. At the end of its input (the sweep is done, or its process
-died) it records what is left and writes one JSON line to its standard output: the run directories, and the first
-error if a run could not be recorded (then it stops reading). It runs in a session of its own: a Ctrl-C or a signal
-to the sweep's process group is for the sweep, which closes the input as it ends, and the runs handed over are still
-written. It never imports Data-Juicer or the rest of the plugin.
+and goes on with the next trial while W&B writes the run here, on another core. At the sweep's end line
+(``{"end": true}``), or when the sweep's process is gone (its input ends, or this process has another parent: a
+process Data-Juicer forked from the sweep may still hold the input open), it records what it was given and writes
+one JSON line to its standard output: the run directories, and the first error if a run could not be recorded (then
+it stops reading). It runs in a session of its own: a Ctrl-C or a signal to the sweep's process group is for the
+sweep, which ends the recording as it ends, and the runs handed over are still written. It never imports
+Data-Juicer or the rest of the plugin.
 """
 
 import errno
 import json
 import logging
 import os
+import select
 import signal
 import sys
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 import wandb
 
@@ -70,16 +72,33 @@ def _failure(exc: BaseException) -> Dict[str, object]:
     return {"type": type(exc).__name__, "message": str(exc)}
 
 
+def _lines(fd: int, parent: int) -> Iterator[bytes]:
+    """The lines written to ``fd`` until it ends or the process ``parent`` is no longer this one's parent."""
+    pending = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        if not ready:
+            if os.getppid() != parent:
+                return
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return
+        *lines, pending = (pending + chunk).split(b"\n")
+        yield from (line for line in lines if line.strip())
+
+
 def main() -> int:
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     logging.raiseExceptions = False  # W&B's own log handlers on a full disk: no traceback per record
     runs, error = [], None
-    for line in sys.stdin:
-        if not line.strip():
-            continue
+    for line in _lines(sys.stdin.fileno(), int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()):
+        run_spec = json.loads(line)
+        if run_spec.get("end"):
+            break
         try:
-            run_dir = _record(json.loads(line))
+            run_dir = _record(run_spec)
         except Exception as e:  # reported to the sweep, which decides; the runs after it are not attempted
             error = _failure(e)
             break

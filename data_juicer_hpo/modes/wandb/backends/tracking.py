@@ -90,7 +90,7 @@ class OfflineRecorder:
         if self._process is None:
             os.makedirs(self.dir, exist_ok=True)
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "data_juicer_hpo.wandb_runs"],
+                [sys.executable, "-m", "data_juicer_hpo.wandb_runs", str(os.getpid())],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,  # W&B reports nothing there that is not in its debug logs
@@ -111,6 +111,11 @@ class OfflineRecorder:
         if process is None:
             return
         sent, self._sent = self._sent, 0
+        try:  # the end line, not only the end of the input: a process forked since holds the input open too
+            process.stdin.write(b'{"end": true}\n')
+            process.stdin.flush()
+        except BrokenPipeError:  # it stopped at a run it could not record: its report says which
+            pass
         try:
             out, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
