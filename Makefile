@@ -40,9 +40,9 @@ demo: setup
 # (each end-to-end test starts dj-process, which forks its own workers); worksteal evens out the long tests
 PYTEST_PARALLEL := -n $(shell n=$$(nproc); echo $$(( n < 4 ? n + 1 : 4 ))) --dist worksteal
 
-# make test: the unit tests and the main end-to-end runs, about 5 minutes on 2 cores; make test-slow: the long
+# make test: the unit tests and the main end-to-end runs, about 6 minutes on 2 cores; make test-slow: the long
 # end-to-end runs (marker `slow`: faults, Ray, mixtures, the other executors, workers, whole-corpus checks), about
-# 9 minutes. CI runs both (.ci/run).
+# 12 minutes. CI runs both (.ci/run).
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m 'not slow'
 
