@@ -94,7 +94,10 @@ def main() -> int:
     logging.raiseExceptions = False  # W&B's own log handlers on a full disk: no traceback per record
     runs, error = [], None
     for line in _lines(sys.stdin.fileno(), int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()):
-        run_spec = json.loads(line)
+        try:
+            run_spec = json.loads(line)
+        except ValueError:  # a line cut short by a signal in the middle of the sweep's write: the trial is in its study
+            continue
         if run_spec.get("end"):
             break
         try:

@@ -48,8 +48,8 @@ class OfflineRecorder:
 
     The runs are written by a process of their own (:mod:`data_juicer_hpo.wandb_runs`, started at the first trial)
     while the sweep goes on; :meth:`close` waits for it to finish them, and raises what it could not record (a full
-    disk as the ``OSError`` it was). A sweep's process that dies closes that process's input: it records what it
-    was given and ends.
+    disk as the ``OSError`` it was). When the sweep's process dies without closing it, that process notices, writes
+    the runs it was handed and ends.
     """
 
     def __init__(self, out_dir: str, project: str, group: str, metric: str):

@@ -111,3 +111,20 @@ def test_recording_is_off_when_wandb_is_disabled(tmp_path, monkeypatch):
     recorder.record(_record(0, 0.5))
     recorder.close()
     assert recorder.runs == [] and not (tmp_path / "out").exists()
+
+
+def test_a_line_cut_short_is_skipped_and_the_next_runs_are_written(tmp_path):
+    """A signal can cut the sweep's write of a line: the recorder skips what it cannot read and goes on."""
+    run_spec = {
+        "init": {"mode": "offline", "dir": str(tmp_path), "project": "p", "group": "g", "name": "t", "config": {}},
+        "metric": "m",
+        "history": [],
+        "summary": {"trial_number": 7, "m": 0.25},
+        "exit_code": 0,
+    }
+    feed = b'{"init": {"mode": "off' + b"\n" + json.dumps(run_spec).encode() + b'\n{"end": true}\n'
+    done = subprocess.run([sys.executable, "-m", "data_juicer_hpo.wandb_runs", str(os.getpid())], input=feed,
+                          capture_output=True, cwd=ROOT, timeout=120)  # fmt: skip
+    report = json.loads(done.stdout.decode().splitlines()[-1])
+    assert done.returncode == 0 and report["error"] is None and len(report["runs"]) == 1
+    assert _summaries(tmp_path)[7]["m"] == 0.25
