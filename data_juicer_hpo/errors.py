@@ -148,20 +148,25 @@ def full_places(places: Dict[str, Optional[str]], min_free: int = 2**20) -> str:
     return "; ".join(f"{shown} ({', '.join(keys)}) is full" for shown, keys in full.values())
 
 
+def full_disk_error(exc: BaseException) -> Optional[OSError]:
+    """The write that failed for lack of room (a full disk, a quota, a file-size limit), found anywhere in the
+    exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None."""
+    return next((e for e in exception_chain(exc) if isinstance(e, OSError) and e.errno in _FULL), None)
+
+
 def write_failure(exc: BaseException, places: Optional[Dict[str, Optional[str]]] = None) -> Optional[str]:
-    """One line for a write that failed for lack of room (a full disk, a quota, a file-size limit), found anywhere
-    in the exception's chain (Data-Juicer and Hugging Face datasets re-raise with their own types); else None.
-    A failed ``write`` names no file: then the ``places`` (key -> directory) on a full filesystem are named."""
-    for e in exception_chain(exc):
-        if isinstance(e, OSError) and e.errno in _FULL:
-            where = f"cannot write {e.filename}" if e.filename else "a write failed"
-            full = "" if e.filename else full_places(places or {})
-            where += f" ({full})" if full else ""
-            return (
-                f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
-                f"there and rerun the same command to resume"
-            )
-    return None
+    """One line for a write that failed for lack of room (:func:`full_disk_error`); else None. A failed ``write``
+    names no file: then the ``places`` (key -> directory) on a full filesystem are named."""
+    e = full_disk_error(exc)
+    if e is None:
+        return None
+    where = f"cannot write {e.filename}" if e.filename else "a write failed"
+    full = "" if e.filename else full_places(places or {})
+    where += f" ({full})" if full else ""
+    return (
+        f"{SECTION}: {where}: {e.strerror or os.strerror(e.errno)} ({errno.errorcode[e.errno]}); make room "
+        f"there and rerun the same command to resume"
+    )
 
 
 @contextlib.contextmanager

@@ -7,10 +7,9 @@ process Data-Juicer forked from the sweep may still hold the input open), it rec
 one JSON line to its standard output: the run directories, and the first error if a run could not be recorded (then
 it stops reading). It runs in a session of its own: a Ctrl-C or a signal to the sweep's process group is for the
 sweep, which ends the recording as it ends, and the runs handed over are still written. It never imports
-Data-Juicer or the rest of the plugin.
+Data-Juicer; of the plugin, only the light bottom modules (``errors``: what a full disk looks like).
 """
 
-import errno
 import json
 import logging
 import os
@@ -20,6 +19,8 @@ import sys
 from typing import Dict, Iterator, Optional
 
 import wandb
+
+from data_juicer_hpo.errors import full_disk_error
 
 __all__ = ["LEAN", "lean_settings", "main"]
 
@@ -59,16 +60,10 @@ def _record(run_spec: dict) -> Optional[str]:
 
 def _failure(exc: BaseException) -> Dict[str, object]:
     """What the sweep needs of a failed recording: the write that failed for lack of room (its errno, message and
-    file, found anywhere in the exception's chain), else the exception's type and message."""
-    seen, todo = set(), [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            return {"errno": e.errno, "strerror": e.strerror, "filename": e.filename}
-        todo.extend([e.__cause__, e.__context__])
+    file), else the exception's type and message."""
+    full = full_disk_error(exc)
+    if full is not None:
+        return {"errno": full.errno, "strerror": full.strerror, "filename": full.filename}
     return {"type": type(exc).__name__, "message": str(exc)}
 
 

@@ -1,14 +1,13 @@
 """mode wandb end to end, offline: the real dj-process / script, the local engine, W&B offline runs read back."""
 
 import csv
-import json
 import re
 
 import pytest
 import yaml
 
 from tests.helpers.data import decompress, read_jsonl, varied_texts, write_jsonl, write_yaml
-from tests.helpers.runs import BIN, run
+from tests.helpers.runs import wandb_runs_by_trial
 
 pytestmark = pytest.mark.e2e
 
@@ -86,14 +85,8 @@ def test_local_sweep_outputs_best_recipe_and_offline_runs(tmp_path, dj_process):
         assert (tmp_path / "hpo" / png).read_bytes()[:4] == b"\x89PNG"
 
     # every trial is a W&B offline run; read them back with wandb's own tool
-    runs = sorted((tmp_path / "hpo" / "wandb").glob("offline-run-*"))
-    assert len(runs) == 6
-    seen = {}
-    for run_dir in runs:
-        res = run([str(BIN / "wandb"), "leet", "inspect", "--summary", "--json", str(run_dir)], cwd=tmp_path)
-        assert res.returncode == 0, res.stderr
-        info = json.loads(res.stdout)
-        seen[info["summary"]["trial_number"]] = info
+    assert len(list((tmp_path / "hpo" / "wandb").glob("offline-run-*"))) == 6
+    seen = wandb_runs_by_trial(tmp_path / "hpo" / "wandb", tmp_path)
     for r in rows:
         info = seen[int(r["number"])]
         assert info["summary"]["retention"] == pytest.approx(float(r["retention"]))

@@ -6,7 +6,7 @@ import pytest
 
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
 from tests.helpers.recipes import length_recipe
-from tests.helpers.runs import BIN, run
+from tests.helpers.runs import BIN, run, wandb_run_info
 
 DRIVER = r"""
 import json, sys
@@ -76,9 +76,7 @@ def test_train_function_reads_the_run_config_and_logs_the_metric(tmp_path):
     expected = sum(1 for t in texts if 250 <= len(t) <= 100000) / len(texts)
     assert result["value"] == pytest.approx(expected)
     assert result["states"] == ["COMPLETE"]
-    res = run([str(BIN / "wandb"), "leet", "inspect", "--summary", "--json", str(tmp_path / "wandb")], cwd=tmp_path)
-    assert res.returncode == 0, res.stderr
-    info = json.loads(res.stdout)
+    info = wandb_run_info(tmp_path / "wandb", tmp_path)
     assert info["summary"]["retention"] == pytest.approx(expected)
     assert info["config"]["text_length_filter.min_len"] == 250
     # constraints: logged to the run, and the record the best-recipe choice reads says whether they hold

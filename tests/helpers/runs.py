@@ -1,6 +1,7 @@
 """Where things are (this checkout, ../shared/data, the venv's commands) and ``run``: a command in a subprocess with
 the environment every end-to-end test uses."""
 
+import json
 import os
 import subprocess
 import sys
@@ -34,3 +35,17 @@ def require(why: Optional[str], what: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run {what}, but: {why}")
         pytest.skip(why)
+
+
+def wandb_run_info(path, cwd) -> dict:
+    """An offline run's config and summary as W&B's own reader shows them (``wandb leet inspect``; ``path``: the
+    run's directory, or a ``wandb`` directory for its latest run)."""
+    res = run([str(BIN / "wandb"), "leet", "inspect", "--summary", "--json", str(path)], cwd=cwd)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def wandb_runs_by_trial(wandb_dir, cwd) -> dict:
+    """Trial number -> :func:`wandb_run_info` of every ``offline-run-*`` under ``wandb_dir``."""
+    infos = (wandb_run_info(run_dir, cwd) for run_dir in sorted(Path(wandb_dir).glob("offline-run-*")))
+    return {info["summary"]["trial_number"]: info for info in infos}

@@ -14,7 +14,7 @@ import pytest
 
 from data_juicer_hpo.modes.wandb.backends.tracking import OfflineRecorder
 
-from tests.helpers.runs import ROOT, run
+from tests.helpers.runs import ROOT, wandb_runs_by_trial
 
 
 def _record(number: int, value: float):
@@ -25,13 +25,7 @@ def _record(number: int, value: float):
 
 
 def _summaries(out_dir):
-    found = {}
-    for run_dir in sorted((out_dir / "wandb").glob("offline-run-*")):
-        res = run([os.path.join(os.path.dirname(sys.executable), "wandb"), "leet", "inspect", "--summary", "--json",
-                   str(run_dir)], cwd=out_dir)  # fmt: skip
-        summary = json.loads(res.stdout)["summary"]
-        found[summary["trial_number"]] = summary
-    return found
+    return {n: info["summary"] for n, info in wandb_runs_by_trial(out_dir / "wandb", out_dir).items()}
 
 
 @pytest.fixture(autouse=True)
