@@ -10,7 +10,8 @@ the line and exits. The first signal decides: any later one (a second Ctrl-C whi
 so it can neither cut the clean-up short nor change the exit status.
 
 A signal is never lost: one that arrives while the main thread forks is raised once the fork is over (fork hooks
-hold logging locks), one raised where Python cannot propagate it is delivered again, and one whose exception a
+hold logging locks), one a just-forked child gets before its fork hook ran is sent to it again once the hook has
+run, one raised where Python cannot propagate it is delivered again, and one whose exception a
 library swallowed is raised again between the run's phases (:func:`raise_if_interrupted`). Processes that other
 libraries fork get the handlers back that the process had before the run; the sweep's own workers take the run's
 (:func:`handle_in_worker`).
@@ -48,7 +49,9 @@ _state: dict = {
     "active": False,  # a run's handlers are installed
     "fork_hooks": False,
     "forking": 0,  # the main thread is inside os.fork's hooks
+    "forker": None,  # the pid of the process that forks
     "deferred": None,  # a signal that arrived meanwhile
+    "child_pending": None,  # a signal a just-forked child got before its fork hook ran
     "received": None,  # the first signal of the run (it decides)
     "previous": {},  # the handlers before the run
 }
@@ -102,6 +105,7 @@ def _before_fork() -> None:
     them would leave a lock held (the next log line hangs) and be lost."""
     if threading.current_thread() is threading.main_thread():
         _state["forking"] += 1
+        _state["forker"] = os.getpid()
 
 
 def _after_fork_in_parent() -> None:
@@ -115,13 +119,20 @@ def _after_fork_in_parent() -> None:
 def _after_fork_in_child() -> None:
     """A forked child is another library's worker (a pool of Data-Juicer's or datasets'): it gets back the handlers
     the process had before the run (so a pool's ``terminate`` ends it, as it expects); the sweep's own workers
-    take the run's handling again (:func:`handle_in_worker`)."""
-    _state.update(forking=0, deferred=None, received=None)
+    take the run's handling again (:func:`handle_in_worker`).
+
+    A signal the child got before this hook ran (a pool terminated the moment it forked its worker) is sent again
+    once the handlers are back, so the child acts on it as it expects (a pool worker dies of SIGTERM) instead of
+    losing it: the parent's ``terminate`` would otherwise wait for that worker forever."""
+    pending = _state["child_pending"]
+    _state.update(forking=0, forker=None, deferred=None, received=None, child_pending=None)
     if _state["active"]:
         for signum, handler in _state["previous"].items():
             signal.signal(signum, handler)
         sys.unraisablehook = _state.get("unraisable", sys.__unraisablehook__)
         _state["active"] = False
+    if pending is not None:
+        os.kill(os.getpid(), pending)
 
 
 def _register_fork_hooks() -> None:
@@ -135,6 +146,9 @@ def _register_fork_hooks() -> None:
 
 
 def _on_signal(signum, frame):
+    if _state["forking"] and _state["forker"] != os.getpid():  # a child before its fork hook: sent again by it
+        _state["child_pending"] = _state["child_pending"] or signum
+        return
     if _state["forking"]:  # inside a fork's hooks: raised once the fork is over
         _state["deferred"] = _state["deferred"] or signum
         return

@@ -140,3 +140,28 @@ def test_a_signal_during_a_fork_is_neither_lost_nor_a_hang(tmp_path):
             proc.kill()  # a run that hangs (a logging lock left held by a fork hook) must not outlive the test
         assert proc.returncode == 143, err[-2000:]
         assert err.rstrip().splitlines()[-1] == LINE and "Traceback" not in err and "Exception ignored" not in err
+
+
+EARLY = """
+import os, signal, sys, time
+from data_juicer_hpo.signals import interruptible
+
+# a hook registered before the run's runs before its hook in the child: the signal lands where a pool's terminate
+# lands when it comes the moment the pool forked its worker
+os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGTERM))
+with interruptible():
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(30)  # a worker that lost the signal would wait for tasks here, and its pool for it
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM, flush=True)
+"""
+
+
+def test_a_signal_a_child_gets_before_its_fork_hook_is_not_lost(tmp_path):
+    path = tmp_path / "script.py"
+    path.write_text(textwrap.dedent(EARLY))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, str(path)], env=env, capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
