@@ -59,9 +59,13 @@ def characters(texts: List[str], codes: Optional[np.ndarray] = None) -> Optional
         return None
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     codes = _code_points(texts) if codes is None else codes
-    present = np.bincount(codes) > 0
-    bits = max(1, int(np.count_nonzero(present) - 1).bit_length())
-    return Characters(lengths, (np.cumsum(present) - 1).astype(np.uint64)[codes], bits)
+    # a table over the code points up to the largest one (a million entries when a text holds an emoji): of one
+    # byte and four per entry, not eight (the slice's arrays would otherwise be dwarfed by it)
+    present = np.zeros(int(codes.max()) + 1 if codes.size else 1, dtype=bool)
+    present[codes] = True
+    rank = np.cumsum(present, dtype=np.int32) - 1
+    bits = max(1, int(rank[-1]).bit_length())
+    return Characters(lengths, rank[codes].astype(np.uint64), bits)
 
 
 def char_rep_ratios(texts: List[str], n: int, batch: Optional[Characters] = None) -> Optional[np.ndarray]:
@@ -131,7 +135,12 @@ def _groups(ranks: np.ndarray, lengths: np.ndarray, n: int, bits: int, exact: bo
         shift = np.uint64(64 - max(1, int(len(lengths) - 1).bit_length()))
         keys = _packed(ranks, 0, n, bits, count)
         keys |= np.repeat(np.arange(len(lengths), dtype=np.uint64) << shift, lengths)[:count]
-        ordered = np.sort(keys[valid])  # one (SIMD) sort: equal n-grams of a document are runs
+        ordered = keys[valid]
+        del keys
+        ordered.sort()  # one (SIMD) sort, in place: equal n-grams of a document are runs
+        ordered = ordered[_in_runs(ordered)]  # the repeated ones (most n-grams occur once)
+        if not ordered.size:
+            return empty, empty
         starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
         sizes = np.diff(np.append(starts, len(ordered)))
         group_docs = (ordered[starts] >> shift).astype(np.int64)
@@ -142,6 +151,15 @@ def _groups(ranks: np.ndarray, lengths: np.ndarray, n: int, bits: int, exact: bo
         sizes, group_docs = found
     repeated = sizes > 1
     return sizes[repeated].astype(np.int64), group_docs[repeated]
+
+
+def _in_runs(ordered: np.ndarray) -> np.ndarray:
+    """Whether each value of the sorted ``ordered`` equals a neighbour (it is in a run of two or more)."""
+    same = ordered[1:] == ordered[:-1]
+    member = np.zeros(len(ordered), dtype=bool)
+    member[1:] = same
+    member[:-1] |= same
+    return member
 
 
 def _packed(ranks: np.ndarray, first: int, width: int, bits: int, count: int) -> np.ndarray:
@@ -168,14 +186,13 @@ def _hashed_runs(ranks, lengths, valid, n: int, bits: int, count: int):
     low = np.uint64((1 << index_bits) - 1)
     hashes &= ~low
     hashes |= np.arange(count, dtype=np.uint64)
-    ordered = np.sort(hashes)
-    del hashes
+    hashes.sort()  # in place: a document of a million characters has arrays of 8 MB each
+    ordered = hashes
     high = ordered & ~low
-    starts = np.flatnonzero(np.concatenate([[True], high[1:] != high[:-1]]))
-    sizes = np.diff(np.append(starts, len(ordered)))
-    member = np.repeat(sizes > 1, sizes)  # the starts whose hash occurs more than once (most occur once)
+    member = _in_runs(high)  # the starts whose hash occurs more than once (most occur once)
     high = high[member]
     at = (ordered[member] & low).astype(np.int64)
+    del ordered, hashes, member
     if not at.size:  # every n-gram occurs once
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     docs = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)[:count]

@@ -3,9 +3,11 @@
 The text filters below compute one statistic per document in a Python loop; :mod:`.text_statistics`,
 :mod:`.word_statistics` and :mod:`.char_repetition` compute the same numbers for a whole batch with numpy and
 Arrow. Every batch is checked: the op itself computes the statistic of three of its documents (the first, the
-middle and the last one), and when a value differs in type or in any bit the op computes the whole batch instead
-(a warning says so). A batch is computed a slice of at most :data:`SLICE_CHARS` characters at a time, and what
-several filters share in a slice -- the code points, the words -- is computed once (:class:`BatchTexts`).
+middle and the last one of those of at most :data:`PROBE_CHARS` characters: the op's own loop on one document of a
+hundred thousand characters costs more than the whole batch's vectorised statistics), and when a value differs in
+type or in any bit the op computes the whole batch instead (a warning says so). A batch is computed a slice of at
+most :data:`SLICE_CHARS` characters at a time, and what several filters share in a slice -- the code points, the
+words -- is computed once (:class:`BatchTexts`).
 
 Left to the op, with the reason logged once per pass (:func:`reasons`): a filter whose words or tokens come from a
 tokenizer model (``tokenization: true``: a sentencepiece or Hugging Face model, whose pieces the plugin cannot
@@ -28,6 +30,7 @@ from data_juicer.ops.filter.words_num_filter import WordsNumFilter
 from data_juicer.utils.constant import Fields
 from loguru import logger
 
+from data_juicer_hpo.memory import return_freed
 from data_juicer_hpo.ops import char_repetition
 from data_juicer_hpo.ops.text_statistics import TextBatch, char_statistic
 from data_juicer_hpo.ops.word_statistics import WordBatch
@@ -36,18 +39,24 @@ __all__ = [
     "BatchTexts",
     "STATISTIC",
     "SLICE_CHARS",
+    "PROBE_CHARS",
     "applies",
     "reason",
     "reasons",
     "batch_statistics",
     "fast_statistics",
     "op_statistics",
+    "probes",
 ]
 
 # The characters of a batch computed on at once: the arrays of a slice (code points, their classes, words, character
 # n-gram hashes: several of 4 to 8 bytes per character) stay bounded whatever the batch size and the documents'
-# lengths; a slice of a million characters is far past where numpy's per-call cost matters.
-SLICE_CHARS = 1 << 20
+# lengths. 131,072 characters: a batch's working set is then about 6 MiB (51 MiB at a million characters, more than
+# the op's own loops need, in every worker at once), and numpy's per-call cost is still far below the work per slice
+# (the bench corpus's statistics take the same CPU time as with a million).
+SLICE_CHARS = 1 << 17
+# The longest document a batch's check asks the op for (when the batch has one that short)
+PROBE_CHARS = 4096
 
 
 class BatchTexts:
@@ -184,40 +193,65 @@ def _slices(samples, keys, n: int, limit: int):
 
 def fast_statistics(ops, samples, fields: List[str], n: int, limit: int = SLICE_CHARS) -> Dict[int, Dict[str, list]]:
     """Index in ``ops`` -> the op's statistic for the ``n`` samples of a batch ({stat key: list of values}) for
-    each op whose statistic is vectorised (:func:`batch_statistics`), computed on slices of at most ``limit``
-    characters (:data:`SLICE_CHARS`) with what the slice's ops share; an op whose statistic differs from its own
-    in any slice is left out (the caller asks the op for the batch)."""
+    each op whose statistic is vectorised, computed on slices of at most ``limit`` characters
+    (:data:`SLICE_CHARS`) with what the slice's ops share and checked against the op on three of the batch's
+    documents (:func:`probes`); an op whose statistic differs from its own is left out (the caller asks the op for
+    the batch)."""
     wanted = [i for i, op in enumerate(ops) if applies(op) and op.text_key in fields]
     if not n or not wanted:
         return {}
-    found: Dict[int, Dict[str, list]] = {i: {} for i in wanted}
+    found: Dict[int, list] = {i: [] for i in wanted}
     for start, end in _slices(samples, sorted({ops[i].text_key for i in wanted}), n, limit):
         part = samples if (start, end) == (0, n) else {field: samples[field][start:end] for field in fields}
         shared = BatchTexts(part)
         for i in list(found):
-            values = batch_statistics(ops[i], part, fields, end - start, shared)
+            values = _values(ops[i], shared)
             if values is None:
                 del found[i]
                 continue
-            for key, column in values.items():
-                found[i].setdefault(key, []).extend(column)
-    return found
+            found[i].extend(values)
+    del part, shared
+    return_freed()  # the slices' arrays: a worker must not keep its largest batch's pages to its end
+    return {
+        i: {STATISTIC[type(ops[i])][0]: values}
+        for i, values in found.items()
+        if _agrees(ops[i], samples, fields, n, values)
+    }
 
 
 def batch_statistics(op, samples, fields: List[str], n: int, batch: BatchTexts) -> Optional[Dict[str, list]]:
     """The statistic of ``op`` for the ``n`` samples of a batch as {stat key: list of values}, computed for the
-    whole batch and checked against the op on three samples; None when it does not apply or a probe differs (the
-    caller then asks the op for the batch)."""
+    whole batch and checked against the op on three samples (:func:`probes`); None when it does not apply or a
+    probe differs (the caller then asks the op for the batch)."""
     if not n or not applies(op) or op.text_key not in fields:
         return None
-    key, compute = STATISTIC[type(op)]
-    values = compute(op, batch)
-    if values is None:
+    values = _values(op, batch)
+    if values is None or not _agrees(op, samples, fields, n, values):
         return None
-    values = values.tolist()
-    probes = sorted({0, n // 2, n - 1})
-    asked = op_statistics(op, {field: [samples[field][j] for j in probes] for field in fields}, fields, len(probes))
-    if not all(set(stats) == {key} and _same(values[j], stats[key]) for j, stats in zip(probes, asked)):
-        logger.warning(f"auto_hpo: {op._name}'s own statistics differ from the vectorised ones: the op is used")
-        return None
-    return {key: values}
+    return {STATISTIC[type(op)][0]: values}
+
+
+def _values(op, batch: BatchTexts) -> Optional[list]:
+    values = STATISTIC[type(op)][1](op, batch)
+    return None if values is None else values.tolist()
+
+
+def probes(texts, n: int, limit: int = PROBE_CHARS) -> List[int]:
+    """The positions of a batch's documents the op checks: the first, the middle and the last one of those of at
+    most ``limit`` characters (a value that is not a string counts as short: the op decides on it), or the shortest
+    document when none is that short."""
+    lengths = [len(text) if isinstance(text, str) else 0 for text in texts]
+    short = [j for j in range(n) if lengths[j] <= limit] or [min(range(n), key=lengths.__getitem__)]
+    return sorted({short[0], short[len(short) // 2], short[-1]})
+
+
+def _agrees(op, samples, fields: List[str], n: int, values: list) -> bool:
+    """The op's own statistic of the probed samples equals ``values`` there, in type and in every bit (a warning
+    when not)."""
+    key = STATISTIC[type(op)][0]
+    at = probes(samples[op.text_key], n)
+    asked = op_statistics(op, {field: [samples[field][j] for j in at] for field in fields}, fields, len(at))
+    if all(set(stats) == {key} and _same(values[j], stats[key]) for j, stats in zip(at, asked)):
+        return True
+    logger.warning(f"auto_hpo: {op._name}'s own statistics differ from the vectorised ones: the op is used")
+    return False

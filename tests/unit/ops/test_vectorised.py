@@ -77,9 +77,19 @@ def test_a_batch_whose_probe_differs_is_left_to_the_op(monkeypatch):
         assert vectorised.batch_statistics(op, samples, ["text"], 3, vectorised.BatchTexts(samples)) is None
 
 
+def test_the_probes_are_the_first_middle_and_last_short_documents():
+    short, long = "ab", "x" * (vectorised.PROBE_CHARS + 1)
+    texts = [long, short, long, short, short, None, long]
+    assert vectorised.probes(texts, len(texts)) == [1, 4, 5]  # a value that is not a string counts as short
+    assert vectorised.probes([long + "y", long, long + "yz"], 3) == [1]  # none short: the shortest
+    assert vectorised.probes(["a", "b", "c", "d", "e"], 5) == [0, 2, 4]
+    assert vectorised.probes(["a"], 1) == [0]
+
+
 def test_a_batch_is_computed_in_slices_of_bounded_characters_with_the_same_values(tmp_path, monkeypatch):
     """Slices of at most SLICE_CHARS characters (a longer document alone) give every op the values of the whole
-    batch at once; a slice whose probe differs leaves that op, and only it, to the op for the whole batch."""
+    batch at once; a wrong value where the batch's check probes (here in the last slice) leaves that op, and only
+    it, to the op for the whole batch."""
     from data_juicer.ops.filter.alphanumeric_filter import AlphanumericFilter
 
     ops = _ops(_recipe(write_word_lists(tmp_path)))
