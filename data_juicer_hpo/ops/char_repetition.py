@@ -27,6 +27,7 @@ __all__ = ["OP_NAME", "Characters", "applies", "characters", "char_rep_ratios", 
 OP_NAME = "character_repetition_filter"
 _BASE = np.uint64(0x100000001B3)  # odd: multiplying by it is a bijection modulo 2**64
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
+_CHUNK = 1 << 16  # n-grams whose temporaries are made at once in the hashed path
 SUB_BATCH_CHARS = 1 << 20  # characters hashed together: start indices take ~20 bits of a key, the hash 44
 
 
@@ -153,9 +154,16 @@ def _groups(ranks: np.ndarray, lengths: np.ndarray, n: int, bits: int, exact: bo
     return sizes[repeated].astype(np.int64), group_docs[repeated]
 
 
-def _in_runs(ordered: np.ndarray) -> np.ndarray:
-    """Whether each value of the sorted ``ordered`` equals a neighbour (it is in a run of two or more)."""
-    same = ordered[1:] == ordered[:-1]
+def _in_runs(ordered: np.ndarray, shift: int = 0) -> np.ndarray:
+    """Whether each value of the sorted ``ordered`` equals a neighbour (it is in a run of two or more), compared
+    without its ``shift`` low bits."""
+    same = np.empty(max(len(ordered) - 1, 0), dtype=bool)
+    for start in range(0, len(same), _CHUNK):
+        pair = ordered[start : start + _CHUNK + 1]
+        if shift:
+            np.equal(pair[1:] >> np.uint64(shift), pair[:-1] >> np.uint64(shift), out=same[start : start + _CHUNK])
+        else:
+            np.equal(pair[1:], pair[:-1], out=same[start : start + _CHUNK])
     member = np.zeros(len(ordered), dtype=bool)
     member[1:] = same
     member[:-1] |= same
@@ -180,32 +188,37 @@ def _hashed_runs(ranks, lengths, valid, n: int, bits: int, count: int):
     for j in range(n):
         hashes *= _BASE
         hashes += ranks[j : j + count]
-    hashes ^= hashes >> np.uint64(29)  # the high bits are kept: mix the low ones into them
-    hashes *= _MIX
     index_bits = max(1, int(count - 1).bit_length())
     low = np.uint64((1 << index_bits) - 1)
-    hashes &= ~low
-    hashes |= np.arange(count, dtype=np.uint64)
-    hashes.sort()  # in place: a document of a million characters has arrays of 8 MB each
-    ordered = hashes
-    high = ordered & ~low
-    member = _in_runs(high)  # the starts whose hash occurs more than once (most occur once)
-    high = high[member]
-    at = (ordered[member] & low).astype(np.int64)
-    del ordered, hashes, member
+    # a chunk at a time, in place: a document of a million characters would otherwise have several temporaries of
+    # 8 MB each (the other worker of a pass peaks meanwhile)
+    for start in range(0, count, _CHUNK):
+        chunk = hashes[start : start + _CHUNK]
+        chunk ^= chunk >> np.uint64(29)  # the high bits are kept: mix the low ones into them
+        chunk *= _MIX
+        chunk &= ~low
+        chunk |= np.arange(start, start + len(chunk), dtype=np.uint64)
+    hashes.sort()
+    member = _in_runs(hashes, index_bits)  # the starts whose hash occurs more than once (most occur once)
+    high = hashes[member] >> np.uint64(index_bits)
+    at = (hashes[member] & low).astype(np.int32 if count < 1 << 31 else np.int64)  # a repetitive text: ~all of them
+    del hashes, member
     if not at.size:  # every n-gram occurs once
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     docs = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)[:count]
     docs[~valid] = len(lengths)  # a start that runs into the next document: a document of its own, left out
     docs = docs[at]
     starts = np.flatnonzero(np.concatenate([[True], (high[1:] != high[:-1]) | (docs[1:] != docs[:-1])]))
+    del high
     sizes = np.diff(np.append(starts, len(at)))
     lead = np.repeat(at[starts], sizes)
     per_part = max(1, 64 // bits)
     for first in range(0, n, per_part):  # exact: the n-grams' characters, packed a part at a time
         part = _packed(ranks, first, min(per_part, n - first), bits, count)
-        if not np.array_equal(part[at], part[lead]):
-            return None
+        for start in range(0, len(at), _CHUNK):
+            if not np.array_equal(part[at[start : start + _CHUNK]], part[lead[start : start + _CHUNK]]):
+                return None
+        del part
     docs = docs[starts].astype(np.int64)
     kept = docs < len(lengths)
     return sizes[kept], docs[kept]

@@ -53,6 +53,15 @@ def test_sub_batches_of_characters_and_of_documents(monkeypatch):
     assert char_rep_ratios(many, 7).tolist() == _op_ratios(many, 7)
 
 
+def test_chunks_of_the_in_place_steps(monkeypatch):
+    """The hashed way mixes, compares and checks a chunk of n-grams at a time (bounded temporaries for a document of
+    a million characters); chunks of 7 cut every run and every document somewhere."""
+    texts = varied_texts(120, seed=5) + _odd_texts(3)
+    monkeypatch.setattr(char_repetition, "_CHUNK", 7)
+    for n in (3, 12):  # packed exactly, then hashed (12 x 7 bits > 64)
+        assert char_rep_ratios(texts, n).tolist() == _op_ratios(texts, n)
+
+
 def test_a_hash_collision_is_never_counted(monkeypatch):
     """With a hash that only sees the last character every n-gram collides: the check must refuse the batch."""
     texts = ["abcd xbcd ybcd", "the cat sat on the mat"] * 3
