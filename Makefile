@@ -16,7 +16,7 @@ AUDIO_VENV := .venv-audio
 AUDIO_TESTS := tests/e2e/test_audio.py
 AUDIO_TESTS += tests/unit/hooks/test_install_guard.py::test_a_pinned_spec_whose_module_is_installed_installs_nothing
 
-.PHONY: setup demo test test-slow test-lowest test-audio test-faults test-statistics bench clean
+.PHONY: setup demo test test-slow test-cluster test-lowest test-audio test-faults test-statistics bench clean
 
 setup: $(VENV)/.installed $(DEMO_DATA) $(DEMO_REFERENCE)
 
@@ -44,10 +44,15 @@ PYTEST_PARALLEL := -n $(shell n=$$(nproc); echo $$(( n < 4 ? n + 1 : 4 ))) --dis
 # end-to-end runs (marker `slow`: faults, Ray, mixtures, the other executors, workers, whole-corpus checks), about
 # 12 minutes. CI runs both (.ci/run).
 test: setup
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m 'not slow'
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m 'not slow and not cluster'
 
 test-slow: setup
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m slow
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m 'slow and not cluster'
+
+# the Ray executor on a multi-node cluster on this machine (a head and two worker nodes, each its own raylet and
+# object store, in a private network namespace): serial, as each test starts its own cluster; CI runs it
+test-cluster: setup
+	$(BIN)/python -m pytest -q -m cluster
 
 # the end-to-end 3sigma and sweep tests on the lowest declared Data-Juicer (CI runs both)
 $(LOWEST_VENV)/.installed: setup.cfg pyproject.toml

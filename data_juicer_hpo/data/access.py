@@ -70,6 +70,16 @@ class DataAccess(abc.ABC):
         """Every stats filter's statistic on the whole population as that filter sees it, in one pass
         (:class:`~data_juicer_hpo.ops.statistics.StatsPass`); no sample is removed."""
 
+    def reduce_blocks(self, stats, fn) -> list:
+        """``fn`` applied to every part of a statistics pass's statistics (op position -> stat key -> that part's
+        values), its results in a list: here the whole population is one part; a cluster computes one result per
+        block where the block lives (:class:`~data_juicer_hpo.data.ray_data.RayData`)."""
+        return [fn(stats.values)]
+
+    def values_texts(self, stats, key: str):
+        """The ``key`` texts of the samples whose statistics ``stats.values`` hold (every sample, or a sample)."""
+        return self.texts(stats.dataset, key)
+
     @abc.abstractmethod
     def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
         """Data-Juicer's own ``run`` with the tuned ``ops``, reusing the statistics of ``stats``."""

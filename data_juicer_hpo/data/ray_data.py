@@ -2,7 +2,12 @@
 
 import contextlib
 import copy
+import json
+import os
+import pickle
 from typing import Dict, List
+
+import numpy as np
 
 import datasets
 import ray.data
@@ -22,7 +27,33 @@ from data_juicer_hpo.ops.statistics import (
     use_prepared_ops,
 )
 
-__all__ = ["RayData", "ray_stats_rows"]
+__all__ = ["RayData", "ray_stats_rows", "block_values", "VALUES_SAMPLE"]
+
+# a 3sigma statistics pass brings at most about this many samples' statistics (and texts) to the driver, for the
+# histograms and the report's example documents; bounds and counts are computed per block on the cluster
+VALUES_SAMPLE = 20_000
+SAMPLE_SEED = 20_240_601
+
+
+def _values_sample() -> int:
+    return int(os.environ.get("DJ_HPO_RAY_VALUES_SAMPLE", VALUES_SAMPLE))
+
+
+def _stats_dict(value) -> dict:
+    """A row's statistics: a dict (a struct column), JSON text, or nothing."""
+    if isinstance(value, str):
+        return json.loads(value)
+    return value or {}
+
+
+def _values_of(stats_rows, stat_keys: Dict[int, List[str]]) -> Dict[int, Dict[str, list]]:
+    rows = [_stats_dict(row) for row in stats_rows]
+    return {i: {key: [row.get(key) for row in rows] for key in keys} for i, keys in stat_keys.items()}
+
+
+def block_values(table, stat_keys: Dict[int, List[str]]) -> Dict[int, Dict[str, list]]:
+    """Per op position and stat key, the values of one block (an Arrow table with the statistics column)."""
+    return _values_of(table.column(Fields.stats).to_pylist(), stat_keys)
 
 
 def ray_stats_rows(ray_dataset) -> list:
@@ -107,7 +138,9 @@ class RayData(DataAccess):
 
     def statistics_pass(self, dataset, ops):
         """As :meth:`LocalData.statistics_pass`, with Data-Juicer's ``stats_only`` processing on the Ray dataset
-        (no sample removed); the materialized dataset carries the statistics."""
+        (no sample removed); the materialized dataset carries the statistics, which stay on the cluster: the
+        driver gets the statistics (and texts) of a uniform sample of at most ``VALUES_SAMPLE`` samples, for
+        pictures and examples, and computes everything else with :meth:`reduce_blocks`."""
 
         positions = [i for i, op in enumerate(ops) if is_computed(op)]
         n = self.count(dataset)
@@ -119,11 +152,44 @@ class RayData(DataAccess):
         # a filter that needs a model is not run here (no download by the plugin); Data-Juicer runs it later
         dataset.process([op for op in prefix if is_computed(op) or not is_stats_filter(op)], stats_only=True)
         dataset.data = dataset.data.materialize()
-        rows = ray_stats_rows(dataset.data)
-        values = {i: {key: [row.get(key) for row in rows] for key in keys} for i, keys in stat_keys.items()}
+        count = dataset.data.count()
+        text_keys = sorted({getattr(ops[i], "text_key", None) or "text" for i in positions})
+        columns = [Fields.stats] + [key for key in text_keys if key in (dataset.data.columns() or [])]
+        cap = _values_sample()
+        drawn = dataset.data if count <= cap else dataset.data.random_sample(cap / count, seed=SAMPLE_SEED)
+        rows = drawn.select_columns(columns).take_all()
+        values = {
+            i: {key: [(row[Fields.stats] or {}).get(key) for row in rows] for key in ks} for i, ks in stat_keys.items()
+        }
+        texts = {key: [row[key] for row in rows] for key in columns[1:]}
         return StatsPass(
-            dataset, stat_keys, values, len(prefix), len(rows) == n, notes=model_notes(ops), count=len(rows)
+            dataset,
+            stat_keys,
+            values,
+            len(prefix),
+            count == n,
+            notes=model_notes(ops),
+            count=count,
+            sampled=count > cap,
+            sample_size=len(rows),
+            sample_texts=texts,
         )
+
+    def reduce_blocks(self, stats, fn) -> list:
+        """``fn`` applied to every block of the statistics pass's dataset where the block lives (one Ray task per
+        block, its values read from the statistics column); only the results come back to the driver."""
+        keys = dict(stats.stat_keys)
+
+        def per_block(table):
+            return {"part": np.array([pickle.dumps(fn(block_values(table, keys)))], dtype=object)}
+
+        parts = stats.dataset.data.select_columns([Fields.stats]).map_batches(
+            per_block, batch_size=None, batch_format="pyarrow", zero_copy_batch=True
+        )
+        return [pickle.loads(row["part"]) for row in parts.take_all()]
+
+    def values_texts(self, stats, key: str):
+        return stats.sample_texts.get(key, [])
 
     def process_tuned(self, original_run, dataset, stats, ops, load_data_np=None, skip_export=False, skip_return=False):
         """Data-Juicer's Ray ``run`` with the tuned ``ops``; when the statistics pass kept every sample, on the

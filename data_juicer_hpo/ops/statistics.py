@@ -55,6 +55,9 @@ class StatsPass:
     aligned: bool  # every applied op kept one output sample per input sample
     notes: List[str] = field(default_factory=list)
     count: int = 0  # samples the statistics were computed on
+    sampled: bool = False  # ``values`` hold a uniform sample of the samples (a Ray dataset's: see RayData)
+    sample_size: int = 0  # how many, when sampled
+    sample_texts: Dict[str, list] = field(default_factory=dict)  # text key -> the sampled samples' texts
 
 
 def model_notes(ops) -> List[str]:

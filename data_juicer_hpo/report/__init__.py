@@ -11,6 +11,8 @@ from data_juicer_hpo.report.filters import (
     TunedStatistic,
     fetch_texts,
     filter_sections,
+    section_counts,
+    with_counts,
 )
 from data_juicer_hpo.report.label_page import LABELS_FILE, read_sample, write_label_page
 from data_juicer_hpo.report.page import (
@@ -31,6 +33,8 @@ __all__ = [
     "TunedStatistic",
     "fetch_texts",
     "filter_sections",
+    "section_counts",
+    "with_counts",
     "LABELS_FILE",
     "read_sample",
     "write_label_page",

@@ -10,8 +10,8 @@ evenly out to the farthest -- and the documents it keeps just inside it (the clo
 differ from the written ones, the documents that change side are shown too.
 """
 
-from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -29,6 +29,9 @@ __all__ = [
     "version_keeps",
     "chain_keeps",
     "filter_sections",
+    "SectionCounts",
+    "section_counts",
+    "with_counts",
     "fetch_texts",
     "histogram_values",
 ]
@@ -89,6 +92,7 @@ class ExampleGroup:
     how: str  # how the documents were picked
     total: int  # documents in the group in all
     docs: List[Doc]
+    kind: str = ""  # "removed:<side>", "inside:<side>", "changed:removed", "changed:kept"
 
 
 @dataclass
@@ -166,7 +170,7 @@ def _shown(value) -> str:
 
 
 def _groups(stat: TunedStatistic, written_keep, chosen_keep, n_examples: int) -> List[tuple]:
-    """(title, how, all indices of the group, the picked ones) of one statistic, before the texts are read."""
+    """(kind, title, how, all indices of the group, the picked ones) of one statistic, before the texts are read."""
     groups = []
     for side in SIDES:
         bound = stat.chosen.get(side)
@@ -180,20 +184,21 @@ def _groups(stat: TunedStatistic, written_keep, chosen_keep, n_examples: int) ->
         text = stat.chosen_text.get(side, _shown(bound))
         picked = spread_nearest(removed, distance, n_examples)
         groups.append(
-            (f"removed {where} {arg} = {text}", "closest to the bound first, then spread out", removed, picked)
-        )
+            (f"removed:{side}", f"removed {where} {arg} = {text}", "closest to the bound first, then spread out",
+             removed, picked)
+        )  # fmt: skip
         inside = np.flatnonzero(chosen_keep)
-        groups.append((f"kept just inside {arg} = {text}", "the closest to the bound", inside,
+        groups.append((f"inside:{side}", f"kept just inside {arg} = {text}", "the closest to the bound", inside,
                        spread_nearest(inside, distance, n_examples, spread=False)))  # fmt: skip
     order = _ordering(stat, "min")
-    for title, mask in (
-        ("removed by the chosen bounds, kept as written", written_keep & ~chosen_keep),
-        ("kept by the chosen bounds, removed as written", ~written_keep & chosen_keep),
+    for kind, title, mask in (
+        ("changed:removed", "removed by the chosen bounds, kept as written", written_keep & ~chosen_keep),
+        ("changed:kept", "kept by the chosen bounds, removed as written", ~written_keep & chosen_keep),
     ):
         changed = np.flatnonzero(mask)
         if changed.size:
             picked = spread_nearest(changed, np.abs(order - np.nanmedian(order[changed])), n_examples)
-            groups.append((title, "around the median of the group", changed, picked))
+            groups.append((kind, title, "around the median of the group", changed, picked))
     return groups
 
 
@@ -244,9 +249,62 @@ def filter_sections(
     rows = sorted({int(r) for _, groups in pending for *_, picked in groups for r in picked})
     read = dict(zip(rows, texts(rows))) if rows else {}
     for section, groups in pending:
-        for title, how, members, picked in groups:
+        for kind, title, how, members, picked in groups:
             docs = [Doc(int(r), _shown(section.stat.values[int(r)]), read[int(r)]) for r in picked]
-            section.groups.append(ExampleGroup(title, how, int(len(members)), docs))
+            section.groups.append(ExampleGroup(title, how, int(len(members)), docs, kind))
+    return sections
+
+
+@dataclass
+class SectionCounts:
+    """The counts of one :class:`FilterSection` on one part of the documents; parts add up."""
+
+    rows: List[tuple]  # per bound row: written alone, written in the chain, chosen alone, chosen in the chain
+    kept_written: int
+    kept_chosen: int
+    changed: Dict[str, int]  # group kind -> documents ("changed:removed", "changed:kept")
+    n: int
+
+    def __add__(self, other: "SectionCounts") -> "SectionCounts":
+        return SectionCounts(
+            [tuple(a + b for a, b in zip(x, y)) for x, y in zip(self.rows, other.rows)],
+            self.kept_written + other.kept_written,
+            self.kept_chosen + other.kept_chosen,
+            {k: self.changed.get(k, 0) + other.changed.get(k, 0) for k in {**self.changed, **other.changed}},
+            self.n + other.n,
+        )
+
+
+def section_counts(stats: Sequence[TunedStatistic], values) -> Dict[Tuple[int, str], SectionCounts]:
+    """Per (op position, stat key), the counts :func:`filter_sections` gives on one part of the documents
+    (``stats`` without their values; ``values``: op position -> stat key -> that part's values) -- what a block of
+    a Ray dataset sends back instead of its values."""
+    stats = [replace(s, values=values[s.index][s.stat_key]) for s in stats]
+    out = {}
+    for section in filter_sections(stats, None):
+        stat = section.stat
+        written = keep_of(stat, stat.written.get("min"), stat.written.get("max"))
+        chosen = keep_of(stat, stat.chosen.get("min"), stat.chosen.get("max"))
+        out[(stat.index, stat.stat_key)] = SectionCounts(
+            [(r.written_alone, r.written_chain, r.chosen_alone, r.chosen_chain) for r in section.rows],
+            section.kept_written,
+            section.kept_chosen,
+            {"changed:removed": int((written & ~chosen).sum()), "changed:kept": int((~written & chosen).sum())},
+            section.n,
+        )
+    return out
+
+
+def with_counts(sections: List[FilterSection], counts: Dict[Tuple[int, str], SectionCounts]) -> List[FilterSection]:
+    """``sections`` (drawn on a sample of the documents: their example documents) with the counts of all of them."""
+    for section in sections:
+        total = counts[(section.stat.index, section.stat.stat_key)]
+        section.n, section.kept_written, section.kept_chosen = total.n, total.kept_written, total.kept_chosen
+        section.rows = [BoundRow(r.arg, r.written, r.chosen, *c) for r, c in zip(section.rows, total.rows)]
+        removed = {f"removed:{side}": c[2] for side, c in zip([s for s in SIDES if s in section.stat.args], total.rows)}
+        inside = {f"inside:{side}": total.kept_chosen for side in SIDES}
+        totals = {**removed, **inside, **total.changed}
+        section.groups = [replace(g, total=totals.get(g.kind, g.total)) for g in section.groups]
     return sections
 
 

@@ -1,6 +1,5 @@
 """executor_type: ray -- 3sigma on a Ray dataset, against the default executor on the same data."""
 
-import glob
 import json
 import os
 
@@ -8,35 +7,24 @@ import pytest
 import yaml
 
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
+from tests.helpers.recipes import executor_recipe, exported_texts
 from tests.helpers.runs import BIN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+PROCESS = [
+    {"text_length_filter": {"min_len": 10, "max_len": 100000}},
+    {"remove_specific_chars_mapper": {"chars_to_remove": "#"}},
+    {"character_repetition_filter": {"rep_len": 10, "max_ratio": 0.5}},
+    {"special_characters_filter": {"max_ratio": 0.5}},
+]
+
+
 def _recipe(tmp_path, name, data, executor, refined):
-    return write_yaml(
-        tmp_path / f"{name}.yaml",
-        {
-            "project_name": name,
-            "executor_type": executor,
-            "ray_address": "auto",
-            "dataset_path": str(data),
-            "export_path": str(tmp_path / name / "kept.jsonl"),
-            "np": 2,
-            "process": [
-                {"text_length_filter": {"min_len": 10, "max_len": 100000}},
-                {"remove_specific_chars_mapper": {"chars_to_remove": "#"}},
-                {"character_repetition_filter": {"rep_len": 10, "max_ratio": 0.5}},
-                {"special_characters_filter": {"max_ratio": 0.5}},
-            ],
-            "auto_hpo": {"mode": "3sigma", "path_3sigma_recipe": str(refined)},
-        },
+    return executor_recipe(
+        tmp_path, name, data, executor, PROCESS, {"mode": "3sigma", "path_3sigma_recipe": str(refined)}
     )
-
-
-def _kept_texts(path):
-    files = sorted(glob.glob(os.path.join(path, "*.json"))) if os.path.isdir(path) else [path]
-    return sorted(json.loads(line)["text"] for f in files for line in open(f, encoding="utf-8") if line.strip())
 
 
 def test_three_sigma_on_ray_matches_the_default_executor(tmp_path, ray_runner, dj_process):
@@ -62,8 +50,8 @@ def test_three_sigma_on_ray_matches_the_default_executor(tmp_path, ray_runner, d
                 assert value == pytest.approx(default_args[arg], rel=1e-8, abs=1e-9), (name, arg)
             else:
                 assert value == default_args[arg], (name, arg)
-    kept_ray = _kept_texts(str(tmp_path / "ray" / "kept.jsonl"))
-    kept_default = _kept_texts(str(tmp_path / "default" / "kept.jsonl"))
+    kept_ray = exported_texts(str(tmp_path / "ray" / "kept.jsonl"))
+    kept_default = exported_texts(str(tmp_path / "default" / "kept.jsonl"))
     assert kept_ray == kept_default and 0 < len(kept_ray) < 600
     assert all("#" not in t for t in kept_ray)
 
@@ -114,7 +102,7 @@ def test_sweep_trials_run_on_ray(tmp_path, ray_runner):
         min_len = int(r["text_length_filter.min_len"])
         expected = sum(1 for t in mapped if min_len <= len(t) <= 100000) / len(texts)
         assert float(r["retention"]) == pytest.approx(expected)
-    kept = _kept_texts(str(tmp_path / "out" / "kept.jsonl"))
+    kept = exported_texts(str(tmp_path / "out" / "kept.jsonl"))
     assert len(kept) == sum(1 for t in mapped if 50 <= len(t) <= 100000)
 
 
@@ -138,19 +126,7 @@ def test_three_sigma_and_sweep_on_images_on_ray(tmp_path, ray_runner, dj_process
     ]
 
     def recipe(name, executor, auto_hpo):
-        return write_yaml(
-            tmp_path / f"{name}.yaml",
-            {
-                "project_name": name,
-                "executor_type": executor,
-                "ray_address": "auto",
-                "dataset_path": str(data),
-                "export_path": str(tmp_path / name / "kept.jsonl"),
-                "np": 2,
-                "process": process,
-                "auto_hpo": auto_hpo,
-            },
-        )
+        return executor_recipe(tmp_path, name, data, executor, process, auto_hpo)
 
     res = ray_runner(
         [
@@ -172,8 +148,8 @@ def test_three_sigma_and_sweep_on_images_on_ray(tmp_path, ray_runner, dj_process
         sum(widths) / len(widths) + 3 * float(__import__("numpy").std(widths, ddof=1))
     )
     assert isinstance(ray_ops[1]["image_size_filter"]["max_size"], str)
-    kept_ray = _kept_texts(str(tmp_path / "ray" / "kept.jsonl"))
-    assert kept_ray == _kept_texts(str(tmp_path / "default" / "kept.jsonl")) and 0 < len(kept_ray) < len(samples)
+    kept_ray = exported_texts(str(tmp_path / "ray" / "kept.jsonl"))
+    assert kept_ray == exported_texts(str(tmp_path / "default" / "kept.jsonl")) and 0 < len(kept_ray) < len(samples)
 
     sweep = write_yaml(
         tmp_path / "sweep.yaml",

@@ -18,8 +18,10 @@ def netns_available() -> bool:
     return probe.returncode == 0
 
 
-def run_beside_ray(cmd, cwd):
-    """Runs ``cmd`` beside a local Ray cluster on loopback (a private network namespace)."""
+def run_beside_ray(cmd, cwd, workers: int = 0, env=None):
+    """Runs ``cmd`` beside a local Ray cluster on loopback (a private network namespace): one node, or (``workers``)
+    a head and that many worker nodes, each its own raylet and object store."""
+    env = {**(env or {}), "DJ_HPO_RAY_WORKERS": str(workers)}
     return run(
         # a private PID namespace too: `ray stop --force` then stops only this cluster, not a concurrent run's
         [
@@ -34,4 +36,5 @@ def run_beside_ray(cmd, cwd):
         ],
         cwd=cwd,
         timeout=900,
+        env=env,
     )

@@ -1,5 +1,8 @@
 """Small recipes and sweeps several end-to-end tests share."""
 
+import glob
+import json
+import os
 from pathlib import Path
 
 from tests.helpers.data import varied_texts, write_jsonl, write_yaml
@@ -50,3 +53,27 @@ def length_recipe(path: Path, data: Path, export: Path, **auto_hpo) -> Path:
             "auto_hpo": auto_hpo,
         },
     )
+
+
+def executor_recipe(tmp_path: Path, name: str, data: Path, executor: str, process: list, auto_hpo: dict) -> Path:
+    """``<name>.yaml``: ``process`` on ``data`` with ``executor`` (``ray``: the cluster at ``auto``), exporting to
+    ``<name>/kept.jsonl``, with the ``auto_hpo`` section given."""
+    return write_yaml(
+        tmp_path / f"{name}.yaml",
+        {
+            "project_name": name,
+            "executor_type": executor,
+            "ray_address": "auto",
+            "dataset_path": str(data),
+            "export_path": str(tmp_path / name / "kept.jsonl"),
+            "np": 2,
+            "process": process,
+            "auto_hpo": auto_hpo,
+        },
+    )
+
+
+def exported_texts(path) -> list:
+    """The sorted texts of an export: a JSON Lines file, or the directory of ``*.json`` parts Ray writes."""
+    files = sorted(glob.glob(os.path.join(path, "*.json"))) if os.path.isdir(path) else [path]
+    return sorted(json.loads(line)["text"] for f in files for line in open(f, encoding="utf-8") if line.strip())

@@ -26,7 +26,20 @@ import numpy as np
 
 from data_juicer_hpo.ops.thresholds import is_list_valued, pooled
 
-__all__ = ["Estimate", "SCALES", "estimate", "log_scale_problem", "natural_range", "bound_value"]
+__all__ = [
+    "Estimate",
+    "Moments",
+    "Partial",
+    "SCALES",
+    "estimate",
+    "partial_of",
+    "merge",
+    "merged_moments",
+    "moments_of",
+    "log_scale_problem",
+    "natural_range",
+    "bound_value",
+]
 
 SCALES = ("linear", "log")
 
@@ -50,38 +63,111 @@ class Estimate:
     log_std: Optional[float] = None
 
 
-def _moments(arr: np.ndarray) -> Tuple[float, float]:
-    # math.fsum sums exactly: the bounds do not depend on the order of the samples (Ray may reorder them)
+@dataclass(frozen=True)
+class Moments:
+    """Count, exact sum and sum of squared deviations from the part's own mean, of the values of one part."""
+
+    n: int
+    total: float  # math.fsum: correctly rounded, so the result does not depend on the order of the values
+    m2: float
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
+
+
+def moments_of(arr: np.ndarray) -> Moments:
     mean = math.fsum(arr) / arr.size
-    return mean, math.sqrt(math.fsum((arr - mean) ** 2) / (arr.size - 1))
+    return Moments(int(arr.size), math.fsum(arr), math.fsum((arr - mean) ** 2))
+
+
+def merged_moments(parts) -> Tuple[float, float]:
+    """Mean and sample std (ddof=1) of the union of parts (Chan et al.'s pairwise merge, summed exactly); one part
+    gives exactly ``fsum(x) / n`` and ``sqrt(fsum((x - mean)^2) / (n - 1))``."""
+    parts = [p for p in parts if p.n]
+    n = sum(p.n for p in parts)
+    mean = math.fsum(p.total for p in parts) / n
+    m2 = math.fsum(p.m2 for p in parts) + math.fsum(p.n * (p.mean - mean) ** 2 for p in parts if p.mean != mean)
+    return mean, math.sqrt(m2 / (n - 1))
+
+
+@dataclass(frozen=True)
+class Partial:
+    """What the k-sigma rule needs of one part of a statistic's values (a block of a Ray dataset, or all of them):
+    parts merge into the same :class:`Estimate` as the whole, so the driver never holds a value per document."""
+
+    per_item: bool  # some sample of the part holds a list of values
+    size: int = 0  # values pooled from the part (None skipped; NaN and inf counted)
+    missing: bool = False  # a sample without a value (None)
+    numeric: bool = True
+    flat: bool = True  # pooled into a one-dimensional array
+    nan: int = 0
+    inf: bool = False
+    integral: bool = True
+    low: float = math.inf
+    high: float = -math.inf
+    moments: Optional[Moments] = None  # of the values (None: no value, or NaN/inf among them)
+    log: Optional[Moments] = None  # of ln(x), when every value of the part is > 0
+
+
+def partial_of(values) -> Partial:
+    """The :class:`Partial` of one part of a statistic's values (one value or one list of values per sample)."""
+    values = list(values) if not isinstance(values, np.ndarray) else values
+    per_item = is_list_valued(values)
+    missing = not isinstance(values, np.ndarray) and any(v is None for v in values)
+    try:
+        arr = pooled([v for v in values if v is not None] if missing else values)
+    except (TypeError, ValueError):
+        return Partial(per_item, missing=missing, numeric=False)
+    if arr.ndim != 1:
+        return Partial(per_item, missing=missing, flat=False)
+    size = int(arr.size)
+    if size == 0:
+        return Partial(per_item, 0, missing)
+    nan = int(np.isnan(arr).sum())
+    inf = bool(np.isinf(arr).any())
+    if nan or inf:
+        return Partial(per_item, size, missing, nan=nan, inf=inf)
+    low, high = float(arr.min()), float(arr.max())
+    log = moments_of(np.log(arr)) if low > 0 else None
+    integral = bool(np.all(arr == np.floor(arr)))
+    return Partial(per_item, size, missing, True, True, 0, False, integral, low, high, moments_of(arr), log)
+
+
+def merge(parts) -> Tuple[Optional[Estimate], Optional[str]]:
+    """The :class:`Estimate` of the union of parts, or ``(None, reason)`` when the k-sigma rule cannot apply
+    (the same reasons, in the same order, as for the values taken together)."""
+    parts = list(parts)
+    per_item = any(p.per_item for p in parts)
+    unit = "item" if per_item else "sample"
+    # one value per sample: a missing one is not a number (a list-valued statistic skips it, as the Analyzer does)
+    if any(not p.numeric for p in parts) or (not per_item and any(p.missing for p in parts)):
+        return None, "statistic is not numeric"
+    if any(not p.flat for p in parts):
+        return None, "statistic is not a number or a list of numbers per sample"
+    size = sum(p.size for p in parts)
+    if size < 2:
+        return None, f"needs at least 2 {unit}s to estimate a std (got {size})"
+    nan = sum(p.nan for p in parts)
+    if nan:
+        return None, f"statistic is NaN for {nan} {unit}(s)"
+    if any(p.inf for p in parts):
+        return None, f"statistic is infinite for some {unit}s"
+    counted = [p for p in parts if p.moments is not None]
+    low, high = min(p.low for p in counted), max(p.high for p in counted)
+    mean, std = merged_moments([p.moments for p in counted])
+    if std == 0.0 or low == high:
+        return None, f"statistic is constant ({low!r})"
+    integral = all(p.integral for p in counted)
+    log_mean = log_std = None
+    if low > 0:
+        log_mean, log_std = merged_moments([p.log for p in counted])
+    return Estimate(size, mean, std, integral, low, high, per_item, log_mean, log_std), None
 
 
 def estimate(values) -> Tuple[Optional[Estimate], Optional[str]]:
     """Moments of ``values``, or ``(None, reason)`` when the k-sigma rule cannot apply to them."""
-    values = list(values) if not isinstance(values, np.ndarray) else values
-    per_item = is_list_valued(values)
-    unit = "item" if per_item else "sample"
-    try:
-        arr = pooled(values)
-    except (TypeError, ValueError):
-        return None, "statistic is not numeric"
-    if arr.ndim != 1:
-        return None, "statistic is not a number or a list of numbers per sample"
-    if arr.size < 2:
-        return None, f"needs at least 2 {unit}s to estimate a std (got {arr.size})"
-    if np.isnan(arr).any():
-        return None, f"statistic is NaN for {int(np.isnan(arr).sum())} {unit}(s)"
-    if np.isinf(arr).any():
-        return None, f"statistic is infinite for some {unit}s"
-    mean, std = _moments(arr)
-    if std == 0.0:
-        return None, f"statistic is constant ({float(arr[0])!r})"
-    integral = bool(np.all(arr == np.floor(arr)))
-    log_mean = log_std = None
-    if arr.min() > 0:
-        log_mean, log_std = _moments(np.log(arr))
-    est = Estimate(int(arr.size), mean, std, integral, float(arr.min()), float(arr.max()), per_item, log_mean, log_std)
-    return est, None
+    return merge([partial_of(values)])
 
 
 def log_scale_problem(est: Estimate) -> Optional[str]:

@@ -8,6 +8,7 @@ that already carries the statistics.
 
 import os
 import time
+from functools import partial
 from typing import List, Optional
 
 from data_juicer.core.preflight import pre_instantiation_check
@@ -18,6 +19,7 @@ from data_juicer_hpo.data.paths import inputs_of, output_file_problem
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.modes.base import Mode
+from data_juicer_hpo.modes.three_sigma.blocks import KeptCounts
 from data_juicer_hpo.modes.three_sigma.report import summary_items, write_three_sigma_report
 from data_juicer_hpo.modes.three_sigma.tune import Tuned, tune
 from data_juicer_hpo.ops.coverage import missing_package_problems
@@ -81,9 +83,15 @@ class ThreeSigma(Mode):
             stats = access.statistics_pass(dataset, ops)
         for note in stats.notes:
             logger.info(f"auto_hpo[3sigma]: {note}")
+        if stats.sampled:
+            logger.info(
+                f"auto_hpo[3sigma]: bounds and counts from all [{stats.count}] samples, computed per block on the "
+                f"cluster; histograms and the report's examples from a uniform sample of [{stats.sample_size}]"
+            )
         tuned: Optional[Tuned] = None
         if stats.stat_keys:
-            tuned = tune(cfg, section, ops, stats.stat_keys, stats.values, stats.count, stats.aligned)
+            reduce = partial(access.reduce_blocks, stats)
+            tuned = tune(cfg, section, ops, stats.stat_keys, stats.values, stats.count, stats.aligned, reduce)
         else:
             logger.info("auto_hpo[3sigma]: no filter with statistics; nothing to tune")
         report = _write_report(access, cfg, section, ops, stats, tuned)
@@ -111,10 +119,10 @@ def _write_report(access, cfg, section, ops, stats, tuned) -> Optional[str]:
     if not path:
         return None
     if tuned is None:
-        tuned = Tuned([], {}, {}, section.get("path_3sigma_recipe"), [])
+        tuned = Tuned([], KeptCounts(), section.get("path_3sigma_recipe"), [])
     text_key = next((getattr(ops[i], "text_key", None) for i in stats.stat_keys), None) or "text"
     with Progress("writing the report"):
-        texts = access.texts(stats.dataset, text_key) if stats.count else None
-        write_three_sigma_report(cfg, section, ops, stats, tuned, texts, path)
+        texts = access.values_texts(stats, text_key) if stats.count else None
+        write_three_sigma_report(cfg, section, ops, stats, tuned, texts, path, partial(access.reduce_blocks, stats))
     logger.info(f"auto_hpo[3sigma]: report written to [{os.path.abspath(path)}]")
     return os.path.abspath(path)

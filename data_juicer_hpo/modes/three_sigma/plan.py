@@ -70,9 +70,11 @@ def tighter_written(written, tuned, side: str) -> bool:
 
 
 def plan_bounds(
-    ops, stat_keys, values, k: float, scale: str = "linear", tighten_only: bool = False
+    ops, stat_keys, values, k: float, scale: str = "linear", tighten_only: bool = False, estimates=None
 ) -> Tuple[List[Change], List[Skip]]:
-    """The new threshold values of every stats filter, and why the others stay unchanged.
+    """The new threshold values of every stats filter, and why the others stay unchanged (``estimates``: per op
+    position and stat key, ``(Estimate or None, reason)`` computed elsewhere -- by parts on a Ray cluster --;
+    by default from ``values``).
 
     ``scale="log"`` uses log-scale bounds for every statistic whose values are all > 0; the others stay linear
     (``Change.note`` says why). ``tighten_only`` keeps a written bound that is tighter (see the module doc)."""
@@ -87,10 +89,10 @@ def plan_bounds(
         if getattr(op, "reversed_range", False):
             skips.append(Skip(index, name, "reversed_range is set: it keeps what lies outside its bounds"))
             continue
-        numeric = {}
-        for key in keys:
-            est, reason = estimate(values[index].get(key, []))
-            numeric[key] = (est, reason)
+        numeric = {
+            key: estimates[index][key] if estimates is not None else estimate(values[index].get(key, []))
+            for key in keys
+        }
         usable = [key for key, (est, reason) in numeric.items() if est is not None or "constant" in (reason or "")]
         for pair in pairs:
             candidates = usable if usable else keys

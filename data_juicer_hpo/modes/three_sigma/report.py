@@ -3,12 +3,22 @@ tuned bounds -- the recipe as written against the tuned one, per tuned statistic
 removes and example documents -- and the closing summary of the run."""
 
 import os
+from dataclasses import replace
+from functools import partial
 from typing import List, Optional
 
-import numpy as np
 
 from data_juicer_hpo.modes.three_sigma.tune import Tuned, written_value
-from data_juicer_hpo.report import Report, Summary, TunedStatistic, fetch_texts, filter_sections, write_report
+from data_juicer_hpo.report import (
+    Report,
+    Summary,
+    TunedStatistic,
+    fetch_texts,
+    filter_sections,
+    section_counts,
+    with_counts,
+    write_report,
+)
 from data_juicer_hpo.report.closing import kept_text
 
 __all__ = ["statistics_of", "build_report", "write_three_sigma_report", "summary_items", "predicted_kept"]
@@ -54,8 +64,9 @@ def statistics_of(cfg, ops, values, tuned: Tuned) -> List[TunedStatistic]:
 
 def predicted_kept(tuned: Optional[Tuned], version: str) -> Optional[int]:
     """Samples every tuned filter keeps together with its bounds of ``version`` ("written" or "tuned")."""
-    masks = getattr(tuned, version, None) if tuned is not None else None
-    return int(np.logical_and.reduce(list(masks.values())).sum()) if masks else None
+    if tuned is None:
+        return None
+    return tuned.kept.all_written if version == "written" else tuned.kept.all_tuned
 
 
 def _data_text(cfg, n: int) -> str:
@@ -63,11 +74,17 @@ def _data_text(cfg, n: int) -> str:
     return f"{where} ({n:,} documents as the filters see them)"
 
 
-def build_report(cfg, section, ops, stats, tuned: Tuned, texts, report_path: str) -> Report:
-    """The report of one 3sigma run (``texts``: the population's texts, read only for the example documents)."""
+def build_report(cfg, section, ops, stats, tuned: Tuned, texts, report_path: str, reduce=None) -> Report:
+    """The report of one 3sigma run (``texts``: the texts of the documents of ``stats.values``, read only for the
+    example documents). When ``stats.values`` is a sample (``stats.sampled``: a Ray dataset), the examples and
+    histograms are drawn from it and every count is summed over the parts of all documents by ``reduce(fn)``."""
     n = stats.count
     stats_list = statistics_of(cfg, ops, stats.values, tuned)
     sections = filter_sections(stats_list, (lambda rows: fetch_texts(texts, rows)) if texts is not None else None)
+    if stats.sampled and stats_list:
+        bare = [replace(s, values=None) for s in stats_list]
+        parts = reduce(partial(section_counts, bare))
+        sections = with_counts(sections, {key: sum((p[key] for p in parts[1:]), parts[0][key]) for key in parts[0]})
     diff = []
     for c in tuned.changes:
         chosen = f"{_fmt(c.new)} (written kept: 3sigma's {_fmt(c.sigma)} is looser)" if c.written_kept else _fmt(c.new)
@@ -83,6 +100,11 @@ def build_report(cfg, section, ops, stats, tuned: Tuned, texts, report_path: str
         outputs.append(("refined recipe", os.path.abspath(tuned.recipe)))
     outputs += [("histogram", path) for path in tuned.plots]
     notes = [f"{note}." for note in stats.notes]
+    if stats.sampled:
+        notes.append(
+            f"Histograms and example documents come from a uniform sample of {stats.sample_size:,} of the {n:,} "
+            "documents (Ray executor); every count is over all of them."
+        )
     if not stats.aligned:
         notes.append("A mapper changed the number of documents: counts are on the documents the filters saw.")
     kept = [
@@ -94,8 +116,8 @@ def build_report(cfg, section, ops, stats, tuned: Tuned, texts, report_path: str
                   sections, notes=notes)  # fmt: skip
 
 
-def write_three_sigma_report(cfg, section, ops, stats, tuned: Tuned, texts, path: str) -> str:
-    return write_report(path, build_report(cfg, section, ops, stats, tuned, texts, os.path.abspath(path)))
+def write_three_sigma_report(cfg, section, ops, stats, tuned: Tuned, texts, path: str, reduce=None) -> str:
+    return write_report(path, build_report(cfg, section, ops, stats, tuned, texts, os.path.abspath(path), reduce))
 
 
 def summary_items(section, tuned: Optional[Tuned], n: int, exported: Optional[int]) -> list:

@@ -4,12 +4,20 @@ each keeps; set them on the live ops and ``cfg.process``; write the refined reci
 import inspect
 import os
 import sys
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from functools import partial
+from typing import List, NamedTuple, Optional, Tuple
 
-import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.modes.three_sigma.plan import Change, keep_masks, plan_bounds
+from data_juicer_hpo.modes.three_sigma.blocks import (
+    KeptCounts,
+    block_counts,
+    block_partials,
+    kept_counts,
+    merged_estimates,
+    op_rules,
+)
+from data_juicer_hpo.modes.three_sigma.plan import Change, plan_bounds
 from data_juicer_hpo.modes.three_sigma.plots import plot_bounds
 from data_juicer_hpo.ops.recipe import (
     dump_recipe,
@@ -51,12 +59,11 @@ def _cli_overrides(original: dict, cfg) -> List[Tuple[str, object]]:
 
 
 class Tuned(NamedTuple):
-    """What :func:`tune` did: the changes, per op position the samples it keeps with the bounds as written and as
-    tuned (on its tuned statistics), and the files it wrote."""
+    """What :func:`tune` did: the changes, the samples each op keeps with the bounds as written and as tuned (on
+    its tuned statistics), and the files it wrote."""
 
     changes: List[Change]
-    written: Dict[int, np.ndarray]
-    tuned: Dict[int, np.ndarray]
+    kept: KeptCounts
     recipe: Optional[str]
     plots: List[str]
 
@@ -87,41 +94,47 @@ def _log_changes(cfg, ops, changes: List[Change]) -> None:
             logger.info(f"{c.op_name}.{c.arg}: {_fmt(old)} -> {_fmt(c.new)}")
 
 
-def _log_per_op(cfg, ops, changes, written, tuned, n: int, tighten_only: bool) -> None:
+def _log_per_op(cfg, ops, changes, kept: KeptCounts, n: int, tighten_only: bool) -> None:
     """Per op: its bounds as written and as tuned, and how many samples each keeps (on its tuned statistics)."""
-    for index in tuned:
+    for index in sorted(kept.tuned):
         mine = [c for c in changes if c.index == index]
         as_written = ", ".join(f"{c.arg}={_fmt(written_value(cfg, ops, c))}" for c in mine)
         as_tuned = ", ".join(f"{c.arg}={_fmt(c.new)}" for c in mine)
         how = "tuned (tighten_only)" if tighten_only else "tuned"
         logger.info(
             f"auto_hpo[3sigma]: {ops[index]._name} (#{index}): as written [{as_written}] keeps "
-            f"[{int(written[index].sum())}] of [{n}]; {how} [{as_tuned}] keeps [{int(tuned[index].sum())}]"
+            f"[{kept.written[index]}] of [{n}]; {how} [{as_tuned}] keeps [{kept.tuned[index]}]"
         )
 
 
-def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> Tuned:
-    """Plan, log, apply (live ops and ``cfg.process``), and write the refined recipe and plots."""
+def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool, reduce=None) -> Tuned:
+    """Plan, log, apply (live ops and ``cfg.process``), and write the refined recipe and plots.
+
+    ``reduce(fn)``: ``fn`` applied to every part of the statistics (op position -> stat key -> values), a list of
+    the results -- the blocks of a Ray dataset, where ``values`` is only a sample for the plots --; by default
+    ``values`` is the one part."""
+    reduce = reduce or (lambda fn: [fn(values)])
     k = float(section["k"])
     scale = section.get("scale") or "linear"
     tighten_only = bool(section.get("tighten_only"))
-    changes, skips = plan_bounds(ops, stat_keys, values, k, scale, tighten_only)
+    estimates = merged_estimates(stat_keys, reduce(partial(block_partials, stat_keys)))
+    changes, skips = plan_bounds(ops, stat_keys, values, k, scale, tighten_only, estimates)
     for s in skips:
         logger.info(f"auto_hpo[3sigma]: {s.op_name} (#{s.index}) unchanged: {s.reason}")
     for note in dict.fromkeys(f"{c.op_name} (#{c.index}): {c.note}" for c in changes if c.note):
         logger.info(f"auto_hpo[3sigma]: {note}")
     _log_changes(cfg, ops, changes)
-    written, tuned = keep_masks(ops, changes, values, written=True), keep_masks(ops, changes, values)
-    _log_per_op(cfg, ops, changes, written, tuned, n, tighten_only)
-    for index, mask in tuned.items():
-        logger.info(f"auto_hpo[3sigma]: {ops[index]._name} (#{index}) bounds remove [{int((~mask).sum())}] of [{n}]")
-    if tuned and aligned:
-        union = ~np.logical_and.reduce(list(tuned.values()))
-        logger.info(f"auto_hpo[3sigma]: the tuned filters remove [{int(union.sum())}] of [{n}] samples together")
-        kept_written = int(np.logical_and.reduce(list(written.values())).sum())
+    rules = op_rules(ops, {c.index for c in changes})
+    kept = kept_counts(reduce(partial(block_counts, rules, changes))) if changes else KeptCounts()
+    _log_per_op(cfg, ops, changes, kept, n, tighten_only)
+    for index in sorted(kept.tuned):
+        logger.info(f"auto_hpo[3sigma]: {ops[index]._name} (#{index}) bounds remove [{n - kept.tuned[index]}] of [{n}]")
+    if kept.all_tuned is not None and aligned:
+        removed = n - kept.all_tuned
+        logger.info(f"auto_hpo[3sigma]: the tuned filters remove [{removed}] of [{n}] samples together")
         logger.info(
-            f"auto_hpo[3sigma]: on the tuned statistics the recipe as written keeps [{kept_written}] of [{n}] "
-            f"samples, the tuned one [{n - int(union.sum())}]"
+            f"auto_hpo[3sigma]: on the tuned statistics the recipe as written keeps [{kept.all_written}] of [{n}] "
+            f"samples, the tuned one [{kept.all_tuned}]"
         )
     _apply(changes, ops, cfg)
 
@@ -141,4 +154,4 @@ def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool) -> Tuned:
         for path in paths:
             logger.info(f"auto_hpo[3sigma]: plot written to [{path}]")
             plots.append(path)
-    return Tuned(changes, written, tuned, out_path, plots)
+    return Tuned(changes, kept, out_path, plots)

@@ -1,0 +1,95 @@
+"""executor_type: ray on a multi-node cluster (a head and two worker nodes, each its own raylet and object store,
+on loopback in a private network namespace): 3sigma computes its moments and counts per block on the cluster and
+brings only a sample of the statistics to the driver, and its bounds, counts and kept set equal the default
+executor's on the same bench-corpus documents. make test-cluster (CI runs it)."""
+
+import gzip
+import json
+import re
+
+import pytest
+import yaml
+
+from tests.helpers.recipes import executor_recipe, exported_texts
+from tests.helpers.runs import BIN
+
+pytestmark = [pytest.mark.e2e, pytest.mark.ray, pytest.mark.cluster, pytest.mark.corpus]
+
+DOCS, FILES, SAMPLE = 3_000, 6, 400
+PROCESS = [
+    {"text_length_filter": {"min_len": 10, "max_len": 100000}},
+    {"average_line_length_filter": {"min_len": 10}},
+    {"character_repetition_filter": {"rep_len": 10, "max_ratio": 0.5}},
+    {"special_characters_filter": {"max_ratio": 0.5}},
+]
+
+
+def _corpus(shared_data, directory):
+    """The first DOCS bench documents in FILES JSON Lines files (Ray reads each file as its own blocks)."""
+    directory.mkdir()
+    with gzip.open(shared_data / "bench-corpus.jsonl.gz", "rt", encoding="utf-8") as f:
+        rows = [json.loads(next(f)) for _ in range(DOCS)]
+    per = DOCS // FILES
+    for k in range(FILES):
+        with open(directory / f"part-{k}.jsonl", "w", encoding="utf-8") as out:
+            out.writelines(
+                json.dumps({"text": r["text"]}, ensure_ascii=False) + "\n" for r in rows[k * per : (k + 1) * per]
+            )
+    return directory
+
+
+def _recipe(tmp_path, name, data, executor):
+    auto_hpo = {
+        "mode": "3sigma",
+        "path_3sigma_recipe": str(tmp_path / f"refined-{name}.yaml"),
+        "report": str(tmp_path / f"report-{name}.html"),
+    }
+    return executor_recipe(tmp_path, name, data, executor, PROCESS, auto_hpo)
+
+
+def _counts(stderr):
+    """The per-op and overall keep counts 3sigma logs (the bounds' floats apart: compared to 1e-8 above)."""
+    lines = re.findall(r"auto_hpo\[3sigma\]: (.*(?:keeps|remove) \[\d+\].*)", stderr)
+    return sorted((line.split(" ", 1)[0], re.findall(r"(?:keeps|remove|of) \[(\d+)\]", line)) for line in lines)
+
+
+def test_three_sigma_on_a_three_node_cluster_matches_the_default_executor(
+    tmp_path, shared_data, ray_runner, dj_process
+):
+    data = _corpus(shared_data, tmp_path / "data")
+    res = dj_process("--config", _recipe(tmp_path, "default", data, "default"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    default_log = res.stderr
+    res = ray_runner(
+        [BIN / "dj-process", "--config", _recipe(tmp_path, "ray", data, "ray")],
+        cwd=tmp_path,
+        workers=2,
+        env={"DJ_HPO_RAY_VALUES_SAMPLE": str(SAMPLE)},
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    ray_log = res.stderr
+    # the driver got a sample of the statistics, not every document's
+    found = re.search(r"computed per block on the cluster; .* uniform sample of \[(\d+)\]", ray_log)
+    assert found and 0.7 * SAMPLE < int(found.group(1)) < 1.3 * SAMPLE, ray_log[-3000:]
+    assert "uniform sample of" not in default_log
+
+    ray_ops = yaml.safe_load((tmp_path / "refined-ray.yaml").read_text())["process"]
+    default_ops = yaml.safe_load((tmp_path / "refined-default.yaml").read_text())["process"]
+    assert [list(e) for e in ray_ops] == [list(e) for e in default_ops]
+    for ray_entry, default_entry in zip(ray_ops, default_ops):
+        ((name, ray_args),) = ray_entry.items()
+        for arg, value in ray_args.items():
+            if isinstance(value, float):
+                # the default executor's statistics went through JSON with 10 decimals; Ray keeps full precision
+                assert value == pytest.approx(default_entry[name][arg], rel=1e-8, abs=1e-9), (name, arg)
+            else:
+                assert value == default_entry[name][arg], (name, arg)
+    assert _counts(ray_log) == _counts(default_log) and len(_counts(ray_log)) >= 9
+    kept = exported_texts(str(tmp_path / "ray" / "kept.jsonl"))
+    assert kept == exported_texts(str(tmp_path / "default" / "kept.jsonl")) and 0 < len(kept) < DOCS
+    report = (tmp_path / "report-ray.html").read_text()
+    assert f"uniform sample of {int(found.group(1)):,} of the {DOCS:,} documents" in report
+    # the example groups drawn from the sample give the counts of all documents, as the default executor's report
+    totals = re.findall(r"\(([\d,]+) documents; ", report)
+    default_totals = re.findall(r"\(([\d,]+) documents; ", (tmp_path / "report-default.html").read_text())
+    assert len(totals) >= 6 and set(totals) <= set(default_totals), (totals, default_totals)
