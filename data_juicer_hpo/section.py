@@ -12,7 +12,15 @@ from typing import Any, List, Optional
 
 from data_juicer_hpo.errors import AutoHpoError
 
-__all__ = ["SECTION", "MODES", "BACKENDS", "add_section_arguments", "section_of", "validate_section"]
+__all__ = [
+    "SECTION",
+    "MODES",
+    "BACKENDS",
+    "add_section_arguments",
+    "section_of",
+    "sample_problem",
+    "validate_section",
+]
 
 SECTION = "auto_hpo"
 MODES = ("3sigma", "wandb")
@@ -127,6 +135,14 @@ KEYS = (
         "keeps.",
     ),
     _Key("repeats", int, 1, "wandb: draws of the budget per trial; the score is their mean (with its standard error)."),
+    # issue 19: tune on a sample, process everything
+    _Key(
+        "sample",
+        Optional[float],
+        None,
+        "3sigma/wandb: tune on a seeded uniform sample of the documents (a number, an integer >= 2, or a fraction in "
+        "(0, 1); seed: auto_hpo.seed), then process all of them with the tuned recipe.",
+    ),
     # issue 20: a SQLite storage file elsewhere than output_dir, on purpose
     _Key(
         "storage_outside_output_dir",
@@ -188,6 +204,16 @@ def writable_path_problem(key: str, path: str, suffixes=None) -> Optional[str]:
     return None
 
 
+def sample_problem(key: str, value) -> Optional[str]:
+    """One line when ``value`` is not a valid ``sample``: a count (an integer >= 2) or a fraction in (0, 1)."""
+    if value is None:
+        return None
+    valid = not isinstance(value, bool) and isinstance(value, (int, float)) and value == value
+    if valid and (0 < value < 1 or (2 <= value < 2**63 and float(value).is_integer())):
+        return None
+    return f"{key}: must be a number of documents (an integer >= 2) or a fraction in (0, 1) (got {value!r})"
+
+
 def validate_section(section: dict) -> List[str]:
     """Every problem of the section's values, one line each naming the key (empty when all is well)."""
     problems = []
@@ -220,6 +246,10 @@ def validate_section(section: dict) -> List[str]:
         problems.append(f"{SECTION}.storage_retry_s: must be a finite number of seconds >= 0 (got {retry!r})")
     if section["resume"] not in RESUME:
         problems.append(f"{SECTION}.resume: must be one of {', '.join(RESUME)} (got {section['resume']!r})")
+    if section.get("sample") is not None:
+        problem = sample_problem(f"{SECTION}.sample", section["sample"])
+        if problem:
+            problems.append(problem)
     if mode == "wandb" and not section["hpo_config"]:
         problems.append(f"{SECTION}.hpo_config: required when {SECTION}.mode is 'wandb' (the sweep configuration)")
     return problems

@@ -10,6 +10,11 @@ runs on the executor.
 import abc
 from typing import ClassVar, Dict, List
 
+from loguru import logger
+
+from data_juicer_hpo.data.sampling import sample_spec
+from data_juicer_hpo.progress import Progress
+
 __all__ = ["DataAccess"]
 
 
@@ -69,6 +74,22 @@ class DataAccess(abc.ABC):
     def statistics_pass(self, dataset, ops):
         """Every stats filter's statistic on the whole population as that filter sees it, in one pass
         (:class:`~data_juicer_hpo.ops.statistics.StatsPass`); no sample is removed."""
+
+    @abc.abstractmethod
+    def sample(self, dataset, spec, seed: int, text_key: str):
+        """``dataset``'s seeded uniform sample (:mod:`~data_juicer_hpo.data.sampling`; ``spec``: its
+        ``sample_spec``), the same documents on every executor; ``dataset`` itself when it has no more."""
+
+    def draw_sample(self, dataset, value, seed: int, text_key: str, n: int, mode: str):
+        """``auto_hpo.sample`` (``value``) of ``dataset`` of ``n`` samples, logged; (the sample, its size)."""
+        with Progress(f"drawing the sample of {n:,} samples"):
+            sample = self.sample(dataset, sample_spec(value), int(seed), text_key)
+        size = self.count(sample)
+        logger.info(
+            f"auto_hpo[{mode}]: tuning on a seeded uniform sample of [{size}] of [{n}] samples (auto_hpo.sample "
+            f"{value!r}, seed {seed}); the chosen recipe then processes all of them"
+        )
+        return sample, size
 
     def reduce_blocks(self, stats, fn) -> list:
         """``fn`` applied to every part of a statistics pass's statistics (op position -> stat key -> that part's

@@ -2,6 +2,7 @@
 
 from typing import Dict, List
 
+import numpy as np
 from data_juicer.core.data import NestedDataset
 from data_juicer.core.executor import default_executor
 from data_juicer.utils.constant import Fields
@@ -9,6 +10,7 @@ from loguru import logger
 
 from data_juicer_hpo.data.access import DataAccess
 from data_juicer_hpo.data.loading import load_dataset
+from data_juicer_hpo.data.sampling import MEDIA_KEYS, document_keys, smallest_keys, threshold_of
 from data_juicer_hpo.data.texts import ArrowTexts
 from data_juicer_hpo.ops.columns import compute_columns
 from data_juicer_hpo.ops.statistics import (
@@ -72,6 +74,14 @@ class LocalData(DataAccess):
     def run_pipeline(self, original_run, dataset):
         out = original_run(self.executor, dataset=dataset, skip_export=True)
         return out, self.texts(out, "text")
+
+    def sample(self, dataset, spec, seed: int, text_key: str):
+        n = len(dataset)
+        columns = dataset.column_names
+        texts = ArrowTexts.of(dataset, text_key) if text_key in columns and n else [""] * n
+        keys = document_keys(texts, [dataset[k] for k in MEDIA_KEYS if k in columns], seed)
+        threshold = threshold_of(spec, [smallest_keys(keys, int(spec[1]))] if spec[0] == "count" else [], n)
+        return dataset if threshold is None else dataset.select(np.flatnonzero(keys <= threshold))
 
     def statistics_pass(self, dataset, ops):
         """Every stats filter's statistic on the whole population as that filter sees it (one pass)."""

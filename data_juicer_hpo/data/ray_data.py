@@ -8,6 +8,7 @@ import pickle
 from typing import Dict, List
 
 import numpy as np
+import pyarrow as pa
 
 import datasets
 import ray.data
@@ -18,6 +19,7 @@ from data_juicer.utils.constant import Fields
 from loguru import logger
 
 from data_juicer_hpo.data.access import DataAccess
+from data_juicer_hpo.data.sampling import MEDIA_KEYS, document_keys, smallest_keys, threshold_of
 from data_juicer_hpo.ops.statistics import (
     StatsPass,
     is_computed,
@@ -49,6 +51,13 @@ def _stats_dict(value) -> dict:
 def _values_of(stats_rows, stat_keys: Dict[int, List[str]]) -> Dict[int, Dict[str, list]]:
     rows = [_stats_dict(row) for row in stats_rows]
     return {i: {key: [row.get(key) for row in rows] for key in keys} for i, keys in stat_keys.items()}
+
+
+def _table_keys(table, seed: int, text_key: str) -> np.ndarray:
+    """:func:`~data_juicer_hpo.data.sampling.document_keys` of the rows of one block."""
+    names = table.column_names
+    texts = table.column(text_key).to_pylist() if text_key in names else [""] * table.num_rows
+    return document_keys(texts, [table.column(k).to_pylist() for k in MEDIA_KEYS if k in names], seed)
 
 
 def block_values(table, stat_keys: Dict[int, List[str]]) -> Dict[int, Dict[str, list]]:
@@ -174,6 +183,31 @@ class RayData(DataAccess):
             sample_size=len(rows),
             sample_texts=texts,
         )
+
+    def sample(self, dataset, spec, seed: int, text_key: str):
+        """The sample drawn where the blocks live: each block's smallest keys (a count) come to the driver, which
+        picks the threshold; the blocks keep the rows at or below it."""
+        smallest, total = [], self.count(dataset)
+        if spec[0] == "count" and total > spec[1]:
+            n = int(spec[1])
+
+            def lowest(table):
+                return {
+                    "part": np.array([pickle.dumps(smallest_keys(_table_keys(table, seed, text_key), n))], dtype=object)
+                }
+
+            parts = dataset.data.map_batches(lowest, batch_size=None, batch_format="pyarrow", zero_copy_batch=True)
+            smallest = [pickle.loads(row["part"]) for row in parts.take_all()]
+        threshold = threshold_of(spec, smallest, total)
+        if threshold is None:
+            return dataset
+
+        def keep(table):
+            return table.filter(pa.array(_table_keys(table, seed, text_key) <= threshold))
+
+        out = self._copy(dataset)
+        out.data = dataset.data.map_batches(keep, batch_size=None, batch_format="pyarrow").materialize()
+        return out
 
     def reduce_blocks(self, stats, fn) -> list:
         """``fn`` applied to every block of the statistics pass's dataset where the block lives (one Ray task per

@@ -23,7 +23,12 @@ __all__ = ["fingerprint", "differences", "HASH_LIMIT"]
 
 HASH_LIMIT = 256 * 2**20  # bytes: larger files are known by size and modification time
 _OBJECTIVE_OPTIONS = ("objective", "reference", "synergy", "downstream", "constraints", "objectives", "select")
-_OPTIONAL_OPTIONS = {"labels": None, "budget": None, "repeats": 1}  # key -> its unset value (then not part of it)
+_OPTIONAL_OPTIONS = {
+    "labels": None,
+    "budget": None,
+    "repeats": 1,
+    "sample": None,
+}  # key -> its unset value (then not part of it)
 # op arguments Data-Juicer fills in that say where and how fast an op runs, not what it keeps (``work_dir`` holds
 # each run's job id)
 _RUN_ARGS = {
@@ -114,6 +119,8 @@ def fingerprint(cfg, section: dict, goal: str, swept, n_samples: int) -> Dict[st
     for key, unset in _OPTIONAL_OPTIONS.items():
         if section.get(key, unset) != unset:
             options[key] = section[key]
+    if options.get("sample") is not None:  # the documents a sample holds depend on its seed
+        options["sample"] = [options["sample"], section.get("seed", 0)]
     labels = options.get("labels")
     if isinstance(labels, dict) and labels.get("path") and os.path.isfile(str(labels["path"])):
         options["labels"] = {**labels, "path": _file_state(os.path.abspath(str(labels["path"])))}

@@ -51,6 +51,10 @@ CASES = [
         ["auto_hpo.tighten_only: Expected a bool"],
     ),
     ("unknown-key", {"mode": "3sigma", "kk": 3}, None, "ok", None, [], ["auto_hpo.kk: unknown key"]),
+    ("sample-one", {"mode": "3sigma", "sample": 1}, None, "ok", None, [], ["auto_hpo.sample: must be a number of"]),
+    ("sample-fractional-count", {"mode": "wandb", "sample": 2.5}, SWEEP, "ok", None, [], ["auto_hpo.sample: must be"]),
+    ("sample-negative", {"mode": "3sigma", "sample": -0.5}, None, "ok", None, [], ["auto_hpo.sample: must be"]),
+    ("sample-not-a-number", {"mode": "3sigma"}, None, "ok", None, ["--auto_hpo.sample", "half"], ["auto_hpo.sample:"]),
     ("section-not-mapping", "3sigma", None, "ok", None, [], ["auto_hpo: must be a mapping"]),
     ("backend-unknown", {"mode": "wandb", "backend": "cloud"}, SWEEP, "ok", None, [], ["auto_hpo.backend: unknown"]),
     ("workers-zero", {"mode": "wandb", "n_workers": 0}, SWEEP, "ok", None, [], ["auto_hpo.n_workers: must be"]),
@@ -803,5 +807,26 @@ def test_a_recipe_alias_bomb_is_refused_before_data_juicer_expands_it(tmp_path, 
     assert lines == [
         f"error: --config: '{recipe}' expands to more than 250,000 values through its YAML aliases (&anchor / "
         f"*alias), more than a recipe or sweep file may hold; write the values out or use fewer aliases"
+    ]
+    assert tree_digest(tmp_path) == before
+
+
+def test_a_sample_with_a_mixture_sweep_is_one_line(tmp_path, dj_process):
+    data = _data(tmp_path, "ok")
+    sweep = write_yaml(tmp_path / "sweep.yaml", _params(**{"dataset.configs[0].weight": {"value": 1.0}}))
+    recipe = {
+        "dataset": {"configs": [{"type": "local", "path": str(data), "weight": 1.0}] * 2, "max_sample_num": 50},
+        "export_path": str(tmp_path / "out" / "kept.jsonl"),
+        "np": 1,
+        "process": PROCESS,
+        "auto_hpo": {"mode": "wandb", "hpo_config": str(sweep), "output_dir": str(tmp_path / "hpo"), "sample": 20},
+    }
+    path = write_yaml(tmp_path / "recipe.yaml", recipe)
+    before = tree_digest(tmp_path)
+    res = dj_process("--config", path, env={"WANDB_API_KEY": "", "NETRC": str(tmp_path / "none")})
+    assert res.returncode == 1 and "Traceback" not in res.stdout + res.stderr, res.stderr[-3000:]
+    lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [
+        "error: auto_hpo.sample: not with a mixture sweep (its trials draw their own mixtures of the sources)"
     ]
     assert tree_digest(tmp_path) == before

@@ -93,3 +93,28 @@ def test_three_sigma_on_a_three_node_cluster_matches_the_default_executor(
     totals = re.findall(r"\(([\d,]+) documents; ", report)
     default_totals = re.findall(r"\(([\d,]+) documents; ", (tmp_path / "report-default.html").read_text())
     assert len(totals) >= 6 and set(totals) <= set(default_totals), (totals, default_totals)
+
+
+def test_a_sample_is_the_same_documents_on_the_cluster(tmp_path, shared_data, ray_runner, dj_process):
+    """auto_hpo.sample draws the same documents per block on the cluster as in one process: the same bounds, and
+    the tuned recipe processes every document on both."""
+    data = _corpus(shared_data, tmp_path / "data")
+    recipes = {}
+    for name, executor in (("default", "default"), ("ray", "ray")):
+        recipes[name] = executor_recipe(
+            tmp_path, name, data, executor, PROCESS,
+            {"mode": "3sigma", "sample": 500, "seed": 5, "path_3sigma_recipe": str(tmp_path / f"refined-{name}.yaml")},
+        )  # fmt: skip
+    res = dj_process("--config", recipes["default"])
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "seeded uniform sample of [500] of [3000] samples" in res.stderr
+    res = ray_runner([BIN / "dj-process", "--config", recipes["ray"]], cwd=tmp_path, workers=2)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "seeded uniform sample of [500] of [3000] samples" in res.stderr
+    ray_ops = yaml.safe_load((tmp_path / "refined-ray.yaml").read_text())["process"]
+    default_ops = yaml.safe_load((tmp_path / "refined-default.yaml").read_text())["process"]
+    for ray_entry, default_entry in zip(ray_ops, default_ops):
+        ((name, ray_args),) = ray_entry.items()
+        assert ray_args == pytest.approx(default_entry[name], rel=1e-8, abs=1e-9), name
+    kept = exported_texts(str(tmp_path / "ray" / "kept.jsonl"))
+    assert kept == exported_texts(str(tmp_path / "default" / "kept.jsonl")) and 500 < len(kept) < DOCS

@@ -15,8 +15,18 @@ import numpy as np
 
 from data_juicer_hpo.modes.three_sigma.bounds import Partial, merge, partial_of
 from data_juicer_hpo.modes.three_sigma.plan import Change, keep_masks
+from data_juicer_hpo.ops.thresholds import pooled
 
-__all__ = ["OpRule", "op_rules", "block_partials", "merged_estimates", "KeptCounts", "block_counts", "kept_counts"]
+__all__ = [
+    "OpRule",
+    "op_rules",
+    "block_partials",
+    "merged_estimates",
+    "KeptCounts",
+    "block_counts",
+    "kept_counts",
+    "block_central_sums",
+]
 
 
 @dataclass(frozen=True)
@@ -92,3 +102,17 @@ def kept_counts(parts: List[KeptCounts]) -> KeptCounts:
     for part in parts:
         total = total + part
     return total
+
+
+def block_central_sums(centers: Dict[Tuple[int, str, str], float], values) -> Dict[Tuple[int, str, str], tuple]:
+    """Per (op position, stat key, scale), the sums of the 3rd and 4th powers of one part's deviations from the
+    whole's mean (``centers``; on the log scale, of ln x): what a bound's interval needs."""
+    out = {}
+    for (i, key, scale), center in centers.items():
+        arr = pooled([v for v in values[i][key] if v is not None])
+        arr = arr[np.isfinite(arr)]
+        if scale == "log":
+            arr = np.log(arr[arr > 0])
+        d = arr - center
+        out[(i, key, scale)] = (float(np.sum(d**3)), float(np.sum(d**4)))
+    return out

@@ -39,6 +39,7 @@ __all__ = [
     "log_scale_problem",
     "natural_range",
     "bound_value",
+    "bound_interval",
 ]
 
 SCALES = ("linear", "log")
@@ -168,6 +169,23 @@ def merge(parts) -> Tuple[Optional[Estimate], Optional[str]]:
 def estimate(values) -> Tuple[Optional[Estimate], Optional[str]]:
     """Moments of ``values``, or ``(None, reason)`` when the k-sigma rule cannot apply to them."""
     return merge([partial_of(values)])
+
+
+Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile
+
+
+def bound_interval(est: Estimate, k: float, side: str, m3: float, m4: float, scale: str = "linear"):
+    """A 95 % interval of the k-sigma bound (before its clamp and cast) as the sample's estimate of the population's,
+    by the delta method: Var(mean +/- k s) ~ (s^2 + k^2 (m4 - s^4) / (4 s^2) +/- k m3 / s) / n, with ``m3``, ``m4``
+    the central moments of the values (of ln x on the log scale)."""
+    sign = -1.0 if side == "min" else 1.0
+    mean, std = (est.log_mean, est.log_std) if scale == "log" else (est.mean, est.std)
+    var = std * std
+    spread = (var + k * k * (m4 - var * var) / (4 * var) + sign * k * m3 / std) / est.n
+    half = Z95 * math.sqrt(max(spread, 0.0))
+    raw = mean + sign * k * std
+    low, high = raw - half, raw + half
+    return (math.exp(low), math.exp(high)) if scale == "log" else (low, high)
 
 
 def log_scale_problem(est: Estimate) -> Optional[str]:

@@ -16,6 +16,7 @@ from loguru import logger
 
 from data_juicer_hpo.data import data_access
 from data_juicer_hpo.data.paths import inputs_of, output_file_problem
+from data_juicer_hpo.data.sampling import text_key_of
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.modes.base import Mode
@@ -23,6 +24,7 @@ from data_juicer_hpo.modes.three_sigma.blocks import KeptCounts
 from data_juicer_hpo.modes.three_sigma.report import summary_items, write_three_sigma_report
 from data_juicer_hpo.modes.three_sigma.tune import Tuned, tune
 from data_juicer_hpo.ops.coverage import missing_package_problems
+from data_juicer_hpo.ops.statistics import StatsPass
 from data_juicer_hpo.progress import DJ_OP_STEPS, Progress
 from data_juicer_hpo.report.closing import log_summary
 from data_juicer_hpo.section import SECTION, section_of
@@ -36,6 +38,14 @@ def check_size(cfg, n: int) -> None:
         raise AutoHpoError(
             f"{key}: has {n} sample(s) after loading; {SECTION}.mode 3sigma needs at least 2 to estimate a std"
         )
+
+
+def draw_sample(access, cfg, section, dataset, n: int):
+    """``auto_hpo.sample`` of ``dataset`` (and its size); one line when it leaves fewer than 2 samples."""
+    sample, size = access.draw_sample(dataset, section["sample"], section["seed"], text_key_of(cfg), n, "3sigma")
+    if size < 2:
+        raise AutoHpoError(f"{SECTION}.sample: {section['sample']!r} leaves {size} of {n} samples; 3sigma needs 2")
+    return sample, size
 
 
 def preflight(cfg) -> None:
@@ -74,6 +84,9 @@ class ThreeSigma(Mode):
         dataset = access.load(dataset, load_data_np)
         n = access.count(dataset)
         check_size(cfg, n)
+        full = dataset
+        if section.get("sample") is not None:
+            dataset, n = draw_sample(access, cfg, section, dataset, n)
         ops = access.load_ops(cfg.process)
         logger.info(
             f"auto_hpo[3sigma]: computing the statistics of [{len(ops)}] ops on [{n}] samples once "
@@ -81,6 +94,10 @@ class ThreeSigma(Mode):
         )
         with Progress(f"computing the statistics of {len(ops)} ops on {n:,} samples"):
             stats = access.statistics_pass(dataset, ops)
+        if full is not dataset:
+            stats.notes.append(
+                f"tuned on a seeded uniform sample of {n:,} documents (auto_hpo.sample); counts are on it"
+            )
         for note in stats.notes:
             logger.info(f"auto_hpo[3sigma]: {note}")
         if stats.sampled:
@@ -95,6 +112,10 @@ class ThreeSigma(Mode):
         else:
             logger.info("auto_hpo[3sigma]: no filter with statistics; nothing to tune")
         report = _write_report(access, cfg, section, ops, stats, tuned)
+        counted, sampled = stats.count, full is not dataset
+        if sampled:  # the statistics are the sample's: Data-Juicer computes them on all the data
+            stats, dataset = StatsPass(full, {}, {}, 0, True), full
+            logger.info("auto_hpo[3sigma]: processing all the data with the recipe tuned on the sample")
         with inner_run(executor), Progress("processing the data with the tuned recipe", steps=DJ_OP_STEPS):
             out = access.process_tuned(
                 original_run,
@@ -109,7 +130,8 @@ class ThreeSigma(Mode):
         outputs = [("processed data", None if skip_export else cfg.get("export_path")), ("report", report)]
         if tuned is not None and tuned.recipe:
             outputs.insert(1, ("refined recipe", os.path.abspath(tuned.recipe)))
-        log_summary("3sigma", summary_items(section, tuned, stats.count, exported), outputs, time.monotonic() - start)
+        items = summary_items(section, tuned, counted, exported, sampled)
+        log_summary("3sigma", items, outputs, time.monotonic() - start)
         return out
 
 

@@ -120,8 +120,9 @@ def write_three_sigma_report(cfg, section, ops, stats, tuned: Tuned, texts, path
     return write_report(path, build_report(cfg, section, ops, stats, tuned, texts, os.path.abspath(path), reduce))
 
 
-def summary_items(section, tuned: Optional[Tuned], n: int, exported: Optional[int]) -> list:
-    """The closing summary's lines of a 3sigma run."""
+def summary_items(section, tuned: Optional[Tuned], n: int, exported: Optional[int], sampled: bool = False) -> list:
+    """The closing summary's lines of a 3sigma run (``sampled``: the counts are on ``auto_hpo.sample``)."""
+    on = " (on the sample)" if sampled else ""
     if tuned is None or not tuned.changes:
         return [("chosen", "no bound tuned"), ("exported", kept_text(exported, None) if exported is not None else "-")]
     changed = sum(1 for c in tuned.changes if not c.written_kept)
@@ -131,7 +132,7 @@ def summary_items(section, tuned: Optional[Tuned], n: int, exported: Optional[in
         chosen += f", {kept_written} written ones kept (tighten_only)"
     return [
         ("chosen", chosen),
-        ("kept by the written bounds", kept_text(predicted_kept(tuned, "written"), n)),
-        ("kept by the tuned bounds", kept_text(predicted_kept(tuned, "tuned"), n)),
+        (f"kept by the written bounds{on}", kept_text(predicted_kept(tuned, "written"), n)),
+        (f"kept by the tuned bounds{on}", kept_text(predicted_kept(tuned, "tuned"), n)),
         ("exported", kept_text(exported, None) if exported is not None else "nothing (skip_export or no count)"),
     ]

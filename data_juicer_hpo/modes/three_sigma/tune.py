@@ -11,12 +11,14 @@ from loguru import logger
 
 from data_juicer_hpo.modes.three_sigma.blocks import (
     KeptCounts,
+    block_central_sums,
     block_counts,
     block_partials,
     kept_counts,
     merged_estimates,
     op_rules,
 )
+from data_juicer_hpo.modes.three_sigma.bounds import bound_interval
 from data_juicer_hpo.modes.three_sigma.plan import Change, plan_bounds
 from data_juicer_hpo.modes.three_sigma.plots import plot_bounds
 from data_juicer_hpo.ops.recipe import (
@@ -107,6 +109,25 @@ def _log_per_op(cfg, ops, changes, kept: KeptCounts, n: int, tighten_only: bool)
         )
 
 
+def _log_intervals(cfg, ops, changes: List[Change], estimates, k: float, reduce) -> None:
+    """Each bound's 95 % interval as an estimate from the sample (``auto_hpo.sample``) of the whole data's."""
+    centers = {}
+    for c in changes:
+        est = estimates[c.index][c.stat_key][0]
+        centers[(c.index, c.stat_key, c.scale)] = est.log_mean if c.scale == "log" else est.mean
+    parts = reduce(partial(block_central_sums, centers))
+    sums = {key: [sum(p[key][j] for p in parts) for j in (0, 1)] for key in centers}
+    for c in changes:
+        est = estimates[c.index][c.stat_key][0]
+        s3, s4 = sums[(c.index, c.stat_key, c.scale)]
+        low, high = bound_interval(est, k, c.arg.split("_", 1)[0], s3 / est.n, s4 / est.n, c.scale)
+        logger.info(
+            f"auto_hpo[3sigma]: {c.op_name}.{c.arg}: 3sigma's {_fmt(c.sigma if c.written_kept else c.new)}, "
+            f"95 % interval from the sample [{low:.6g}, {high:.6g}] (before the clamp to the statistic's range and "
+            "the argument's type)"
+        )
+
+
 def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool, reduce=None) -> Tuned:
     """Plan, log, apply (live ops and ``cfg.process``), and write the refined recipe and plots.
 
@@ -124,6 +145,8 @@ def tune(cfg, section, ops, stat_keys, values, n: int, aligned: bool, reduce=Non
     for note in dict.fromkeys(f"{c.op_name} (#{c.index}): {c.note}" for c in changes if c.note):
         logger.info(f"auto_hpo[3sigma]: {note}")
     _log_changes(cfg, ops, changes)
+    if section.get("sample") is not None and changes:
+        _log_intervals(cfg, ops, changes, estimates, k, reduce)
     rules = op_rules(ops, {c.index for c in changes})
     kept = kept_counts(reduce(partial(block_counts, rules, changes))) if changes else KeptCounts()
     _log_per_op(cfg, ops, changes, kept, n, tighten_only)

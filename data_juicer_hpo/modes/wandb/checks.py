@@ -11,6 +11,7 @@ from loguru import logger
 from sqlalchemy.engine import make_url
 
 from data_juicer_hpo.data.mixture import is_mixture_name, resolve_mixture
+from data_juicer_hpo.data.sampling import text_key_of
 from data_juicer_hpo.data.paths import inputs_of, output_dir_problems
 from data_juicer_hpo.engine import parse_sweep_config, validate_storage_url
 from data_juicer_hpo.engine.storage import sqlite_path
@@ -87,14 +88,6 @@ def dj_keys(cfg) -> frozenset:
     return frozenset(k for k in cfg.keys() if "." not in k) | {"process"}
 
 
-def text_key_of(cfg) -> str:
-    """The recipe's text field (Data-Juicer's ``text_keys``: a name, or a list whose first name ops read)."""
-    keys = cfg.get("text_keys")
-    if isinstance(keys, (list, tuple)):
-        keys = keys[0] if keys else None
-    return keys if isinstance(keys, str) and keys else "text"
-
-
 def load_sweep(path: str, cfg):
     """Read and validate the sweep configuration file (every problem at once)."""
 
@@ -147,7 +140,12 @@ def validate(section, cfg, sweep, log_notes: bool = False):
     checked on loading); the sweep comes back with parameters on int arguments made integer-valued."""
     names = [n for n in sweep.parameters if not is_mixture_name(n)]
     targets, problems = resolve_targets(names, cfg.process, OPERATORS.modules, dj_keys(cfg))
-    problems += mixture_targets(cfg, sweep)[1]
+    mixture, found = mixture_targets(cfg, sweep)
+    problems += found
+    if mixture and section.get("sample") is not None:
+        problems.append(
+            f"{SECTION}.sample: not with a mixture sweep (its trials draw their own mixtures of the sources)"
+        )
     problems += recipe_problems(cfg.process, targets, sweep.parameters, OPERATORS.modules)
     sweep, found, notes = fit_to_arguments(sweep, targets, cfg.process, OPERATORS.modules)
     problems += found

@@ -24,6 +24,7 @@ from loguru import logger
 
 from data_juicer_hpo.data import data_access
 from data_juicer_hpo.data.mixture_sources import load_sources
+from data_juicer_hpo.data.sampling import text_key_of
 from data_juicer_hpo.engine.fingerprint import fingerprint
 from data_juicer_hpo.errors import AutoHpoError, raise_if_any
 from data_juicer_hpo.hooks.executors import inner_run
@@ -47,7 +48,7 @@ from data_juicer_hpo.modes.wandb.trials.mixtures import SourceMixture
 from data_juicer_hpo.ops.statistics import reuse_statistics, use_prepared_ops
 from data_juicer_hpo.progress import DJ_OP_STEPS, Progress
 from data_juicer_hpo.report.closing import kept_text, log_summary
-from data_juicer_hpo.section import section_of
+from data_juicer_hpo.section import SECTION, section_of
 
 __all__ = ["WandbSweep"]
 
@@ -95,6 +96,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
 
     access = data_access(executor)
     mixture, _ = mixture_targets(cfg, sweep)
+    full = None
     if mixture:
 
         if dataset is not None:
@@ -105,6 +107,13 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         dataset, sizes = load_sources(cfg, load_data_np)
     else:
         dataset = access.load(dataset, load_data_np)
+        if section.get("sample") is not None:
+            full, n = dataset, access.count(dataset)
+            dataset, size = access.draw_sample(
+                dataset, section["sample"], section["seed"], text_key_of(cfg), n, "sweep"
+            )
+            if size < 1:
+                raise AutoHpoError(f"{SECTION}.sample: {section['sample']!r} leaves no sample of {n}")
     for checked in scoring.objectives.values():  # e.g. labels, before any work
         raise_if_any(checked.check_data(functools.partial(access.column, dataset)))
     section["scored_on"] = _scored_on(cfg, section, sweep, targets, access.count(dataset))
@@ -148,8 +157,12 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         evaluator.release(best.params)
         process, top = evaluator.best_recipe(best.params)
         with Progress("processing the full data with the best recipe", steps=DJ_OP_STEPS):
-            out = _process_best(executor, original_run, evaluator, best.params, process, top, skip_export, skip_return)
+            out = _process_best(
+                executor, original_run, evaluator, best.params, process, top, skip_export, skip_return, full
+            )
         exported = None if skip_export or not hasattr(out, "__len__") else len(out)
+        if full is not None:
+            _log_sample_retention(best, access.count(dataset), exported, access.count(full))
         _summary(section, out_dir, best, scoring, facts, report, exported, start, cfg.get("export_path"))
         return out
 
@@ -190,8 +203,17 @@ def _scored_on(cfg, section, sweep, targets, n_samples: int) -> dict:
     return fingerprint(cfg, section, sweep.goal, swept, n_samples)
 
 
-def _process_best(executor, original_run, evaluator, params, process, top, skip_export, skip_return):
-    """Process the full data once with the best recipe, reusing the statistics of its population."""
+def _log_sample_retention(best, size: int, exported, n: int) -> None:
+    """``auto_hpo.sample``: the chosen recipe's retention on the sample (what the trials saw) and on all the data."""
+    estimate = best.scores.get("retention")
+    on_sample = f"[{estimate:.4f}] on the sample of [{size}]" if estimate is not None else f"(sample of [{size}])"
+    on_all = f"[{exported / n:.4f}] on all [{n}] samples" if exported is not None and n else "not counted on all"
+    logger.info(f"auto_hpo[sweep]: retention of the chosen recipe: {on_sample}, {on_all}")
+
+
+def _process_best(executor, original_run, evaluator, params, process, top, skip_export, skip_return, full=None):
+    """Process the full data once with the best recipe, reusing the statistics of its population (``full``: all the
+    data when the trials scored ``auto_hpo.sample``: Data-Juicer computes the statistics on it)."""
     cfg = executor.cfg
     cfg.process = process
     for key, value in top.items():
@@ -201,6 +223,8 @@ def _process_best(executor, original_run, evaluator, params, process, top, skip_
     logger.info("auto_hpo[sweep]: processing the full data once with the best recipe")
     if evaluator.data.kind == "ray":  # Data-Juicer's Ray run loads and processes the data itself, once
         return original_run(executor, skip_export=skip_export, skip_return=skip_return)
+    if full is not None:
+        return original_run(executor, dataset=full, skip_export=skip_export, skip_return=skip_return)
     bundle = evaluator.bundle(params)
     if bundle.fast:
         ops = default_executor.load_ops(process)
