@@ -3,6 +3,7 @@ on loopback in a private network namespace): 3sigma computes its moments and cou
 brings only a sample of the statistics to the driver, and its bounds, counts and kept set equal the default
 executor's on the same bench-corpus documents. make test-cluster (CI runs it)."""
 
+import csv
 import gzip
 import json
 import re
@@ -10,6 +11,8 @@ import re
 import pytest
 import yaml
 
+from tests.helpers.data import write_yaml
+from tests.helpers.ray import kill_a_worker_node_when
 from tests.helpers.recipes import executor_recipe, exported_texts
 from tests.helpers.runs import BIN
 
@@ -118,3 +121,50 @@ def test_a_sample_is_the_same_documents_on_the_cluster(tmp_path, shared_data, ra
         assert ray_args == pytest.approx(default_entry[name], rel=1e-8, abs=1e-9), name
     kept = exported_texts(str(tmp_path / "ray" / "kept.jsonl"))
     assert kept == exported_texts(str(tmp_path / "default" / "kept.jsonl")) and 500 < len(kept) < DOCS
+
+
+def test_a_node_lost_mid_run_costs_nothing(tmp_path, shared_data, ray_runner, dj_process):
+    """A worker node killed (SIGKILL of its raylet: its object store and workers go with it) once 3sigma has tuned
+    its bounds, before the data are processed, and during a sweep's trials: both runs end as on the default
+    executor (Ray rebuilds the lost blocks; a sweep's trials need nothing of the cluster, its best recipe is
+    processed from the source)."""
+    data = _corpus(shared_data, tmp_path / "data")
+    res = dj_process("--config", _recipe(tmp_path, "default", data, "default"))
+    assert res.returncode == 0, res.stderr[-3000:]
+    refined, killed = tmp_path / "refined-ray.yaml", []
+    res = ray_runner(
+        [BIN / "dj-process", "--config", _recipe(tmp_path, "ray", data, "ray")],
+        cwd=tmp_path,
+        workers=2,
+        while_running=kill_a_worker_node_when(refined.exists, killed),
+    )
+    assert killed and res.returncode == 0, res.stderr[-3000:]
+    assert exported_texts(str(tmp_path / "ray" / "kept.jsonl")) == exported_texts(
+        str(tmp_path / "default" / "kept.jsonl")
+    )
+
+    sweep = write_yaml(
+        tmp_path / "sweep.yaml",
+        {
+            "method": "grid",
+            "metric": {"name": "retention", "goal": "maximize"},
+            "parameters": {"text_length_filter.min_len": {"values": [20, 100, 400, 1600]}},
+        },
+    )
+    auto_hpo = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "output_dir": str(tmp_path / "hpo")}
+    auto_hpo["constraints"] = ["retention <= 0.9"]
+    first_run = lambda: any((tmp_path / "hpo" / "wandb").glob("offline-run-*"))  # noqa: E731
+    killed.clear()
+    res = ray_runner(
+        [BIN / "dj-process", "--config", executor_recipe(tmp_path, "sweep-run", data, "ray", PROCESS, auto_hpo)],
+        cwd=tmp_path,
+        workers=2,
+        while_running=kill_a_worker_node_when(first_run, killed),
+    )
+    assert killed and res.returncode == 0, res.stderr[-3000:]
+    with open(tmp_path / "hpo" / "trials.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["state"] for r in rows} == {"COMPLETE"}
+    assert len(exported_texts(str(tmp_path / "sweep-run" / "kept.jsonl"))) == max(
+        int(r["kept"]) for r in rows if r["feasible"] == "true"
+    )

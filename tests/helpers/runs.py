@@ -15,7 +15,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 BIN = Path(sys.executable).parent
 
 
-def run(cmd, cwd, env=None, timeout=900):
+def run_env(env=None) -> dict:
+    """The environment of the tests' subprocesses (``env``: more variables)."""
     full_env = dict(os.environ)
     full_env.setdefault("WANDB_SILENT", "true")
     # plain Data-Juicer (no auto_hpo mode) would install a multi-GB torch at run time after every op; the plugin's
@@ -24,6 +25,11 @@ def run(cmd, cwd, env=None, timeout=900):
     full_env["PATH"] = f"{BIN}{os.pathsep}{full_env.get('PATH', '')}"
     if env:
         full_env.update(env)
+    return full_env
+
+
+def run(cmd, cwd, env=None, timeout=900):
+    full_env = run_env(env)
     return subprocess.run(
         cmd, cwd=cwd, env=full_env, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=timeout
     )
