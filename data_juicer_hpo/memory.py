@@ -9,9 +9,25 @@ import ctypes
 import ctypes.util
 import gc
 
-__all__ = ["trim_heap", "return_freed"]
+__all__ = ["trim_heap", "return_freed", "map_large_allocations", "LARGE_ALLOCATION"]
 
 _LIBC: list = []  # the C library once loaded (None without glibc's malloc_trim)
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter (malloc.h)
+LARGE_ALLOCATION = 4 * 2**20  # allocations of at least this many bytes get pages of their own
+
+
+def map_large_allocations(threshold: int = LARGE_ALLOCATION) -> bool:
+    """Give every allocation of at least ``threshold`` bytes pages of its own (``mallopt(M_MMAP_THRESHOLD)``), so that
+    freeing it returns them to the OS at once, in this process and the workers forked from it. By default glibc raises
+    this threshold up to 32 MiB each time a large block is freed, and the next large numpy arrays then come from the
+    heap, where the arenas of threads keep them: the quality classifier's two folds fitted in two threads left ~60-100
+    MiB resident in a sweep's driver that ``malloc_trim`` did not return, and the setup's workers forked from it
+    counted them again. False where glibc's ``mallopt`` is missing."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, int(threshold)))
 
 
 def trim_heap() -> None:

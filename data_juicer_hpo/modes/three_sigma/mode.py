@@ -19,6 +19,7 @@ from data_juicer_hpo.data.paths import inputs_of, output_file_problem
 from data_juicer_hpo.data.sampling import text_key_of
 from data_juicer_hpo.errors import AutoHpoError
 from data_juicer_hpo.hooks.executors import inner_run
+from data_juicer_hpo.memory import map_large_allocations
 from data_juicer_hpo.modes.base import Mode
 from data_juicer_hpo.modes.three_sigma.blocks import KeptCounts
 from data_juicer_hpo.modes.three_sigma.report import summary_items, write_three_sigma_report
@@ -77,6 +78,7 @@ class ThreeSigma(Mode):
 
     def run(self, executor, original_run, dataset=None, load_data_np=None, skip_export=False, skip_return=False):
         start = time.monotonic()
+        map_large_allocations()
         access = data_access(executor)
         cfg = executor.cfg
         section = section_of(cfg)

@@ -28,6 +28,7 @@ from data_juicer_hpo.data.sampling import text_key_of
 from data_juicer_hpo.engine.fingerprint import fingerprint
 from data_juicer_hpo.errors import AutoHpoError, raise_if_any
 from data_juicer_hpo.hooks.executors import inner_run
+from data_juicer_hpo.memory import map_large_allocations
 from data_juicer_hpo.modes.base import Mode
 from data_juicer_hpo.modes.wandb.backends import run_trials
 from data_juicer_hpo.modes.wandb.checks import (
@@ -85,6 +86,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     """The wandb mode (see the module doc)."""
 
     start = time.monotonic()
+    map_large_allocations()
     cfg = executor.cfg
     section = section_of(cfg)
     sweep = load_sweep(section["hpo_config"], cfg)
