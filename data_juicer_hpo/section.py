@@ -246,10 +246,9 @@ def validate_section(section: dict) -> List[str]:
         problems.append(f"{SECTION}.storage_retry_s: must be a finite number of seconds >= 0 (got {retry!r})")
     if section["resume"] not in RESUME:
         problems.append(f"{SECTION}.resume: must be one of {', '.join(RESUME)} (got {section['resume']!r})")
-    if section.get("sample") is not None:
-        problem = sample_problem(f"{SECTION}.sample", section["sample"])
-        if problem:
-            problems.append(problem)
+    problem = sample_problem(f"{SECTION}.sample", section.get("sample"))
+    if problem:
+        problems.append(problem)
     if mode == "wandb" and not section["hpo_config"]:
         problems.append(f"{SECTION}.hpo_config: required when {SECTION}.mode is 'wandb' (the sweep configuration)")
     return problems

@@ -2,11 +2,11 @@
 
 3sigma and sweeps have one flow for every executor; what differs between Data-Juicer's executors -- Hugging Face
 datasets in this process (``default``, :class:`~data_juicer_hpo.data.local.LocalData`) or Ray Data on a cluster
-(``ray``, :class:`~data_juicer_hpo.data.ray_data.RayData`) -- lives behind this interface. A sweep's per-sample statistics
-come back to the driver in sample order, where keep masks and objectives are cheap; 3sigma's moments and counts are
-computed per part where the data live (:meth:`DataAccess.reduce_blocks`: one part here, one per block on a Ray
-cluster), so its driver holds a few numbers per statistic. ``auto_hpo.sample`` draws the same seeded sample on every
-executor (:meth:`DataAccess.sample`, :mod:`~data_juicer_hpo.data.sampling`).
+(``ray``, :class:`~data_juicer_hpo.data.ray_data.RayData`) -- lives behind this interface. A sweep's per-sample
+statistics come back to the driver in sample order, where keep masks and objectives are cheap; 3sigma's moments and
+counts are computed per part where the data live (:meth:`DataAccess.reduce_blocks`: one part here, one per block on
+a Ray cluster), so its driver holds a few numbers per statistic. ``auto_hpo.sample`` draws the same seeded sample on
+every executor (:meth:`DataAccess.sample`, :mod:`~data_juicer_hpo.data.sampling`).
 """
 
 import abc

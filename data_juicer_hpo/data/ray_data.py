@@ -65,6 +65,17 @@ def block_values(table, stat_keys: Dict[int, List[str]]) -> Dict[int, Dict[str, 
     return _values_of(table.column(Fields.stats).to_pylist(), stat_keys)
 
 
+def _block_results(ray_dataset, fn) -> list:
+    """``fn(table)`` of every block of ``ray_dataset`` (an Arrow table each), computed where the block lives; only the
+    results, one per block, come back to the driver."""
+
+    def per_block(table):
+        return {"part": np.array([pickle.dumps(fn(table))], dtype=object)}
+
+    parts = ray_dataset.map_batches(per_block, batch_size=None, batch_format="pyarrow", zero_copy_batch=True)
+    return [pickle.loads(row["part"]) for row in parts.take_all()]
+
+
 def ray_stats_rows(ray_dataset) -> list:
     """The ``__dj__stats__`` dict of every row of a (materialized) Ray dataset, in order."""
 
@@ -167,9 +178,7 @@ class RayData(DataAccess):
         cap = _values_sample()
         drawn = dataset.data if count <= cap else dataset.data.random_sample(cap / count, seed=SAMPLE_SEED)
         rows = drawn.select_columns(columns).take_all()
-        values = {
-            i: {key: [(row[Fields.stats] or {}).get(key) for row in rows] for key in ks} for i, ks in stat_keys.items()
-        }
+        values = _values_of([row[Fields.stats] for row in rows], stat_keys)
         texts = {key: [row[key] for row in rows] for key in columns[1:]}
         return StatsPass(
             dataset,
@@ -191,13 +200,7 @@ class RayData(DataAccess):
         if spec[0] == "count" and total > spec[1]:
             n = int(spec[1])
 
-            def lowest(table):
-                return {
-                    "part": np.array([pickle.dumps(smallest_keys(_table_keys(table, seed, text_key), n))], dtype=object)
-                }
-
-            parts = dataset.data.map_batches(lowest, batch_size=None, batch_format="pyarrow", zero_copy_batch=True)
-            smallest = [pickle.loads(row["part"]) for row in parts.take_all()]
+            smallest = _block_results(dataset.data, lambda table: smallest_keys(_table_keys(table, seed, text_key), n))
         threshold = threshold_of(spec, smallest, total)
         if threshold is None:
             return dataset
@@ -213,14 +216,9 @@ class RayData(DataAccess):
         """``fn`` applied to every block of the statistics pass's dataset where the block lives (one Ray task per
         block, its values read from the statistics column); only the results come back to the driver."""
         keys = dict(stats.stat_keys)
-
-        def per_block(table):
-            return {"part": np.array([pickle.dumps(fn(block_values(table, keys)))], dtype=object)}
-
-        parts = stats.dataset.data.select_columns([Fields.stats]).map_batches(
-            per_block, batch_size=None, batch_format="pyarrow", zero_copy_batch=True
+        return _block_results(
+            stats.dataset.data.select_columns([Fields.stats]), lambda table: fn(block_values(table, keys))
         )
-        return [pickle.loads(row["part"]) for row in parts.take_all()]
 
     def values_texts(self, stats, key: str):
         return stats.sample_texts.get(key, [])

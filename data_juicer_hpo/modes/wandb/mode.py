@@ -98,7 +98,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
 
     access = data_access(executor)
     mixture, _ = mixture_targets(cfg, sweep)
-    full = None
+    full = sizes = None  # auto_hpo.sample: all the data, and (the sample's size, theirs)
     if mixture:
 
         if dataset is not None:
@@ -116,6 +116,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
             )
             if size < 1:
                 raise AutoHpoError(f"{SECTION}.sample: {section['sample']!r} leaves no sample of {n}")
+            sizes = (size, n)
     for checked in scoring.objectives.values():  # e.g. labels, before any work
         raise_if_any(checked.check_data(functools.partial(access.column, dataset)))
     section["scored_on"] = _scored_on(cfg, section, sweep, targets, access.count(dataset))
@@ -164,7 +165,7 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
             )
         exported = None if skip_export or not hasattr(out, "__len__") else len(out)
         if full is not None:
-            _log_sample_retention(best, access.count(dataset), exported, access.count(full))
+            _log_sample_retention(best, sizes[0], exported, sizes[1])
         _summary(section, out_dir, best, scoring, facts, report, exported, start, cfg.get("export_path"))
         return out
 
