@@ -7,13 +7,14 @@ from the population's Arrow table itself and sends back only the chunk's result.
 results are put back in order, so the result does not depend on the number of processes.
 """
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
 from typing import Callable, Iterator, Optional, Tuple
 
-from data_juicer_hpo.memory import trim_heap
+from data_juicer_hpo.memory import return_freed, trim_heap
 from data_juicer_hpo.objectives.tokens import (
     CHUNK_DOCS,
     MEMO_TOKENS,
@@ -24,17 +25,26 @@ from data_juicer_hpo.objectives.tokens import (
 )
 from data_juicer_hpo.signals import die_with_parent
 
-__all__ = ["map_chunks", "setup_processes"]
+__all__ = ["map_chunks", "setup_processes", "may_fork", "forked_call"]
 
 _TASK = None  # (fn, texts, chunk_docs) while a pool runs: set before forking, so every worker inherits it
 _MEMO = HashMemo()  # a worker's token -> hash memo, kept across its chunks
+_CALL = None  # the function forked_call's worker runs: set before forking, so the worker inherits it
+
+
+def may_fork() -> bool:
+    """Whether this process may fork workers: the platform can, and it is not a Ray driver (a process holding Ray's
+    connections is not forked)."""
+    ray = sys.modules.get("ray")
+    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+        return False
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def setup_processes(population) -> int:
     """Processes for an objective's setup: the recipe's ``np`` (1 when unknown), at most the CPUs; 1 in a Ray
-    driver (a process holding Ray's connections is not forked)."""
-    ray = sys.modules.get("ray")
-    if ray is not None and getattr(ray, "is_initialized", lambda: False)():
+    driver (see :func:`may_fork`)."""
+    if not may_fork():
         return 1
     wanted = getattr(getattr(population, "cfg", None), "np", None)
     return max(1, min(int(wanted) if isinstance(wanted, int) and wanted > 0 else 1, os.cpu_count() or 1))
@@ -60,7 +70,7 @@ def map_chunks(
     caller can put each in place and drop it."""
     global _TASK
     starts = list(range(0, len(texts), chunk_docs))
-    if (processes or 1) <= 1 or len(starts) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if (processes or 1) <= 1 or len(starts) < 2 or not may_fork():
         for start, streams in chunked_streams(texts, chunk_docs):
             yield start, fn(start, streams)
         return
@@ -84,6 +94,34 @@ def map_chunks(
             pool.close()  # every result is in: the workers end on their own
         else:
             pool.terminate()  # an error or an interrupt: stop the workers (SIGTERM)
+        pool.join()
+
+
+def _call():
+    return _CALL()
+
+
+@contextlib.contextmanager
+def forked_call(fn: Callable[[], object]):
+    """``fn()`` in one forked worker process while the ``with`` block runs here: yields its
+    :class:`multiprocessing.pool.AsyncResult` (``fn`` is inherited, not pickled; its result is pickled back). The
+    worker is stopped when the block ends early (an error, an interrupt)."""
+    global _CALL
+    return_freed()  # the worker starts as a copy of this process: freed heap pages go back to the OS first
+    _CALL = fn
+    try:
+        pool = multiprocessing.get_context("fork").Pool(1, initializer=_worker_signals, initargs=(os.getpid(),))
+    finally:
+        _CALL = None  # the worker has its copy
+    done = False
+    try:
+        yield pool.apply_async(_call)
+        done = True
+    finally:
+        if done:
+            pool.close()
+        else:
+            pool.terminate()
         pool.join()
 
 

@@ -68,12 +68,15 @@ def fit_logistic(
     n, n_columns = rows.n_rows, rows.n_columns
     if n == 0 or len(labels) != n:
         raise ValueError(f"need one label per row and at least one row, but got {len(labels)} labels for {n} rows")
+    on_step = on_step or (lambda: None)
+    if n <= KERNEL_ROWS:  # the descent on the rows' coefficients: the weights come out of one product at the end
+        w, b = _descend_on_rows(rows, labels, l2, max_iter, tol, on_step)
+        return LogisticModel(w, float(b))
     # Columns that no row uses keep weight 0 under L2, so train on the used ones only: the weight vector shrinks
     # from 2**18 buckets to those present and its gathers and scatters stay in cache.
     used, compact_columns = np.unique(rows.columns, return_inverse=True)
     rows = SparseRows(rows.indptr, compact_columns.reshape(-1).astype(np.int64), rows.values, len(used))
-    descend = _descend_on_rows if n <= KERNEL_ROWS else _descend_on_weights
-    w, b = descend(rows, labels, l2, max_iter, tol, on_step or (lambda: None))
+    w, b = _descend_on_weights(rows, labels, l2, max_iter, tol, on_step)
     weights = np.zeros(n_columns)
     weights[used] = w
     return LogisticModel(weights, float(b))

@@ -6,6 +6,7 @@ are a reference set of good text and whose negatives are the raw input. Here it 
 :meth:`QualityScore.setup` time instead of loading a pretrained Spark model, so it fits the user's own data.
 """
 
+import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
@@ -13,13 +14,10 @@ from typing import List, Optional, Tuple
 import numpy as np
 from loguru import logger
 
+from data_juicer_hpo.objectives.blas import blas_threads
 from data_juicer_hpo.objectives.base import Objective, Population
-from data_juicer_hpo.objectives.chunks import map_chunks, setup_processes
-from data_juicer_hpo.objectives.features import (
-    hashed_ngram_features,
-    stack_rows,
-    take_rows,
-)
+from data_juicer_hpo.objectives.chunks import forked_call, map_chunks, may_fork, setup_processes
+from data_juicer_hpo.objectives.features import SparseRows, hashed_ngram_features
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.registry import register_objective
@@ -69,8 +67,11 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
     """A classifier telling reference-like text (1) from the population's raw text (0).
 
     The negatives are a random sample of the population, as many as the positives (or the whole population when
-    it is smaller, then the positives are sampled down to match), so that the prior is 0.5 on both sides. The two
-    folds' models are fitted at the same time, in two threads (numpy and BLAS release the GIL).
+    it is smaller, then the positives are sampled down to match), so that the prior is 0.5 on both sides. Each of
+    the two folds tokenizes its own documents and fits its model; the second fold runs in a forked worker process
+    at the same time (tokenizing holds the GIL, so threads would take turns), or in a thread where this process
+    may not fork (:func:`~data_juicer_hpo.objectives.chunks.may_fork`: a Ray driver). A document's feature row does
+    not depend on the other documents, so the folds' rows are those of all the documents featurised at once.
     """
     rng = np.random.default_rng(seed)
     n = min(len(reference_texts), len(population))
@@ -78,38 +79,77 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
         raise ValueError("the quality classifier needs at least one reference document and one population document")
     positives = np.sort(rng.choice(len(reference_texts), n, replace=False))
     negatives = np.sort(rng.choice(len(population), n, replace=False))
-    memo = HashMemo()  # a token's hash is the same on both sides: each distinct token is hashed once
-    with Progress("tokenizing the quality classifier's documents"):
-        positive_streams = token_streams([reference_texts[i] for i in positives], memo)
-        positive_rows = hashed_ngram_features(positive_streams, np.arange(n), N_BUCKETS)
-        # only the sampled documents are tokenized (the same features as from the whole population's streams)
-        negative_streams = token_streams(texts_at(population.texts, negatives), memo)
-        negative_rows = hashed_ngram_features(negative_streams, np.arange(n), N_BUCKETS)
     n_folds = 2 if n >= 2 else 1  # one document cannot be split; it is then scored by the model it trained
     positive_folds, negative_folds = rng.permutation(n) % n_folds, rng.permutation(n) % n_folds
-
-    def fold_rows(fold: int, inside: bool):
-        pick = (lambda folds: folds == fold) if inside else (lambda folds: folds != fold)
-        rows = stack_rows(
-            take_rows(positive_rows, np.flatnonzero(pick(positive_folds))),
-            take_rows(negative_rows, np.flatnonzero(pick(negative_folds))),
+    # only the sampled documents are tokenized (the same features as from the whole population's streams)
+    negative_texts = texts_at(population.texts, negatives)
+    folds = [
+        _Fold(
+            [reference_texts[i] for i in positives[positive_folds == fold]],
+            [negative_texts[i] for i in np.flatnonzero(negative_folds == fold)],
         )
-        labels = np.concatenate([np.ones(np.sum(pick(positive_folds))), np.zeros(np.sum(pick(negative_folds)))])
-        return rows, labels
-
+        for fold in range(n_folds)
+    ]
+    del negative_texts
     with Progress("fitting the quality classifier", total=n_folds * MAX_STEPS, unit="steps") as progress:
-        with ThreadPoolExecutor(n_folds, thread_name_prefix="quality-fit") as pool:
-            fits = [
-                pool.submit(fit_logistic, *fold_rows(fold, True), max_iter=MAX_STEPS, on_step=progress.update)
-                for fold in range(n_folds)
-            ]
-            models = [fit.result() for fit in fits]
+        with blas_threads(1):  # the folds are fitted at once: one CPU each (see objectives.blas)
+            fitted = _fit_folds(folds, progress)
+    models = [model for model, _, _ in fitted]
     auc = None
-    if n_folds > 1:  # each fold's model on the documents it did not see
+    if n_folds > 1:  # each fold's model on the documents it did not see: the other fold's
         with Progress("the quality classifier's cross-validated AUC"):
-            held_out = [fold_rows(fold, False) for fold in range(n_folds)]
-            auc = float(np.mean([roc_auc(m.logits(rows), labels) for m, (rows, labels) in zip(models, held_out)]))
+            auc = float(
+                np.mean([roc_auc(m.logits(rows), labels) for m, (_, rows, labels) in zip(models, fitted[::-1])])
+            )
     return CrossFittedClassifier(tuple(models), negatives, negative_folds, auc)
+
+
+@dataclass
+class _Fold:
+    positive_texts: List[str]
+    negative_texts: List[str]
+
+    def fit(self, on_step) -> Tuple[LogisticModel, SparseRows, np.ndarray]:
+        """(model, feature rows, labels): the fold's positives then its negatives, each in sample order."""
+        streams = token_streams(self.positive_texts + self.negative_texts, HashMemo())
+        rows = hashed_ngram_features(streams, np.arange(len(streams)), N_BUCKETS)
+        del streams
+        labels = np.concatenate([np.ones(len(self.positive_texts)), np.zeros(len(self.negative_texts))])
+        return fit_logistic(rows, labels, max_iter=MAX_STEPS, on_step=on_step), rows, labels
+
+
+def _fit_folds(folds: List[_Fold], progress: Progress) -> list:
+    """Every fold's :meth:`_Fold.fit`, the last one's beside this process's work (see
+    :func:`train_quality_classifier`); the steps of both count in ``progress``."""
+    if len(folds) == 1:
+        return [folds[0].fit(progress.update)]
+    if not may_fork():
+        with ThreadPoolExecutor(len(folds), thread_name_prefix="quality-fit") as pool:
+            fits = [pool.submit(fold.fit, progress.update) for fold in folds]
+            return [fit.result() for fit in fits]
+    steps = multiprocessing.get_context("fork").Value("i", 0, lock=False)  # the worker's steps, shared memory
+    seen = [0]
+
+    def count_worker_steps():
+        now = steps.value
+        progress.update(now - seen[0])
+        seen[0] = now
+
+    def worker_step():
+        steps.value += 1
+
+    def own_step():
+        progress.update()
+        count_worker_steps()
+
+    with forked_call(lambda: folds[-1].fit(worker_step)) as last:
+        here = [fold.fit(own_step) for fold in folds[:-1]]
+        while not last.ready():
+            last.wait(0.25)
+            count_worker_steps()
+        result = last.get()
+    count_worker_steps()
+    return here + [result]
 
 
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:

@@ -157,3 +157,47 @@ def test_the_classifier_reports_its_held_out_auc_and_its_progress(monkeypatch, r
     alike = train_quality_classifier(word_docs(GOOD, 30, seed=1), Population(word_docs(GOOD, 30, seed=6)))
     # the same kind of text on both sides: about chance; half of the raw data like the reference: about 0.75
     assert 0.25 < alike.auc < 0.65 < half.auc < 0.9
+
+
+def test_the_folds_fitted_beside_each_other_equal_one_featurisation_of_all(monkeypatch, reference, population):
+    """Each fold tokenizes its own documents, the last in a forked worker (or a thread where this process may not
+    fork): the models are bit for bit those fitted on the rows of all sampled documents featurised at once, and
+    every step of both fits counts in the phase's progress."""
+    from data_juicer_hpo.objectives import quality_score
+    from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
+    from data_juicer_hpo.objectives.logistic import fit_logistic
+    from data_juicer_hpo.objectives.tokens import token_streams
+
+    phases = []
+
+    class Recorded(quality_score.Progress):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            phases.append(self)
+
+    monkeypatch.setattr(quality_score, "Progress", Recorded)
+    good = word_docs(GOOD, 25, seed=1)
+    forked = train_quality_classifier(good, population, seed=3)
+    fit_phase = next(p for p in phases if p.what == "fitting the quality classifier")
+    assert fit_phase.done == 2 * quality_score.MAX_STEPS  # both folds' steps, the worker's included
+    monkeypatch.setattr(quality_score, "may_fork", lambda: False)
+    threaded = train_quality_classifier(good, population, seed=3)
+
+    rng = np.random.default_rng(3)  # the sample and the folds, drawn as the function draws them
+    n = min(len(good), len(population))
+    positives = np.sort(rng.choice(len(good), n, replace=False))
+    negatives = np.sort(rng.choice(len(population), n, replace=False))
+    positive_folds, negative_folds = rng.permutation(n) % 2, rng.permutation(n) % 2
+    features = [
+        hashed_ngram_features(token_streams(texts), np.arange(n), quality_score.N_BUCKETS)
+        for texts in ([good[i] for i in positives], [population.texts[i] for i in negatives])
+    ]
+    for fold in range(2):
+        picked = [np.flatnonzero(positive_folds == fold), np.flatnonzero(negative_folds == fold)]
+        rows = stack_rows(*(take_rows(f, p) for f, p in zip(features, picked)))
+        labels = np.r_[np.ones(len(picked[0])), np.zeros(len(picked[1]))]
+        expected = fit_logistic(rows, labels, max_iter=quality_score.MAX_STEPS)
+        for classifier in (forked, threaded):
+            assert np.array_equal(classifier.models[fold].weights, expected.weights)
+            assert classifier.models[fold].intercept == expected.intercept
+    assert np.array_equal(forked.negative_folds, negative_folds) and forked.auc == threaded.auc

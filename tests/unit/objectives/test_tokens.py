@@ -52,3 +52,22 @@ def test_chunked_streams_equal_the_whole_streams_chunk_by_chunk(monkeypatch):
         assert np.array_equal(streams.hashes, whole.hashes[whole.offsets[start] : whole.offsets[start + len(streams)]])
     assert starts == list(range(0, 25, 5))
     assert tokens.texts_at(texts, np.array([3, 0, 3])) == [texts[3], texts[0], texts[3]]
+
+
+def test_tokenize_equals_the_pattern_on_any_unicode():
+    """tokenize's quick path (pieces between spaces) gives exactly TOKEN_PATTERN's matches: letters and digits of
+    many scripts, combining marks, every kind of space and line break, underscores, punctuation, symbols, controls."""
+    import random
+
+    from data_juicer_hpo.objectives.tokens import TOKEN_PATTERN
+
+    alphabet = (
+        "aZ09_ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u2029\u202f\u205f\u3000"
+        "éßİıΣσςЖж中文한글ـ٣४²½Ⅻ\u0301\u200b\u200d\ufeff!?.,;:'\"-–—…()[]{}<>@#$%^&*+=|\\/~`€£¥©®™°"
+        "\x00\x07\U0001f600\U0001d400\ud800"
+    )
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert tokenize(text) == TOKEN_PATTERN.findall(text.lower()), repr(text)
+    assert tokenize("") == [] and tokenize(" \n ") == []
