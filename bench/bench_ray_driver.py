@@ -1,7 +1,8 @@
-"""The Ray driver's memory as the data grow: 3sigma on ``executor_type: ray`` at several sizes, peak RSS of the
-driver process (dj-process) alone, and how much it grows per added document.
+"""The Ray driver's memory as the data grow: 3sigma (or, ``--mode sweep``, a 20-trial ``quality_score`` sweep over
+the three filters' thresholds, its best recipe processed) on ``executor_type: ray`` at several sizes, peak RSS of
+the driver process (dj-process) alone, and how much it grows per added document.
 
-    python bench/bench_ray_driver.py [--docs 250000,1000000] [--workers 2] [--base-code DIR]
+    python bench/bench_ray_driver.py [--mode 3sigma|sweep] [--docs 250000,1000000] [--workers 2] [--base-code DIR]
 
 The documents are the bench corpus's (``../shared/data``) cut to their first 200 characters and repeated to the size
 asked (so the text is not what grows the driver: Ray holds it in its object stores); the recipe has three cheap
@@ -62,7 +63,28 @@ def _data(work: Path, n: int, files: int = 8) -> Path:
     return directory
 
 
-def _run(work: Path, name: str, data: Path, workers: int, env_extra=None) -> dict:
+SWEEP = {
+    "method": "random",
+    "metric": {"name": "quality_score", "goal": "maximize"},
+    "run_cap": 20,
+    "parameters": {
+        "text_length_filter.min_len": {"distribution": "int_uniform", "min": 0, "max": 150},
+        "text_length_filter.max_len": {"distribution": "int_uniform", "min": 150, "max": 400},
+        "average_line_length_filter.max_len": {"distribution": "int_uniform", "min": 50, "max": 400},
+        "maximum_line_length_filter.max_len": {"distribution": "int_uniform", "min": 50, "max": 400},
+    },
+}
+
+
+def _auto_hpo(mode: str, run_dir: Path) -> dict:
+    if mode == "3sigma":
+        return {"mode": "3sigma", "path_3sigma_recipe": str(run_dir / "refined.yaml")}
+    (run_dir / "sweep.yaml").write_text(yaml.safe_dump(SWEEP, sort_keys=False))
+    return {"mode": "wandb", "backend": "local", "hpo_config": str(run_dir / "sweep.yaml"), "seed": 3,
+            "output_dir": str(run_dir / "hpo"), "reference": str(SHARED / "reference-clean.jsonl.gz")}  # fmt: skip
+
+
+def _run(work: Path, name: str, data: Path, workers: int, env_extra=None, mode: str = "3sigma") -> dict:
     run_dir = work / name
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir()
@@ -77,7 +99,7 @@ def _run(work: Path, name: str, data: Path, workers: int, env_extra=None) -> dic
                 "export_path": str(run_dir / "out.jsonl"),
                 "np": 2,
                 "process": PROCESS,
-                "auto_hpo": {"mode": "3sigma", "path_3sigma_recipe": str(run_dir / "refined.yaml")},
+                "auto_hpo": _auto_hpo(mode, run_dir),
             },
             sort_keys=False,
         )
@@ -91,13 +113,19 @@ def _run(work: Path, name: str, data: Path, workers: int, env_extra=None) -> dic
     if res.returncode != 0:
         raise SystemExit(f"{name}: exit {res.returncode}\n{res.stderr[-3000:]}")
     kib = next(int(line.split()[1]) for line in res.stderr.splitlines() if line.startswith("driver-maxrss-kib"))
-    refined = yaml.safe_load((run_dir / "refined.yaml").read_text())["process"]
+    chosen = run_dir / ("refined.yaml" if mode == "3sigma" else "hpo/best_recipe.yaml")
+    refined = yaml.safe_load(chosen.read_text())["process"]
+    out = {"driver_peak_mib": kib / 1024, "wall_s": wall, "refined": refined}
+    if mode == "sweep":
+        out["on_blocks"] = "trials as per-block partial aggregates" in res.stderr
+        out["trials_csv"] = (run_dir / "hpo" / "trials.csv").read_text()
     shutil.rmtree(run_dir / "out.jsonl", ignore_errors=True)
-    return {"driver_peak_mib": kib / 1024, "wall_s": wall, "refined": refined}
+    return out
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("3sigma", "sweep"), default="3sigma")
     parser.add_argument("--docs", default="250000,1000000")
     parser.add_argument("--workers", type=int, default=2, help="worker nodes beside the head")
     parser.add_argument("--base-code", default=None)
@@ -112,10 +140,13 @@ def main(argv=None):
         for n in sizes:
             data = _data(work, n)
             for code, env in codes:
-                out = _run(work, f"{code}-{n}", data, args.workers, env)
+                out = _run(work, f"{code}-{n}", data, args.workers, env, args.mode)
                 results.setdefault(code, {})[n] = out
+                blocks = {True: " (trials on blocks)", False: " (trials on the driver)"}.get(out.get("on_blocks"), "")
                 print(
                     f"{code} code, {n:,} documents: driver peak {out['driver_peak_mib']:.0f} MiB, {out['wall_s']:.0f} s"
+                    f"{blocks}",
+                    flush=True,
                 )
         summary = {}
         for code in results:
@@ -128,7 +159,13 @@ def main(argv=None):
         if "base" in results:
             same = all(results["this"][n]["refined"] == results["base"][n]["refined"] for n in sizes)
             print(f"refined recipes identical to the base code's: {same}")
-        save("ray-driver", {"sizes": sizes, "workers": args.workers, "runs": results, "bytes_per_doc": summary})
+        if "base" in results and args.mode == "sweep":
+            same = all(results["this"][n]["trials_csv"] == results["base"][n]["trials_csv"] for n in sizes)
+            print(f"trials.csv identical to the base code's: {same}")
+        save(
+            "ray-driver" if args.mode == "3sigma" else "ray-driver-sweep",
+            {"sizes": sizes, "workers": args.workers, "runs": results, "bytes_per_doc": summary},
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

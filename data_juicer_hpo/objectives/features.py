@@ -33,6 +33,10 @@ class SparseRows:
     def n_rows(self) -> int:
         return len(self.indptr) - 1
 
+    def __reduce__(self):
+        """Pickled without the arrays derived from the others (a fold's rows come back from a worker process)."""
+        return (SparseRows, (self.indptr, self.columns, self.values, self.n_columns))
+
     def __post_init__(self):
         # The row of each stored value, needed by every product; computed once (the dataclass is frozen).
         object.__setattr__(self, "row_of_value", np.repeat(np.arange(self.n_rows), np.diff(self.indptr)))

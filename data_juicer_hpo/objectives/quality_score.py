@@ -6,6 +6,7 @@ are a reference set of good text and whose negatives are the raw input. Here it 
 :meth:`QualityScore.setup` time instead of loading a pretrained Spark model, so it fits the user's own data.
 """
 
+import hashlib
 import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from typing import List, Optional, Tuple
 import numpy as np
 from loguru import logger
 
-from data_juicer_hpo.objectives.blas import blas_threads
 from data_juicer_hpo.objectives.base import Objective, Population
+from data_juicer_hpo.objectives.blas import blas_threads
 from data_juicer_hpo.objectives.chunks import forked_call, map_chunks, may_fork, setup_processes
+from data_juicer_hpo.objectives.exact import exact_mean
 from data_juicer_hpo.objectives.features import SparseRows, hashed_ngram_features
 from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
@@ -25,7 +27,18 @@ from data_juicer_hpo.objectives.tokens import CHUNK_DOCS, HashMemo, texts_at, to
 from data_juicer_hpo.objectives.views import documents
 from data_juicer_hpo.progress import Progress
 
-__all__ = ["QualityScore", "CrossFittedClassifier", "train_quality_classifier", "roc_auc", "population_probabilities"]
+__all__ = [
+    "QualityScore",
+    "CrossFittedClassifier",
+    "train_quality_classifier",
+    "roc_auc",
+    "population_probabilities",
+    "document_keys",
+    "keyed_sample",
+    "smallest_keyed",
+    "population_keys",
+    "log_auc",
+]
 
 N_BUCKETS = 2**18
 MAX_STEPS = 200  # gradient steps of each fold's fit
@@ -47,38 +60,56 @@ class CrossFittedClassifier:
     negatives: np.ndarray  # population indices of the sampled negatives
     negative_folds: np.ndarray  # the fold (= model) each one was trained in
     auc: Optional[float] = None  # each model's AUC on the other fold's documents, averaged (None: one fold)
+    negative_keys: Optional[np.ndarray] = None  # their document keys, sorted (None: drawn by index)
+    key_folds: Optional[np.ndarray] = None  # the fold of each of those keys
 
-    def probabilities(self, streams, docs: np.ndarray, ids: np.ndarray = None) -> np.ndarray:
-        """P(good) of documents ``docs`` of ``streams``; ``ids``: their population indices (default ``docs``),
-        which say whether a document was a sampled negative."""
+    def probabilities(self, streams, docs: np.ndarray, ids: np.ndarray = None, keys: np.ndarray = None) -> np.ndarray:
+        """P(good) of documents ``docs`` of ``streams``. Whether a document was a sampled negative is told by its
+        key (``keys``, :func:`document_keys`) when the negatives were drawn by key -- every copy of a sampled text
+        is then scored alike, wherever it sits -- else by its population index (``ids``, default ``docs``)."""
         rows = hashed_ngram_features(streams, docs, N_BUCKETS)
         logits = np.stack([model.logits(rows) for model in self.models])
         out = logits.mean(axis=0)
         if len(self.models) > 1:
-            docs = docs if ids is None else ids
-            where = np.searchsorted(self.negatives, docs)
-            seen = (where < len(self.negatives)) & (self.negatives[np.minimum(where, len(self.negatives) - 1)] == docs)
-            unseen_by = 1 - self.negative_folds[where[seen]]  # the other of the two models
+            if self.negative_keys is not None and keys is not None:
+                sampled, folds, look = self.negative_keys, self.key_folds, np.asarray(keys, dtype=np.uint64)
+            else:
+                sampled, folds, look = self.negatives, self.negative_folds, docs if ids is None else ids
+            where = np.searchsorted(sampled, look)
+            seen = (where < len(sampled)) & (sampled[np.minimum(where, len(sampled) - 1)] == look)
+            unseen_by = 1 - folds[where[seen]]  # the other of the two models
             out[seen] = logits[unseen_by, np.flatnonzero(seen)]
         return sigmoid(out)
 
 
-def train_quality_classifier(reference_texts: List[str], population: Population, seed: int = 0):
+def train_quality_classifier(
+    reference_texts: List[str],
+    population: Population,
+    seed: int = 0,
+    negatives: Optional[np.ndarray] = None,
+    negative_keys: Optional[np.ndarray] = None,
+):
     """A classifier telling reference-like text (1) from the population's raw text (0).
 
     The negatives are a random sample of the population, as many as the positives (or the whole population when
-    it is smaller, then the positives are sampled down to match), so that the prior is 0.5 on both sides. Each of
-    the two folds tokenizes its own documents and fits its model; the second fold runs in a forked worker process
-    at the same time (tokenizing holds the GIL, so threads would take turns), or in a thread where this process
-    may not fork (:func:`~data_juicer_hpo.objectives.chunks.may_fork`: a Ray driver). A document's feature row does
-    not depend on the other documents, so the folds' rows are those of all the documents featurised at once.
+    it is smaller, then the positives are sampled down to match), so that the prior is 0.5 on both sides:
+    ``negatives`` (population indices, in the order their rows take: :func:`keyed_sample`, with their
+    ``negative_keys``), or a seeded draw of indices. Each of the two folds tokenizes its own documents and fits its
+    model; the second fold runs in a forked worker process at the same time (tokenizing holds the GIL, so threads
+    would take turns), or in a thread where this process may not fork
+    (:func:`~data_juicer_hpo.objectives.chunks.may_fork`: a Ray driver). A document's feature row does not depend
+    on the other documents, so the folds' rows are those of all the documents featurised at once.
     """
     rng = np.random.default_rng(seed)
-    n = min(len(reference_texts), len(population))
+    n = min(len(reference_texts), len(population) if negatives is None else len(negatives))
     if n == 0:
         raise ValueError("the quality classifier needs at least one reference document and one population document")
     positives = np.sort(rng.choice(len(reference_texts), n, replace=False))
-    negatives = np.sort(rng.choice(len(population), n, replace=False))
+    if negatives is None:
+        negatives = np.sort(rng.choice(len(population), n, replace=False))
+    elif len(negatives) != n:
+        raise ValueError(f"the quality classifier takes at most {n} negatives, but got {len(negatives)}")
+    negatives = np.asarray(negatives, dtype=np.int64)
     n_folds = 2 if n >= 2 else 1  # one document cannot be split; it is then scored by the model it trained
     positive_folds, negative_folds = rng.permutation(n) % n_folds, rng.permutation(n) % n_folds
     # only the sampled documents are tokenized (the same features as from the whole population's streams)
@@ -101,7 +132,54 @@ def train_quality_classifier(reference_texts: List[str], population: Population,
             auc = float(
                 np.mean([roc_auc(m.logits(rows), labels) for m, (_, rows, labels) in zip(models, fitted[::-1])])
             )
-    return CrossFittedClassifier(tuple(models), negatives, negative_folds, auc)
+    order = np.argsort(negatives, kind="stable")  # the classifier looks its negatives up by index, or by key
+    by_key = {}
+    if negative_keys is not None:
+        negative_keys = np.asarray(negative_keys, dtype=np.uint64)
+        key_order = np.argsort(negative_keys, kind="stable")
+        by_key = dict(negative_keys=negative_keys[key_order], key_folds=negative_folds[key_order])
+    return CrossFittedClassifier(tuple(models), negatives[order], negative_folds[order], auc, **by_key)
+
+
+def document_keys(texts, seed: int) -> np.ndarray:
+    """A seeded 64-bit hash of each text (None: the empty text): the order of the negatives' sample."""
+    salt = int(seed).to_bytes(8, "little", signed=True)
+    keys = np.empty(len(texts), dtype=np.uint64)
+    for i, text in enumerate(texts):
+        data = (text if isinstance(text, str) else "").encode("utf-8", "surrogatepass")
+        keys[i] = int.from_bytes(hashlib.blake2b(data, digest_size=8, key=salt).digest(), "little")
+    return keys
+
+
+def smallest_keyed(keys: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` smallest distinct ``keys`` (a key's first position), ordered by key."""
+    if len(keys) > n:
+        cut = np.partition(keys, n - 1)[n - 1]
+        candidates = np.flatnonzero(keys <= cut)
+        while len(np.unique(keys[candidates])) < n and len(candidates) < len(keys):  # copies filled the cut
+            cut = np.partition(keys, min(len(keys) - 1, 2 * len(candidates)))[min(len(keys) - 1, 2 * len(candidates))]
+            candidates = np.flatnonzero(keys <= cut)
+    else:
+        candidates = np.arange(len(keys))
+    ordered = candidates[np.lexsort((candidates, keys[candidates]))]
+    first = np.concatenate([[True], keys[ordered][1:] != keys[ordered][:-1]]) if len(ordered) else ordered
+    return ordered[first.astype(bool)][:n]
+
+
+def population_keys(texts, seed: int) -> np.ndarray:
+    """:func:`document_keys` of every text, read a chunk at a time (8 bytes per document)."""
+    return np.concatenate(
+        [document_keys(texts[a : a + CHUNK_DOCS], seed) for a in range(0, len(texts), CHUNK_DOCS)]
+        + [np.zeros(0, dtype=np.uint64)]
+    )
+
+
+def keyed_sample(texts, n: int, seed: int) -> np.ndarray:
+    """The population indices of the classifier's negatives: the documents of the ``n`` smallest distinct
+    :func:`document_keys` (fewer when there are fewer distinct texts), in key order. The draw is uniform over the
+    distinct texts and does not depend on the documents' order, so every executor draws the same texts (Ray's
+    blocks and a directory's files come in no fixed order); a text sampled once is not trained on twice."""
+    return smallest_keyed(population_keys(texts, seed), n)
 
 
 @dataclass
@@ -152,6 +230,15 @@ def _fit_folds(folds: List[_Fold], progress: Progress) -> list:
     return here + [result]
 
 
+def log_auc(auc: Optional[float]) -> None:
+    """The classifier's cross-validated AUC, as every executor logs it (nothing with one fold)."""
+    if auc is not None:
+        logger.info(
+            f"quality_score: the classifier tells the reference from this data with a cross-validated AUC of "
+            f"[{auc:.4f}] (each fold's model on the other fold's documents; 0.5: no better than chance)"
+        )
+
+
 def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """The area under the ROC curve: the chance that a random positive scores above a random negative (ties count
     half), from the ranks of the scores (Mann-Whitney U)."""
@@ -166,13 +253,17 @@ def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def population_probabilities(classifier: CrossFittedClassifier, population: Population, processes: int = 1):
+def population_probabilities(
+    classifier: CrossFittedClassifier, population: Population, processes: int = 1, keys: np.ndarray = None
+):
     """P(good) of every population document, in order: its texts are tokenized, featurised and scored a chunk at a
-    time (in ``processes`` worker processes), so what stays is one float per document."""
+    time (in ``processes`` worker processes), so what stays is one float per document. ``keys``: every document's
+    key (:func:`population_keys`), for a classifier whose negatives were drawn by key."""
 
     def score(start: int, streams) -> np.ndarray:
         docs = np.arange(len(streams))
-        return classifier.probabilities(streams, docs, start + docs)
+        chunk_keys = None if keys is None else keys[start : start + len(docs)]
+        return classifier.probabilities(streams, docs, start + docs, chunk_keys)
 
     out = np.empty(len(population))
     for start, part in map_chunks(score, population.texts, SCORE_CHUNK_DOCS, processes):
@@ -182,7 +273,7 @@ def population_probabilities(classifier: CrossFittedClassifier, population: Popu
 
 @register_objective
 class QualityScore(Objective):
-    """Mean quality probability of the kept documents (maximize; 0.0 when nothing is kept).
+    """Mean quality probability of the kept documents (maximize; 0.0 when nothing is kept), correctly rounded.
 
     Options: ``reference`` (required), ``text_key`` (of the reference file, default ``text``), ``seed`` (of the
     negative sample, default 0).
@@ -207,14 +298,13 @@ class QualityScore(Objective):
             return
         reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
         logger.info(f"quality_score: training on [{len(reference)}] reference docs vs the population sample")
-        classifier = train_quality_classifier(reference, population, seed=int(self.options.get("seed") or 0))
-        if classifier.auc is not None:
-            logger.info(
-                f"quality_score: the classifier tells the reference from this data with a cross-validated AUC of "
-                f"[{classifier.auc:.4f}] (each fold's model on the other fold's documents; 0.5: no better than chance)"
-            )
+        seed = int(self.options.get("seed") or 0)
+        keys = population_keys(population.texts, seed)
+        negatives = smallest_keyed(keys, min(len(reference), len(population)))
+        classifier = train_quality_classifier(reference, population, seed, negatives, keys[negatives])
+        log_auc(classifier.auc)
         del reference  # the scoring workers fork from this process next (map_chunks trims the heap first)
-        self.probabilities = population_probabilities(classifier, population, setup_processes(population))
+        self.probabilities = population_probabilities(classifier, population, setup_processes(population), keys)
         logger.info(f"quality_score: population mean [{self.probabilities.mean():.4f}]")
 
     def score(self, population: Population, kept: np.ndarray) -> float:
@@ -223,7 +313,8 @@ class QualityScore(Objective):
             self.setup(population)
         if kept.size == 0:
             return self.worst()
-        return float(self.probabilities[kept].mean())
+        # rounded once, exactly: a Ray sweep sums it block by block (modes/wandb/trials/blocks.py) to the same value
+        return exact_mean(self.probabilities[kept])
 
     def worst(self) -> float:
         return 0.0

@@ -92,6 +92,11 @@ def test_sweep_trials_run_on_ray(tmp_path, ray_runner):
     )
     res = ray_runner([BIN / "dj-process", "--config", recipe], cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
+    # rep_len shapes a statistic: not per-block partial aggregates, and one line says why
+    assert (
+        "on Ray the trials run on the driver, with every document's statistics: parameter "
+        "character_repetition_filter.rep_len is not a filter's threshold" in res.stderr
+    )
     with open(tmp_path / "hpo" / "trials.csv") as f:
         import csv
 

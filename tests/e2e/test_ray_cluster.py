@@ -123,11 +123,66 @@ def test_a_sample_is_the_same_documents_on_the_cluster(tmp_path, shared_data, ra
     assert kept == exported_texts(str(tmp_path / "default" / "kept.jsonl")) and 500 < len(kept) < DOCS
 
 
+def _trials(path):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    keep = ("state", "text_length_filter.min_len", "special_characters_filter.max_ratio", "kept", "retention", "labels")
+    return [({k: r[k] for k in keep}, float(r["quality_score"])) for r in rows]
+
+
+def test_a_quality_score_sweep_on_blocks_equals_the_default_executor(tmp_path, shared_data, ray_runner, dj_process):
+    """The trials run on the cluster's blocks (each returns its kept count and the exact sum of its kept
+    documents' probabilities; the labels objective, a constraint here, scores the labelled documents in the driver);
+    trials.csv, the chosen recipe and the export equal the default executor's."""
+    data = _corpus(shared_data, tmp_path / "data")
+    labelled = tmp_path / "labelled.jsonl"
+    with gzip.open(shared_data / "bench-corpus.jsonl.gz", "rt", encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for _, line in zip(range(DOCS + 80), f)][DOCS:]
+    labelled.write_text("".join(json.dumps({"text": t, "keep": len(t) > 800}) + "\n" for t in texts))
+    sweep = write_yaml(
+        tmp_path / "sweep.yaml",
+        {
+            "method": "random",
+            "metric": {"name": "quality_score", "goal": "maximize"},
+            "run_cap": 6,
+            "parameters": {
+                "text_length_filter.min_len": {"distribution": "int_uniform", "min": 0, "max": 1500},
+                "special_characters_filter.max_ratio": {"distribution": "uniform", "min": 0.1, "max": 0.5},
+            },
+        },
+    )
+    runs = {}
+    for executor in ("default", "ray"):
+        out = tmp_path / f"hpo-{executor}"
+        auto_hpo = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "output_dir": str(out),
+                    "seed": 5, "reference": str(shared_data / "reference-clean.jsonl.gz"),
+                    "labels": {"path": str(labelled)}, "constraints": ["labels >= -1"]}  # fmt: skip
+        recipe = executor_recipe(tmp_path, f"sweep-{executor}", data, executor, PROCESS, auto_hpo)
+        if executor == "default":
+            res = dj_process("--config", recipe)
+        else:
+            res = ray_runner([BIN / "dj-process", "--config", recipe], cwd=tmp_path, workers=2)
+        assert res.returncode == 0, res.stderr[-3000:]
+        runs[executor] = (res.stderr, out)
+    assert "trials as per-block partial aggregates: [" in runs["ray"][0]
+    assert "per-block" not in runs["default"][0]
+    default, ray = (_trials(out / "trials.csv") for _, out in runs.values())
+    assert len(default) == 6 and ray == default  # parameters, kept, retention and quality_score to the last bit
+    assert len({kept["kept"] for kept, _ in default}) > 2 and len({kept["labels"] for kept, _ in default}) > 1
+    best = [yaml.safe_load((out / "best_recipe.yaml").read_text())["process"] for _, out in runs.values()]
+    assert best[0] == best[1]
+    assert exported_texts(str(tmp_path / "sweep-ray" / "kept.jsonl")) == exported_texts(
+        str(tmp_path / "sweep-default" / "kept.jsonl")
+    )
+    summaries = [json.loads((out / "summary.json").read_text()) for _, out in runs.values()]
+    assert summaries[0]["keep_all"]["scores"] == summaries[1]["keep_all"]["scores"]
+
+
 def test_a_node_lost_mid_run_costs_nothing(tmp_path, shared_data, ray_runner, dj_process):
     """A worker node killed (SIGKILL of its raylet: its object store and workers go with it) once 3sigma has tuned
     its bounds, before the data are processed, and during a sweep's trials: both runs end as on the default
-    executor (Ray rebuilds the lost blocks; a sweep's trials need nothing of the cluster, its best recipe is
-    processed from the source)."""
+    executor (Ray rebuilds the lost blocks; the sweep's trials run on the blocks, whose actors restart and read
+    their blocks again from the copy another actor holds; its best recipe is processed from the source)."""
     data = _corpus(shared_data, tmp_path / "data")
     res = dj_process("--config", _recipe(tmp_path, "default", data, "default"))
     assert res.returncode == 0, res.stderr[-3000:]
@@ -162,6 +217,7 @@ def test_a_node_lost_mid_run_costs_nothing(tmp_path, shared_data, ray_runner, dj
         while_running=kill_a_worker_node_when(first_run, killed),
     )
     assert killed and res.returncode == 0, res.stderr[-3000:]
+    assert "trials as per-block partial aggregates" in res.stderr  # the actors holding the blocks restarted
     with open(tmp_path / "hpo" / "trials.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and {r["state"] for r in rows} == {"COMPLETE"}

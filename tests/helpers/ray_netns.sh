@@ -2,7 +2,7 @@
 # Run a command next to a private Ray cluster, inside the network namespace this script is started in (tests start
 # it with `unshare --net`): only loopback exists there, so Ray can bind nothing else. By default one node of 2 CPUs;
 # with DJ_HPO_RAY_WORKERS=N a head of 1 CPU and N worker nodes of 1 CPU each (separate raylets and object stores on
-# this machine: a multi-node cluster).
+# this machine: a multi-node cluster). Each node's object store: DJ_HPO_RAY_STORE bytes (default 400 MB).
 set -u
 ip link set lo up
 # a private Ray temp dir: concurrent test runs on one machine must not find each other's cluster
@@ -11,7 +11,7 @@ export RAY_TMPDIR
 RAY="$(dirname "$1")/ray"
 WORKERS="${DJ_HPO_RAY_WORKERS:-0}"
 if [ "$WORKERS" -gt 0 ]; then HEAD_CPUS=1; else HEAD_CPUS=2; fi
-STORE=(--object-store-memory=400000000)
+STORE=(--object-store-memory="${DJ_HPO_RAY_STORE:-400000000}")
 "$RAY" start --head --node-ip-address=127.0.0.1 --port=6390 --include-dashboard=false --num-cpus="$HEAD_CPUS" \
   "${STORE[@]}" --disable-usage-stats >/dev/null 2>&1 || {
   echo "ray start failed" >&2

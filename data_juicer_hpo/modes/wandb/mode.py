@@ -27,6 +27,7 @@ from data_juicer_hpo.data.mixture_sources import load_sources
 from data_juicer_hpo.data.sampling import text_key_of
 from data_juicer_hpo.engine.fingerprint import fingerprint
 from data_juicer_hpo.errors import AutoHpoError, raise_if_any
+from data_juicer_hpo.imports import lazy_import
 from data_juicer_hpo.hooks.executors import inner_run
 from data_juicer_hpo.memory import map_large_allocations
 from data_juicer_hpo.modes.base import Mode
@@ -52,6 +53,9 @@ from data_juicer_hpo.report.closing import kept_text, log_summary
 from data_juicer_hpo.section import SECTION, section_of
 
 __all__ = ["WandbSweep"]
+
+# imports Ray: only a run on executor_type ray reads it
+on_blocks = lazy_import("data_juicer_hpo.modes.wandb.trials.block_evaluator")
 
 
 def _study_name(sweep, cfg) -> str:
@@ -122,11 +126,13 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
     section["scored_on"] = _scored_on(cfg, section, sweep, targets, access.count(dataset))
     with inner_run(executor):
         objective = scoring.objectives[scoring.main]
-        base_top = {t.arg: cfg.get(t.arg) for t in targets.values() if t.position is None}
-        bundles = Bundles(access, cfg, dataset, copy.deepcopy(cfg.process), base_top, targets, access.load_ops)
-        evaluator = TrialEvaluator(
-            bundles, targets, objective, seed=section["seed"], extras=scoring.extras, original_run=original_run
-        )
+        evaluator = _on_blocks(access, cfg, dataset, section, sweep, scoring, targets, mixture)
+        if evaluator is None:
+            base_top = {t.arg: cfg.get(t.arg) for t in targets.values() if t.position is None}
+            bundles = Bundles(access, cfg, dataset, copy.deepcopy(cfg.process), base_top, targets, access.load_ops)
+            evaluator = TrialEvaluator(
+                bundles, targets, objective, seed=section["seed"], extras=scoring.extras, original_run=original_run
+            )
         if mixture:
             evaluator.use_mixture(SourceMixture(cfg.dataset, mixture, sizes))
         evaluator.prepare(sweep.parameters)  # shaping arguments' listed values: their statistics in one pass
@@ -150,6 +156,8 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
         report = section["report"] or os.path.join(out_dir, "report.html")
         facts = _report(report, out_dir, cfg, {**section, "backend": backend}, sweep, scoring, targets, records, best,
                         evaluator)  # fmt: skip
+        if hasattr(evaluator, "whole_facts"):  # on blocks the report counted the driver's sample; the summary: all
+            facts = evaluator.whole_facts(facts, best)
         if not section["process_best"]:
             _summary(section, out_dir, best, scoring, facts, report, None, start)
             return None
@@ -168,6 +176,28 @@ def _run_sweep(executor, original_run, dataset=None, load_data_np=None, skip_exp
             _log_sample_retention(best, sizes[0], exported, sizes[1])
         _summary(section, out_dir, best, scoring, facts, report, exported, start, cfg.get("export_path"))
         return out
+
+
+def _on_blocks(access, cfg, dataset, section, sweep, scoring, targets, mixture):
+    """On ``executor_type: ray``, the evaluator that runs the trials as per-block partial aggregates on the cluster
+    (:mod:`.trials.block_evaluator`), after the statistics pass; None, with one log line saying why, when the sweep
+    runs its trials on the driver instead (and on the default executor)."""
+    if access.kind != "ray":
+        return None
+    process = copy.deepcopy(cfg.process)
+    ops = access.load_ops(process)
+    why = on_blocks.why_not_on_blocks(sweep, scoring, targets, ops, mixture)
+    if why is None:
+        with Progress("computing the statistics on the cluster"):
+            stats = access.statistics_pass(copy.copy(dataset), ops)  # a copy: the dataset itself stays unprocessed
+        why = on_blocks.why_not_after_statistics(stats, ops)
+    if why is not None:
+        logger.info(f"auto_hpo[sweep]: on Ray the trials run on the driver, with every document's statistics: {why}")
+        return None
+    objective = scoring.objectives[scoring.main]
+    return on_blocks.BlockEvaluator(
+        access, cfg, stats, process, targets, objective, section["seed"], scoring.extras, text_key_of(cfg)
+    )
 
 
 def _report(path, out_dir, cfg, section, sweep, scoring, targets, records, best, evaluator) -> SweepFacts:

@@ -65,13 +65,29 @@ def test_a_new_population_is_set_up_on_first_score(reference, population):
 
 
 def test_sampled_negatives_are_not_penalised(reference, population):
+    """A sampled negative is scored by the model that did not train on it: the good documents drawn as negatives
+    score as their unseen peers do, not as the model that saw them as bad would score them."""
+    from data_juicer_hpo.objectives import quality_score
+    from data_juicer_hpo.objectives.features import hashed_ngram_features
+    from data_juicer_hpo.objectives.logistic import sigmoid
+    from data_juicer_hpo.objectives.tokens import token_streams
+
     objective = get_objective("quality_score", {"reference": reference, "text_key": "body"})
     objective.setup(population)
-    classifier = train_quality_classifier([t for t in word_docs(GOOD, 25, seed=1)], population)
-    sampled_good = [i for i in classifier.negatives if i < 30]
-    assert sampled_good  # the test means something only if some good documents were drawn as negatives
-    # A model scoring its own negatives would push them towards 0 (each random document is unique here).
-    assert objective.probabilities[:30].min() > 0.5
+    good = word_docs(GOOD, 25, seed=1)
+    negatives = quality_score.keyed_sample(population.texts, 25, 0)  # the setup's negatives
+    classifier = train_quality_classifier(good, population, negatives=negatives)
+    drawn_good = np.array(sorted(i for i in negatives if i < 30))
+    assert len(drawn_good) >= 3  # the test means something only if good documents were drawn as negatives
+    rows = hashed_ngram_features(token_streams(population.texts), drawn_good, quality_score.N_BUCKETS)
+    folds = classifier.negative_folds[np.searchsorted(classifier.negatives, drawn_good)]
+    logits = np.stack([model.logits(rows) for model in classifier.models])
+    seen_by = sigmoid(logits[folds, np.arange(len(drawn_good))])  # the model that trained on them as bad
+    unseen_by = sigmoid(logits[1 - folds, np.arange(len(drawn_good))])
+    assert np.array_equal(objective.probabilities[drawn_good], unseen_by)
+    assert unseen_by.mean() > seen_by.mean() + 0.1
+    peers = np.setdiff1d(np.arange(30), drawn_good)
+    assert abs(unseen_by.mean() - objective.probabilities[peers].mean()) < 0.25
 
 
 def test_balanced_when_the_population_is_smaller_than_the_reference():
@@ -201,3 +217,20 @@ def test_the_folds_fitted_beside_each_other_equal_one_featurisation_of_all(monke
             assert np.array_equal(classifier.models[fold].weights, expected.weights)
             assert classifier.models[fold].intercept == expected.intercept
     assert np.array_equal(forked.negative_folds, negative_folds) and forked.auc == threaded.auc
+
+
+def test_the_negatives_do_not_depend_on_the_documents_order(reference, population):
+    """The negatives are the documents with the smallest keyed hashes (the same on every executor, whose blocks and
+    files come in no fixed order): the population reversed gives the same classifier and the same probabilities."""
+    from data_juicer_hpo.objectives.quality_score import document_keys, keyed_sample
+
+    objective = get_objective("quality_score", {"reference": reference, "text_key": "body"})
+    objective.setup(population)
+    backwards = get_objective("quality_score", {"reference": reference, "text_key": "body"})
+    backwards.setup(Population(list(population.texts)[::-1]))
+    assert np.array_equal(backwards.probabilities[::-1], objective.probabilities)
+    n = 9
+    keys = document_keys(population.texts, 0)
+    picked = keyed_sample(population.texts, n, 0)
+    assert np.array_equal(keys[picked], np.sort(keys)[:n]) and len(set(picked.tolist())) == n
+    assert not np.array_equal(keyed_sample(population.texts, n, 1), picked)  # the seed draws another sample

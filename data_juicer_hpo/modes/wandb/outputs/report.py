@@ -158,6 +158,8 @@ def write_sweep_report(path, out_dir, cfg, section, sweep, scoring, targets, rec
             outputs.append(("processed data (export_path)", str(cfg.get("export_path"))))
         sections = trial_sections(evaluator, targets, best.params, build=True)  # processed next: built anyway
         notes = []
+        if getattr(evaluator, "sample_note", None):
+            notes.append(evaluator.sample_note)
         if evaluator.mixture is not None:
             notes.append("A mixture sweep: the filters' counts and examples are on the concatenated sources, before "
                          "the chosen weights sample them.")  # fmt: skip
