@@ -24,7 +24,16 @@ import numpy as np
 
 from data_juicer_hpo.objectives.tokens import TokenStreams
 
-__all__ = ["HeldOut", "BigramCounts", "held_out", "bigram_counts", "joined_counts", "cross_entropy"]
+__all__ = [
+    "HeldOut",
+    "BigramCounts",
+    "held_out",
+    "bigram_counts",
+    "joined_counts",
+    "cross_entropy",
+    "trained_counts",
+    "loss_of_counts",
+]
 
 
 def _within_doc_pairs(streams: TokenStreams, ids: np.ndarray):
@@ -104,7 +113,7 @@ def joined_counts(parts: List[BigramCounts]) -> BigramCounts:
     return BigramCounts(*(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(BigramCounts)))
 
 
-def _trained_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray):
+def trained_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray):
     """Unigram, left-context and held-out-pair counts of the documents, each taken ``times[doc]`` times: one masked
     bincount per distinct multiplicity (a mixture repeats rows a few times at most), exact integers."""
     n_buckets = evaluation.n_buckets
@@ -124,9 +133,14 @@ def _trained_counts(counts: BigramCounts, evaluation: HeldOut, times: np.ndarray
 def cross_entropy(counts: BigramCounts, evaluation: HeldOut, docs: np.ndarray, k: float = 1.0, beta: float = 1000.0):
     """Nats per held-out token of the model trained on documents ``docs``; a document listed twice is trained on
     twice (a data mixture that upsamples a source repeats its rows)."""
-    n_buckets = evaluation.n_buckets
     times = np.bincount(np.asarray(docs, dtype=np.int64), minlength=len(counts.word_lengths))
-    unigram, contexts, pair = _trained_counts(counts, evaluation, times)
+    return loss_of_counts(*trained_counts(counts, evaluation, times), evaluation, k, beta)
+
+
+def loss_of_counts(unigram, contexts, pair, evaluation: HeldOut, k: float = 1.0, beta: float = 1000.0) -> float:
+    """Nats per held-out token of the model with these training counts (:func:`trained_counts`: exact integers, so
+    counts summed block by block on a cluster give the very same loss)."""
+    n_buckets = evaluation.n_buckets
     p_word = (unigram + k) / (unigram.sum() + k * n_buckets)
     p_pair = (pair + beta * p_word[evaluation.pair_right]) / (contexts[evaluation.pair_left] + beta)
     total = evaluation.pair_weights @ np.log(p_pair) + evaluation.first_weights @ np.log(p_word[evaluation.first_words])

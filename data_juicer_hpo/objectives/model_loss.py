@@ -14,6 +14,7 @@ from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population
 from data_juicer_hpo.objectives.bigram_lm import (
+    HeldOut,
     bigram_counts,
     cross_entropy,
     held_out,
@@ -57,11 +58,7 @@ class ModelLoss(Objective):
     def setup(self, population: Population) -> None:
         """Reduce the reference to its bigrams and cache every population document's counts of them (the texts are
         tokenized a chunk at a time; what stays is a bucket id per token and an index per held-out bigram)."""
-        if self._evaluation is None:
-            reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
-            self._evaluation = held_out(token_streams(reference), N_BUCKETS)
-            logger.info(f"model_loss: [{self._evaluation.n_tokens}] held-out reference tokens")
-        evaluation = self._evaluation
+        evaluation = self.held_out_text()
         chunks = map_chunks(
             lambda _, streams: bigram_counts(streams, evaluation),
             population.texts,
@@ -70,6 +67,14 @@ class ModelLoss(Objective):
         )
         self._counts = joined_counts([counts for _, counts in chunks])
         self._population = population
+
+    def held_out_text(self) -> HeldOut:
+        """The reference reduced to its bigrams and first words (read once)."""
+        if self._evaluation is None:
+            reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
+            self._evaluation = held_out(token_streams(reference), N_BUCKETS)
+            logger.info(f"model_loss: [{self._evaluation.n_tokens}] held-out reference tokens")
+        return self._evaluation
 
     def score(self, population: Population, kept: np.ndarray) -> float:
         population, kept = documents(population, kept)  # a mixture's repeated rows train the model repeatedly

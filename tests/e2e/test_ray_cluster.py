@@ -126,14 +126,16 @@ def test_a_sample_is_the_same_documents_on_the_cluster(tmp_path, shared_data, ra
 def _trials(path):
     with open(path) as f:
         rows = list(csv.DictReader(f))
-    keep = ("state", "text_length_filter.min_len", "special_characters_filter.max_ratio", "kept", "retention", "labels")
+    keep = ("state", "text_length_filter.min_len", "special_characters_filter.max_ratio", "kept", "retention", "labels",
+            "model_loss")  # fmt: skip
     return [({k: r[k] for k in keep}, float(r["quality_score"])) for r in rows]
 
 
 def test_a_quality_score_sweep_on_blocks_equals_the_default_executor(tmp_path, shared_data, ray_runner, dj_process):
     """The trials run on the cluster's blocks (each returns its kept count and the exact sum of its kept
-    documents' probabilities; the labels objective, a constraint here, scores the labelled documents in the driver);
-    trials.csv, the chosen recipe and the export equal the default executor's."""
+    documents' probabilities, and model_loss's training counts; the labels objective scores the labelled documents
+    in the driver; both are constraints here); trials.csv, the chosen recipe and the export equal the default
+    executor's."""
     data = _corpus(shared_data, tmp_path / "data")
     labelled = tmp_path / "labelled.jsonl"
     with gzip.open(shared_data / "bench-corpus.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -154,9 +156,16 @@ def test_a_quality_score_sweep_on_blocks_equals_the_default_executor(tmp_path, s
     runs = {}
     for executor in ("default", "ray"):
         out = tmp_path / f"hpo-{executor}"
-        auto_hpo = {"mode": "wandb", "backend": "local", "hpo_config": str(sweep), "output_dir": str(out),
-                    "seed": 5, "reference": str(shared_data / "reference-clean.jsonl.gz"),
-                    "labels": {"path": str(labelled)}, "constraints": ["labels >= -1"]}  # fmt: skip
+        auto_hpo = {
+            "mode": "wandb",
+            "backend": "local",
+            "hpo_config": str(sweep),
+            "output_dir": str(out),
+            "seed": 5,
+            "reference": str(shared_data / "reference-clean.jsonl.gz"),
+            "labels": {"path": str(labelled)},
+            "constraints": ["labels >= -1", "model_loss <= 100"],
+        }
         recipe = executor_recipe(tmp_path, f"sweep-{executor}", data, executor, PROCESS, auto_hpo)
         if executor == "default":
             res = dj_process("--config", recipe)
@@ -169,6 +178,7 @@ def test_a_quality_score_sweep_on_blocks_equals_the_default_executor(tmp_path, s
     default, ray = (_trials(out / "trials.csv") for _, out in runs.values())
     assert len(default) == 6 and ray == default  # parameters, kept, retention and quality_score to the last bit
     assert len({kept["kept"] for kept, _ in default}) > 2 and len({kept["labels"] for kept, _ in default}) > 1
+    assert len({kept["model_loss"] for kept, _ in default}) > 2
     best = [yaml.safe_load((out / "best_recipe.yaml").read_text())["process"] for _, out in runs.values()]
     assert best[0] == best[1]
     assert exported_texts(str(tmp_path / "sweep-ray" / "kept.jsonl")) == exported_texts(

@@ -20,6 +20,7 @@ from data_juicer_hpo.modes.wandb.trials.bundles import Bundles
 from data_juicer_hpo.modes.wandb.trials.evaluator import TrialEvaluator, amounts
 from data_juicer_hpo.objectives import Population
 from data_juicer_hpo.objectives.labels import LABELLED_KEPT, LabelsObjective
+from data_juicer_hpo.objectives.model_loss import ModelLoss
 from data_juicer_hpo.objectives.quality_score import QualityScore, log_auc
 from data_juicer_hpo.ops.columns import as_column
 from data_juicer_hpo.ops.statistics import is_computed
@@ -100,6 +101,11 @@ class BlockEvaluator(TrialEvaluator):
                 log_auc(self.blocks.setup_quality(quality[0]))
                 everything = self.blocks.evaluate(None)  # the actors score their documents now, not in trial 1
             logger.info(f"quality_score: population mean [{everything['quality_score']:.4f}]")
+        losses = [o for o in (objective, *self.extras.values()) if isinstance(o, ModelLoss)]
+        if losses:
+            with Progress(f"setting up model_loss on {self.blocks.n:,} documents (on the cluster)"):
+                self.blocks.setup_loss(losses[0])
+                self.blocks.evaluate(None)  # the actors count their documents' bigrams now, not in trial 1
         logger.info(
             f"auto_hpo[sweep]: trials as per-block partial aggregates: [{len(self.blocks.offsets) - 1}] blocks of "
             f"[{self.blocks.n}] documents held by [{len(self.blocks.actors)}] actors; the driver holds a sample of "
@@ -117,7 +123,12 @@ class BlockEvaluator(TrialEvaluator):
             if isinstance(objective, LabelsObjective):
                 out[name] = objective.score(decided, np.zeros(0, dtype=np.int64))
                 continue
-            out[name] = result["quality_score"] if isinstance(objective, QualityScore) else result["retention"]
+            if isinstance(objective, QualityScore):
+                out[name] = result["quality_score"]
+            elif isinstance(objective, ModelLoss):
+                out[name] = result.get("model_loss")
+            else:
+                out[name] = result["retention"]
             if result["kept"] == 0:
                 out[name] = objective.worst()
         return out

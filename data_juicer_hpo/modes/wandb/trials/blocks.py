@@ -34,7 +34,9 @@ from data_juicer_hpo.modes.wandb.trials.bundles import Bundles
 from data_juicer_hpo.modes.wandb.trials.keep_masks import KeepMasks
 from data_juicer_hpo.objectives.base import Population
 from data_juicer_hpo.objectives.exact import ExactSum
+from data_juicer_hpo.objectives.bigram_lm import bigram_counts, joined_counts, loss_of_counts, trained_counts
 from data_juicer_hpo.objectives.labels import LabelsObjective
+from data_juicer_hpo.objectives.model_loss import ModelLoss
 from data_juicer_hpo.objectives.quality_score import (
     QualityScore,
     document_keys,
@@ -50,7 +52,7 @@ __all__ = ["BlockHolder", "BlockTrials", "BlockTexts", "block_objective_reason"]
 
 # objectives a block reduces to partial aggregates (kept and retention are counts); the labels objectives score the
 # labelled documents, which live in the driver on every executor (trials/labelled.py)
-_REDUCIBLE = (QualityScore, LabelsObjective)
+_REDUCIBLE = (QualityScore, ModelLoss, LabelsObjective)
 
 
 def block_objective_reason(objectives: Dict[str, object]) -> Optional[str]:
@@ -92,6 +94,8 @@ class BlockHolder:
         self.probabilities: List[Optional[np.ndarray]] = [None] * len(self.tables)
         self.keys: Optional[List[np.ndarray]] = None  # each block's document keys, once asked for
         self.scored_by = None
+        self.bigrams: list = [None] * len(self.tables)  # model_loss: each block's per-document bigram counts
+        self.counted_by = None
 
     def sizes(self) -> List[int]:
         return [table.num_rows for table in self.tables]
@@ -128,12 +132,35 @@ class BlockHolder:
                 out[start : start + len(docs)] = classifier.probabilities(streams, docs, keys=keys[start:][: len(docs)])
             self.probabilities[i] = out
 
-    def trial(self, params: dict, quality=None) -> list:
-        """Per block: ``(kept count, exact sum of the kept probabilities' parts or None)``. ``quality``: ``(setup
-        id, classifier, seed, text key)`` of ``quality_score``, or None."""
+    def _count(self, evaluation, text_key: str) -> None:
+        if isinstance(evaluation, ray.ObjectRef):
+            evaluation = ray.get(evaluation)
+        for i in range(len(self.tables)):
+            parts = [bigram_counts(streams, evaluation) for _, streams in chunked_streams(self._texts(i, text_key))]
+            self.bigrams[i] = (joined_counts(parts), evaluation)
+
+    def _loss_parts(self, i: int, kept: np.ndarray):
+        """The block's training counts of the kept documents (unigram, contexts, held-out pairs), as the non-zero
+        entries of each: integers, which the driver adds up exactly."""
+        counts, evaluation = self.bigrams[i]
+        times = np.zeros(len(counts.word_lengths), dtype=np.int64)
+        times[kept] = 1
+        out = []
+        for vector in trained_counts(counts, evaluation, times):
+            where = np.flatnonzero(vector)
+            out.append((where.astype(np.int32), vector[where]))
+        return out
+
+    def trial(self, params: dict, quality=None, loss=None) -> list:
+        """Per block: ``(kept count, exact sum of the kept probabilities' parts or None, model_loss's training
+        counts or None)``. ``quality``: ``(setup id, classifier, seed, text key)`` of ``quality_score``; ``loss``:
+        ``(setup id, held-out text, text key)`` of ``model_loss``; either None."""
         if quality is not None and self.scored_by != quality[0]:  # first trial, or this actor was restarted
             self._score(*quality[1:])
             self.scored_by = quality[0]
+        if loss is not None and self.counted_by != loss[0]:
+            self._count(*loss[1:])
+            self.counted_by = loss[0]
         out = []
         for i, (bundles, bundle, masks) in enumerate(self.blocks):
             if params is None:  # keep everything (no filter)
@@ -143,7 +170,7 @@ class BlockHolder:
                 process, _ = apply_params(bundle.process, self.targets, thresholds)
                 kept = masks.kept(bundle, process)
             total = None if quality is None else ExactSum.of(self.probabilities[i][kept]).parts
-            out.append((int(kept.size), total))
+            out.append((int(kept.size), total, None if loss is None else self._loss_parts(i, kept)))
         return out
 
 
@@ -216,6 +243,8 @@ class BlockTrials:
         self.text_key = text_key
         self._owned = owned
         self.quality = None  # (setup id, classifier ref, seed, text key) once set up
+        self.loss = None  # (setup id, held-out text ref, text key) once model_loss is set up
+        self._held_out = None
 
     def setup_quality(self, objective: QualityScore) -> Optional[float]:
         """Train ``quality_score``'s classifier on the driver (negatives fetched by global index), for the actors to
@@ -238,20 +267,37 @@ class BlockTrials:
         self.quality = (uuid.uuid4().hex, ray.put(classifier), seed, self.text_key)
         return classifier.auc
 
+    def setup_loss(self, objective: ModelLoss) -> None:
+        """``model_loss``: the reference's held-out bigrams, for the actors to count their documents' bigrams
+        against (once); each trial then sums the kept documents' counts per block."""
+        self._held_out = objective.held_out_text()
+        self.loss = (uuid.uuid4().hex, ray.put(self._held_out), self.text_key)
+
     def _calls(self, params: Optional[dict]):
-        return [actor.trial.remote(params, self.quality) for actor in self.actors]
+        return [actor.trial.remote(params, self.quality, self.loss) for actor in self.actors]
+
+    def _loss(self, parts: list) -> float:
+        """model_loss of the summed training counts (exact integers: the loss is the default executor's)."""
+        sizes = (self._held_out.n_buckets, self._held_out.n_buckets, len(self._held_out.pair_keys))
+        totals = [np.zeros(size, dtype=np.int64) for size in sizes]
+        for *_, counts in parts:
+            for total, (where, values) in zip(totals, counts):
+                np.add.at(total, where, values)
+        return loss_of_counts(*totals, self._held_out)
 
     def evaluate(self, params: Optional[dict]) -> dict:
         """``kept``, ``retention`` and (when set up) ``quality_score`` of the trial with ``params`` (None: keep
         every document)."""
         parts = [part for answer in ray.get(self._calls(params)) for part in answer]
-        kept = sum(count for count, _ in parts)
+        kept = sum(count for count, _, _ in parts)
         out = {"kept": kept, "retention": kept / self.n if self.n else 0.0}
         if self.quality is not None:
             total = ExactSum()
-            for count, sums in parts:
+            for count, sums, _ in parts:
                 total = total + ExactSum(sums, count)
             out["quality_score"] = total.mean()
+        if self.loss is not None and kept:
+            out["model_loss"] = self._loss(parts)
         return out
 
     def close(self) -> None:

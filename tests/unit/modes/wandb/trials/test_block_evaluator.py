@@ -39,7 +39,11 @@ def test_thresholds_and_reducible_objectives_run_on_blocks(tmp_path):
     targets = {"text_length_filter.min_len": Target("text_length_filter.min_len", 1, "min_len"),
                "character_repetition_filter.max_ratio": Target("character_repetition_filter.max_ratio", 2,
                                                                "max_ratio")}  # fmt: skip
-    scoring = _scoring(quality_score=_quality(tmp_path), retention=get_objective("retention", {}))
+    scoring = _scoring(
+        quality_score=_quality(tmp_path),
+        retention=get_objective("retention", {}),
+        model_loss=get_objective("model_loss", {"reference": _quality(tmp_path).options["reference"]}),
+    )
     assert why_not_on_blocks(SWEEP, scoring, targets, ops, None) is None
     stats = SimpleNamespace(stat_keys={1: ["text_len"], 2: ["char_rep_ratio"]}, aligned=True, prefix_len=3)
     assert why_not_after_statistics(stats, ops) is None
@@ -50,7 +54,7 @@ def test_thresholds_and_reducible_objectives_run_on_blocks(tmp_path):
     [
         ({"mixture": {"dataset.configs[0].weight": 1}}, "a data-mixture sweep"),
         ({"sweep": SimpleNamespace(hyperband=object())}, "hyperband"),
-        ({"objective": "model_loss"}, "objective model_loss needs the kept documents themselves"),
+        ({"objective": "kept_tokens"}, "objective kept_tokens needs the kept documents themselves"),
         ({"target": ("character_repetition_filter.rep_len", 2, "rep_len")}, "rep_len is not a filter's threshold"),
         ({"target": ("remove_specific_chars_mapper.chars_to_remove", 0, "chars_to_remove")}, "is not a filter's"),
         ({"process": [{"document_deduplicator": {}}]}, "op #3 (document_deduplicator) is neither a mapper nor"),
