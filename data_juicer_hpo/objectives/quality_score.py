@@ -153,14 +153,13 @@ def document_keys(texts, seed: int) -> np.ndarray:
 
 def smallest_keyed(keys: np.ndarray, n: int) -> np.ndarray:
     """Positions of the ``n`` smallest distinct ``keys`` (a key's first position), ordered by key."""
-    if len(keys) > n:
-        cut = np.partition(keys, n - 1)[n - 1]
-        candidates = np.flatnonzero(keys <= cut)
-        while len(np.unique(keys[candidates])) < n and len(candidates) < len(keys):  # copies filled the cut
-            cut = np.partition(keys, min(len(keys) - 1, 2 * len(candidates)))[min(len(keys) - 1, 2 * len(candidates))]
-            candidates = np.flatnonzero(keys <= cut)
-    else:
-        candidates = np.arange(len(keys))
+    k = min(n, len(keys))
+    while True:  # the k smallest keys, k doubled until they hold n distinct ones (copies of a text share a key)
+        cut = np.partition(keys, k - 1)[k - 1] if k else None
+        candidates = np.flatnonzero(keys <= cut) if k else np.zeros(0, dtype=np.int64)
+        if k == len(keys) or len(np.unique(keys[candidates])) >= n:
+            break
+        k = min(2 * k, len(keys))
     ordered = candidates[np.lexsort((candidates, keys[candidates]))]
     first = np.concatenate([[True], keys[ordered][1:] != keys[ordered][:-1]]) if len(ordered) else ordered
     return ordered[first.astype(bool)][:n]

@@ -133,20 +133,21 @@ class BlockEvaluator(TrialEvaluator):
                 out[name] = objective.worst()
         return out
 
-    def evaluate(self, params, number, rungs=(), report=None, should_prune=None) -> float:
-        result = self.blocks.evaluate(params)
-        values = self._values(result, None if self.labelled is None else self.labelled.kept(params))
+    def _scored(self, number: int, result: Dict[str, float], labelled_kept) -> float:
+        """The main objective's value of one trial's aggregates; the others, kept and retention in ``scores``."""
+        values = self._values(result, labelled_kept)
         main = values.pop("\0main")
         self.scores[number] = {**values, **amounts(result["kept"], self.blocks.n)}
-        self.history.setdefault(number, [])
         return main
+
+    def evaluate(self, params, number, rungs=(), report=None, should_prune=None) -> float:
+        result = self.blocks.evaluate(params)
+        self.history.setdefault(number, [])
+        return self._scored(number, result, None if self.labelled is None else self.labelled.kept(params))
 
     def keep_all(self, number: int) -> float:
         result = self.blocks.evaluate(None)
-        values = self._values(result, None if self.labelled is None else np.arange(len(self.labelled)))
-        main = values.pop("\0main")
-        self.scores[number] = {**values, **amounts(result["kept"], self.blocks.n)}
-        return main
+        return self._scored(number, result, None if self.labelled is None else np.arange(len(self.labelled)))
 
     def whole_facts(self, facts, best):
         """The closing summary's documents and kept counts over all the documents (the report's are the

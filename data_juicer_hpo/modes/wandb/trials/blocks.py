@@ -259,10 +259,10 @@ class BlockTrials:
         answers = ray.get(calls)
         keys = np.concatenate([k for k, _ in answers])
         indices = np.concatenate([i for _, i in answers])
-        order = np.lexsort((indices, keys))  # by key, then by index, over all blocks (as keyed_sample orders them)
-        keys, indices = keys[order], indices[order]
-        first = np.concatenate([[True], keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, bool)
-        keys, negatives = keys[first][:n], indices[first][:n]  # the n smallest distinct keys
+        by_index = np.argsort(indices, kind="stable")  # in document order, as keyed_sample sees the whole population
+        keys, indices = keys[by_index], indices[by_index]
+        picked = smallest_keyed(keys, n)
+        keys, negatives = keys[picked], indices[picked]
         classifier = train_quality_classifier(reference, population, seed, negatives, keys)
         self.quality = (uuid.uuid4().hex, ray.put(classifier), seed, self.text_key)
         return classifier.auc
