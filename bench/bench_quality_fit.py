@@ -5,7 +5,8 @@ another copy of the package (before/after), interleaved.
 
 ``DIR`` holds another ``data_juicer_hpo`` package (e.g. ``git archive main data_juicer_hpo | tar -x -C DIR``). Each run
 is a fresh process (``PYTHONPATH`` selects the package) on the bench corpus and the reference set (``../shared/data``):
-20 % of each are held out (fixed seed); the classifier is trained on the rest as ``quality_score``'s setup trains it
+20 % of each are held out (fixed seed); the classifier is trained on the rest as ``quality_score``'s setup trains it,
+the corpus's documents read, as in a sweep, from an Arrow table memory-mapped from the datasets library's cache
 (``train_quality_classifier``: the sampled documents' features and the two folds' fits), timed (wall, and CPU of
 this process and its children); a code that draws the negatives by keyed hash (``population_keys``, every text
 hashed) has that draw timed apart ("draw") and reported with the fit too; then
@@ -41,7 +42,18 @@ with gzip.open(reference, "rt", encoding="utf-8") as f:
     good = [json.loads(line)["text"] for line in f]
 rng = np.random.default_rng(2024)
 held_texts, held_good = rng.random(len(texts)) < 0.2, rng.random(len(good)) < 0.2
-train = Population([t for t, h in zip(texts, held_texts) if not h])
+# the training documents as a sweep's setup reads them: a memory-mapped Arrow table's text column (ArrowTexts, in
+# both codes), the table loaded from a JSON Lines file by the datasets library into its cache (before the clock)
+train_file = os.path.join(os.path.dirname(out), "train.jsonl")
+if not os.path.exists(train_file):
+    with open(train_file + ".part", "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"text": t}) + "\n" for t, h in zip(texts, held_texts) if not h)
+    os.replace(train_file + ".part", train_file)
+import datasets
+from data_juicer_hpo.data.texts import ArrowTexts
+table = datasets.load_dataset("json", data_files=train_file, split="train",
+                              cache_dir=os.path.join(os.path.dirname(out), "hf-cache"))
+train = Population(ArrowTexts(table, "text"))
 def cpu_s():  # this process's CPU and that of its children waited for (a fold fitted in a forked worker)
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system

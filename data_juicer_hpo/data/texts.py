@@ -20,8 +20,8 @@ _MADV_PAGEOUT = 21  # Linux >= 5.4: reclaim these pages now (file-backed ones ar
 
 
 class ArrowTexts(Sequence):
-    """``texts[i]``, ``texts[a:b]``, ``texts[index_array]``, ``take(rows)``, ``len`` and iteration over one string
-    column of a Hugging Face (or Data-Juicer) dataset."""
+    """``texts[i]``, ``texts[a:b]``, ``texts[index_array]``, ``take(rows)``, ``encoded(a, b)``, ``len`` and
+    iteration over one string column of a Hugging Face (or Data-Juicer) dataset."""
 
     def __init__(self, dataset, key: str = "text"):
         self.key = key
@@ -53,6 +53,30 @@ class ArrowTexts(Sequence):
     def take(self, rows) -> list:
         """The texts of rows ``rows`` (ints, in that order), read in one take."""
         return self._strings([int(j) for j in rows])
+
+    def encoded(self, start: int, stop: int) -> list:
+        """The UTF-8 bytes of texts ``start .. stop - 1`` (an empty text's for a null) as views of the Arrow
+        buffers: no Python string is made (what hashing a text needs; ``str.encode`` of :meth:`__getitem__`'s
+        strings gives the same bytes). A column of another type than (large) string is read as strings and
+        encoded."""
+        column = self.arrow[start:stop].column(self.key)
+        out: list = []
+        for chunk in column.chunks:
+            kind = {"string": np.int32, "large_string": np.int64}.get(str(chunk.type))
+            if kind is None:
+                out.extend(
+                    (t if isinstance(t, str) else "").encode("utf-8", "surrogatepass") for t in chunk.to_pylist()
+                )
+                continue
+            _, offsets, data = chunk.buffers()
+            bounds = np.frombuffer(offsets, dtype=kind)[chunk.offset : chunk.offset + len(chunk) + 1].tolist()
+            view = memoryview(data) if data is not None else memoryview(b"")
+            if chunk.null_count:
+                valid = chunk.is_valid().to_numpy(zero_copy_only=False).tolist()
+                out.extend(view[a:b] if ok else b"" for a, b, ok in zip(bounds, bounds[1:], valid))
+            else:
+                out.extend(view[a:b] for a, b in zip(bounds, bounds[1:]))
+        return out
 
     def release_pages(self) -> int:
         """Ask the kernel to take the text column's pages out of this process (``madvise(MADV_PAGEOUT)``, a hint

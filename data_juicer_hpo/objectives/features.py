@@ -12,7 +12,7 @@ import numpy as np
 
 from data_juicer_hpo.objectives.tokens import TokenStreams, pair_hashes
 
-__all__ = ["SparseRows", "hashed_ngram_features", "stack_rows", "take_rows"]
+__all__ = ["SparseRows", "hashed_ngram_features", "stack_rows", "take_rows", "stable_argsort"]
 
 DENSE_SHARE = 16  # in SparseRows.gram, a column in at least 1/16 of the rows goes to the dense block
 PAIRS_AT_ONCE = 1 << 20  # pairs of values of one column handled together in SparseRows.gram (memory: ~40 B each)
@@ -62,33 +62,59 @@ class SparseRows:
         multiplied by BLAS; each rarer column adds the products of its values to every pair of its rows -- each
         pair once, in the upper triangle, which is then mirrored (half the pairs: they cost more than the block)."""
         n = self.n_rows
-        out = np.zeros((n, n))
+        out = None  # n squared: each such array is made once (its pages are written anew: time on the first fit)
         rows_in = np.bincount(self.columns, minlength=self.n_columns)
-        in_block = (rows_in >= max(2, n // DENSE_SHARE))[self.columns]
+        dense = rows_in >= max(2, n // DENSE_SHARE)
+        in_block = dense[self.columns]
         if in_block.any():
-            block_columns, at = np.unique(self.columns[in_block], return_inverse=True)
+            block_columns = np.flatnonzero(dense)
+            slot = np.zeros(self.n_columns, dtype=np.int64)
+            slot[block_columns] = np.arange(len(block_columns))
             block = np.zeros((n, len(block_columns)))
-            block[self.row_of_value[in_block], at.reshape(-1)] = self.values[in_block]
-            out += block @ block.T
-        order = np.flatnonzero(~in_block)
-        order = order[np.argsort(self.columns[order], kind="stable")]  # stable: a column's rows stay ascending
+            block[self.row_of_value[in_block], slot[self.columns[in_block]]] = self.values[in_block]
+            out = block @ block.T
+            del block, slot
+        rest = ~in_block
+        # each value with itself; a row's values are summed in column order, as in every other order used here
+        diagonal = np.bincount(self.row_of_value[rest], weights=self.values[rest] ** 2, minlength=n)
+        order = np.flatnonzero(rest & (rows_in >= 2)[self.columns])  # a column in one row pairs with no other
+        order = order[stable_argsort(self.columns[order])]  # stable: a column's rows stay ascending
         columns, rows, values = self.columns[order], self.row_of_value[order], self.values[order]
         starts = np.flatnonzero(np.concatenate([[True], columns[1:] != columns[:-1]]))
         sizes = np.diff(np.append(starts, len(columns)))
         later = np.repeat(starts + sizes, sizes) - np.arange(len(columns)) - 1  # per value: its column's later values
-        upper = np.zeros(n * n)
+        upper = None
         ends = np.cumsum(later)
         cuts = np.unique(np.searchsorted(ends, np.arange(0, ends[-1] if len(ends) else 0, PAIRS_AT_ONCE), "right"))
         for a, b in zip(cuts, np.append(cuts[1:], len(later))):
             k = later[a:b]
             left = np.repeat(np.arange(a, b), k)
             right = left + 1 + np.arange(len(left)) - np.repeat(np.cumsum(k) - k, k)
-            upper += np.bincount(rows[left] * n + rows[right], weights=values[left] * values[right], minlength=n * n)
-        upper = upper.reshape(n, n)
-        out += upper
-        out += upper.T
-        out.flat[:: n + 1] += np.bincount(rows, weights=values * values, minlength=n)  # each value with itself
+            part = np.bincount(rows[left] * n + rows[right], weights=values[left] * values[right], minlength=n * n)
+            del left, right
+            if upper is None:
+                upper = part
+            else:
+                upper += part
+            del part
+        if out is None:
+            out = np.zeros((n, n))
+        if upper is not None:
+            upper = upper.reshape(n, n)
+            out += upper
+            out += upper.T
+        out.flat[:: n + 1] += diagonal
         return out
+
+
+def stable_argsort(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of non-negative integers; below 2**32 as two passes of numpy's radix sort
+    of 16-bit keys (low half, then high half: stable, so ties keep the low half's order), a third of the time of
+    the general stable sort on a fold's columns."""
+    if len(keys) == 0 or keys.max() >= 2**32:
+        return np.argsort(keys, kind="stable")
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
 
 
 def hashed_ngram_features(streams: TokenStreams, docs: np.ndarray, n_buckets: int) -> SparseRows:
@@ -107,8 +133,11 @@ def hashed_ngram_features(streams: TokenStreams, docs: np.ndarray, n_buckets: in
     bigrams = pair_hashes(hashes[:-1], hashes[1:])[pair_ok]
     buckets = np.concatenate([hashes, bigrams]) % np.uint64(n_buckets)
     owners = np.concatenate([rows, rows[:-1][pair_ok]])
-    keys, counts = np.unique(owners * n_buckets + buckets.astype(np.int64), return_counts=True)
-    key_rows, columns = np.divmod(keys, n_buckets)
+    keys = owners * n_buckets + buckets.astype(np.int64)
+    if len(docs) * n_buckets <= 2**32:  # the same keys, sorted faster in 32 bits (a fold: 40 % less time)
+        keys = keys.astype(np.uint32)
+    keys, counts = np.unique(keys, return_counts=True)
+    key_rows, columns = np.divmod(keys.astype(np.int64), n_buckets)
     values = np.log1p(counts.astype(np.float64))
     norms = np.sqrt(np.bincount(key_rows, weights=values * values, minlength=len(docs)))
     values /= norms[key_rows]

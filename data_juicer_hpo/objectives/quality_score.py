@@ -124,14 +124,8 @@ def train_quality_classifier(
     del negative_texts
     with Progress("fitting the quality classifier", total=n_folds * MAX_STEPS, unit="steps") as progress:
         with blas_threads(1):  # the folds are fitted at once: one CPU each (see objectives.blas)
-            fitted = _fit_folds(folds, progress)
-    models = [model for model, _, _ in fitted]
-    auc = None
-    if n_folds > 1:  # each fold's model on the documents it did not see: the other fold's
-        with Progress("the quality classifier's cross-validated AUC"):
-            auc = float(
-                np.mean([roc_auc(m.logits(rows), labels) for m, (_, rows, labels) in zip(models, fitted[::-1])])
-            )
+            models, aucs = _fit_folds(folds, progress)
+    auc = float(np.mean(aucs)) if aucs else None  # each fold's model on the documents it did not see
     order = np.argsort(negatives, kind="stable")  # the classifier looks its negatives up by index, or by key
     by_key = {}
     if negative_keys is not None:
@@ -142,13 +136,17 @@ def train_quality_classifier(
 
 
 def document_keys(texts, seed: int) -> np.ndarray:
-    """A seeded 64-bit hash of each text (None: the empty text): the order of the negatives' sample."""
+    """A seeded 64-bit hash of each text (None: the empty text; bytes: a text's UTF-8): the order of the negatives'
+    sample."""
     salt = int(seed).to_bytes(8, "little", signed=True)
-    keys = np.empty(len(texts), dtype=np.uint64)
-    for i, text in enumerate(texts):
-        data = (text if isinstance(text, str) else "").encode("utf-8", "surrogatepass")
-        keys[i] = int.from_bytes(hashlib.blake2b(data, digest_size=8, key=salt).digest(), "little")
-    return keys
+    blake2b, digests = hashlib.blake2b, []
+    for text in texts:
+        if isinstance(text, str):
+            text = text.encode("utf-8", "surrogatepass")
+        elif not isinstance(text, (bytes, memoryview)):
+            text = b""
+        digests.append(blake2b(text, digest_size=8, key=salt).digest())
+    return np.frombuffer(b"".join(digests), dtype="<u8").astype(np.uint64)
 
 
 def smallest_keyed(keys: np.ndarray, n: int) -> np.ndarray:
@@ -166,9 +164,12 @@ def smallest_keyed(keys: np.ndarray, n: int) -> np.ndarray:
 
 
 def population_keys(texts, seed: int) -> np.ndarray:
-    """:func:`document_keys` of every text, read a chunk at a time (8 bytes per document)."""
+    """:func:`document_keys` of every text, read a chunk at a time (8 bytes per document); a population's Arrow
+    texts are hashed from their buffers (:meth:`~data_juicer_hpo.data.texts.ArrowTexts.encoded`: no strings made)."""
+    encoded = getattr(texts, "encoded", None)
+    read = encoded if callable(encoded) else (lambda a, b: texts[a:b])
     return np.concatenate(
-        [document_keys(texts[a : a + CHUNK_DOCS], seed) for a in range(0, len(texts), CHUNK_DOCS)]
+        [document_keys(read(a, min(a + CHUNK_DOCS, len(texts))), seed) for a in range(0, len(texts), CHUNK_DOCS)]
         + [np.zeros(0, dtype=np.uint64)]
     )
 
@@ -195,16 +196,22 @@ class _Fold:
         return fit_logistic(rows, labels, max_iter=MAX_STEPS, on_step=on_step), rows, labels
 
 
-def _fit_folds(folds: List[_Fold], progress: Progress) -> list:
-    """Every fold's :meth:`_Fold.fit`, the last one's beside this process's work (see
-    :func:`train_quality_classifier`); the steps of both count in ``progress``."""
+def _fit_folds(folds: List[_Fold], progress: Progress) -> Tuple[List[LogisticModel], List[float]]:
+    """Every fold's model (:meth:`_Fold.fit`), the last one's fitted beside this process's work (see
+    :func:`train_quality_classifier`), and with two folds each model's AUC on the other fold's documents (else no
+    AUC); the steps of both count in ``progress``."""
     if len(folds) == 1:
-        return [folds[0].fit(progress.update)]
+        return [folds[0].fit(progress.update)[0]], []
     if not may_fork():
         with ThreadPoolExecutor(len(folds), thread_name_prefix="quality-fit") as pool:
             fits = [pool.submit(fold.fit, progress.update) for fold in folds]
-            return [fit.result() for fit in fits]
-    steps = multiprocessing.get_context("fork").Value("i", 0, lock=False)  # the worker's steps, shared memory
+            (first, first_rows, first_labels), (last, last_rows, last_labels) = [fit.result() for fit in fits]
+        return [first, last], [_auc(last, first_rows, first_labels), _auc(first, last_rows, last_labels)]
+    context = multiprocessing.get_context("fork")
+    steps = context.Value("i", 0, lock=False)  # the worker's steps, shared memory
+    # this process's model goes to the worker, which scores its own rows with it: its rows (10 MiB on the bench
+    # corpus) need not come back; a Queue's put returns at once (a thread feeds the pipe)
+    first_model = context.Queue(1)
     seen = [0]
 
     def count_worker_steps():
@@ -219,14 +226,27 @@ def _fit_folds(folds: List[_Fold], progress: Progress) -> list:
         progress.update()
         count_worker_steps()
 
-    with forked_call(lambda: folds[-1].fit(worker_step)) as last:
-        here = [fold.fit(own_step) for fold in folds[:-1]]
-        while not last.ready():
-            last.wait(0.25)
-            count_worker_steps()
-        result = last.get()
-    count_worker_steps()
-    return here + [result]
+    def fit_last():
+        model, rows, labels = folds[-1].fit(worker_step)
+        return model, _auc(first_model.get(), rows, labels)
+
+    try:
+        with forked_call(fit_last) as last:
+            first, rows, labels = folds[0].fit(own_step)
+            first_model.put(first)
+            while not last.ready():
+                last.wait(0.25)
+                count_worker_steps()
+            model, auc = last.get()
+        count_worker_steps()
+    finally:
+        first_model.close()
+        first_model.join_thread()
+    return [first, model], [_auc(model, rows, labels), auc]
+
+
+def _auc(model: LogisticModel, rows: SparseRows, labels: np.ndarray) -> float:
+    return roc_auc(model.logits(rows), labels)
 
 
 def log_auc(auc: Optional[float]) -> None:

@@ -40,3 +40,24 @@ def test_arrow_texts_release_pages_keeps_the_texts(tmp_path):
     in_memory = ArrowTexts.of(datasets.Dataset.from_dict({"text": texts}), "text")
     in_memory.release_pages()  # anonymous memory: MADV_PAGEOUT never drops data either
     assert list(in_memory) == texts
+
+
+def test_arrow_texts_encoded_are_the_texts_utf8_bytes():
+    """What hashing a text reads: views of the Arrow buffers, the bytes str.encode gives (b"" for a null), over a
+    filter's indices mapping, a large_string column and a column of another type."""
+    import datasets
+    import pyarrow as pa
+
+    texts = varied_texts(40) + ["", None, "é ü 漢字\n\n", "x" * 9000] + varied_texts(300, seed=4)
+    full = datasets.Dataset.from_dict({"text": texts, "n": list(range(len(texts)))})
+    filtered = full.filter(lambda s: s["n"] % 4 != 2)
+    large = full.cast_column("text", datasets.Value("large_string"))
+    assert large.data.table.schema.field("text").type == pa.large_string()
+    numbers = datasets.Dataset.from_dict({"text": list(range(30))})
+    for dataset in (full, filtered, large, numbers):
+        seq = ArrowTexts.of(dataset, "text")
+        want = [(t if isinstance(t, str) else "").encode("utf-8") for t in seq]
+        if dataset is numbers:
+            want = [b""] * 30  # not text: read as empty, as document_keys reads a non-string
+        for start, stop in ((0, len(seq)), (7, 41), (len(seq) - 3, len(seq)), (5, 5)):
+            assert [bytes(b) for b in seq.encoded(start, stop)] == want[start:stop]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from data_juicer_hpo.objectives.features import SparseRows, hashed_ngram_features, stack_rows
+from data_juicer_hpo.objectives.features import SparseRows, hashed_ngram_features, stable_argsort, stack_rows
 from data_juicer_hpo.objectives.tokens import token_streams
 
 
@@ -62,3 +62,31 @@ def test_gram_matches_dense_algebra(monkeypatch, dense_share, pairs_at_once):
     assert np.allclose(np.diag(gram)[non_empty], 1.0, rtol=0, atol=1e-12)  # unit-norm rows
     assert _dense(hashed_ngram_features(token_streams([]), np.arange(0), 8)).shape == (0, 8)
     assert hashed_ngram_features(token_streams(["", ""]), np.arange(2), 8).gram().tolist() == [[0, 0], [0, 0]]
+
+
+def test_rows_of_wide_batches_equal_rows_of_single_documents():
+    """A batch whose (document, bucket) keys pass 2**32 is counted in 64 bits, a single document's in 32: a
+    document's row does not depend on the batch."""
+    texts = ["a b a c", "", "b b b", "c a b a c"]
+    streams = token_streams(texts)
+    wide = _dense_rows(hashed_ngram_features(streams, np.arange(4), 2**31))  # 4 * 2**31 keys: 64 bits
+    for i in range(4):
+        assert wide[i] == _dense_rows(hashed_ngram_features(streams, np.array([i]), 2**31))[0]
+
+
+def _dense_rows(rows: SparseRows) -> list:
+    return [
+        dict(zip(rows.columns[a:b].tolist(), rows.values[a:b].tolist())) for a, b in zip(rows.indptr, rows.indptr[1:])
+    ]
+
+
+def test_stable_argsort_is_numpys_stable_argsort():
+    rng = np.random.default_rng(4)
+    for keys in (
+        rng.integers(0, 2**18, 5000),  # many ties
+        rng.integers(0, 2**32, 3000),
+        rng.integers(0, 2**40, 300),  # past 32 bits: numpy's own
+        np.array([65536, 1, 65537, 0, 1, 65536], dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+    ):
+        assert np.array_equal(stable_argsort(keys), np.argsort(keys, kind="stable"))

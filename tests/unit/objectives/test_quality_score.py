@@ -234,3 +234,23 @@ def test_the_negatives_do_not_depend_on_the_documents_order(reference, populatio
     picked = keyed_sample(population.texts, n, 0)
     assert np.array_equal(keys[picked], np.sort(keys)[:n]) and len(set(picked.tolist())) == n
     assert not np.array_equal(keyed_sample(population.texts, n, 1), picked)  # the seed draws another sample
+
+
+def test_population_keys_are_each_texts_key_however_they_are_read(monkeypatch):
+    """From a list of strings or from Arrow buffers, a chunk at a time: every text's document_keys, in order
+    (nulls and non-ASCII included)."""
+    import datasets
+
+    from data_juicer_hpo.data.texts import ArrowTexts
+    from data_juicer_hpo.objectives import quality_score
+    from data_juicer_hpo.objectives.quality_score import document_keys, population_keys
+
+    texts = word_docs(GOOD, 60, seed=2) + ["", "é ü 漢字", "x" * 5000] + word_docs(BAD, 70, seed=4)
+    arrow = ArrowTexts.of(datasets.Dataset.from_dict({"text": texts[:60] + [None] + texts[61:]}), "text")
+    want = document_keys(texts, 5)
+    assert len(set(want.tolist())) == len(set(texts))  # distinct texts, distinct keys
+    for chunk in (quality_score.CHUNK_DOCS, 16):
+        monkeypatch.setattr(quality_score, "CHUNK_DOCS", chunk)
+        for seq in (texts, arrow):
+            assert np.array_equal(population_keys(seq, 5), want)
+    assert not np.array_equal(population_keys(texts, 6), want)
