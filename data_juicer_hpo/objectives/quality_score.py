@@ -7,30 +7,31 @@ are a reference set of good text and whose negatives are the raw input. Here it 
 """
 
 import hashlib
-import multiprocessing
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import numpy as np
 from loguru import logger
 
 from data_juicer_hpo.objectives.base import Objective, Population
-from data_juicer_hpo.objectives.blas import blas_threads
-from data_juicer_hpo.objectives.chunks import forked_call, map_chunks, may_fork, setup_processes
+from data_juicer_hpo.objectives.chunks import map_chunks, setup_processes
 from data_juicer_hpo.objectives.exact import exact_mean
-from data_juicer_hpo.objectives.features import SparseRows, hashed_ngram_features
-from data_juicer_hpo.objectives.logistic import LogisticModel, fit_logistic, sigmoid
+from data_juicer_hpo.objectives.quality_fit import (
+    MAX_STEPS,
+    N_BUCKETS,
+    CrossFittedClassifier,
+    roc_auc,
+    train_quality_classifier,
+)
 from data_juicer_hpo.objectives.reference import load_reference, reference_problems
 from data_juicer_hpo.objectives.registry import register_objective
-from data_juicer_hpo.objectives.tokens import CHUNK_DOCS, HashMemo, texts_at, token_streams
+from data_juicer_hpo.objectives.tokens import CHUNK_DOCS
 from data_juicer_hpo.objectives.views import documents
-from data_juicer_hpo.progress import Progress
 
 __all__ = [
     "QualityScore",
     "CrossFittedClassifier",
     "train_quality_classifier",
+    "train_on_keyed_sample",
     "roc_auc",
     "population_probabilities",
     "document_keys",
@@ -38,101 +39,12 @@ __all__ = [
     "smallest_keyed",
     "population_keys",
     "log_auc",
+    "N_BUCKETS",
+    "MAX_STEPS",
 ]
 
-N_BUCKETS = 2**18
-MAX_STEPS = 200  # gradient steps of each fold's fit
 # Scoring every population document at once would hold tens of millions of n-gram keys; chunks bound memory.
 SCORE_CHUNK_DOCS = CHUNK_DOCS
-
-
-@dataclass(frozen=True)
-class CrossFittedClassifier:
-    """Two logistic models, each trained on one half of the positives and of the negatives.
-
-    A model gives the documents it was trained on as negatives a lower probability than their unseen peers
-    (measured on the bench corpus: 20-50 % lower), which would penalise the sampled documents in every trial. So
-    each sampled negative is scored by the model that did not see it and every other document by both models'
-    mean logit; the training cost is that of one model on all the data.
-    """
-
-    models: Tuple[LogisticModel, ...]
-    negatives: np.ndarray  # population indices of the sampled negatives
-    negative_folds: np.ndarray  # the fold (= model) each one was trained in
-    auc: Optional[float] = None  # each model's AUC on the other fold's documents, averaged (None: one fold)
-    negative_keys: Optional[np.ndarray] = None  # their document keys, sorted (None: drawn by index)
-    key_folds: Optional[np.ndarray] = None  # the fold of each of those keys
-
-    def probabilities(self, streams, docs: np.ndarray, ids: np.ndarray = None, keys: np.ndarray = None) -> np.ndarray:
-        """P(good) of documents ``docs`` of ``streams``. Whether a document was a sampled negative is told by its
-        key (``keys``, :func:`document_keys`) when the negatives were drawn by key -- every copy of a sampled text
-        is then scored alike, wherever it sits -- else by its population index (``ids``, default ``docs``)."""
-        rows = hashed_ngram_features(streams, docs, N_BUCKETS)
-        logits = np.stack([model.logits(rows) for model in self.models])
-        out = logits.mean(axis=0)
-        if len(self.models) > 1:
-            if self.negative_keys is not None and keys is not None:
-                sampled, folds, look = self.negative_keys, self.key_folds, np.asarray(keys, dtype=np.uint64)
-            else:
-                sampled, folds, look = self.negatives, self.negative_folds, docs if ids is None else ids
-            where = np.searchsorted(sampled, look)
-            seen = (where < len(sampled)) & (sampled[np.minimum(where, len(sampled) - 1)] == look)
-            unseen_by = 1 - folds[where[seen]]  # the other of the two models
-            out[seen] = logits[unseen_by, np.flatnonzero(seen)]
-        return sigmoid(out)
-
-
-def train_quality_classifier(
-    reference_texts: List[str],
-    population: Population,
-    seed: int = 0,
-    negatives: Optional[np.ndarray] = None,
-    negative_keys: Optional[np.ndarray] = None,
-):
-    """A classifier telling reference-like text (1) from the population's raw text (0).
-
-    The negatives are a random sample of the population, as many as the positives (or the whole population when
-    it is smaller, then the positives are sampled down to match), so that the prior is 0.5 on both sides:
-    ``negatives`` (population indices, in the order their rows take: :func:`keyed_sample`, with their
-    ``negative_keys``), or a seeded draw of indices. Each of the two folds tokenizes its own documents and fits its
-    model; the second fold runs in a forked worker process at the same time (tokenizing holds the GIL, so threads
-    would take turns), or in a thread where this process may not fork
-    (:func:`~data_juicer_hpo.objectives.chunks.may_fork`: a Ray driver). A document's feature row does not depend
-    on the other documents, so the folds' rows are those of all the documents featurised at once.
-    """
-    rng = np.random.default_rng(seed)
-    n = min(len(reference_texts), len(population) if negatives is None else len(negatives))
-    if n == 0:
-        raise ValueError("the quality classifier needs at least one reference document and one population document")
-    positives = np.sort(rng.choice(len(reference_texts), n, replace=False))
-    if negatives is None:
-        negatives = np.sort(rng.choice(len(population), n, replace=False))
-    elif len(negatives) != n:
-        raise ValueError(f"the quality classifier takes at most {n} negatives, but got {len(negatives)}")
-    negatives = np.asarray(negatives, dtype=np.int64)
-    n_folds = 2 if n >= 2 else 1  # one document cannot be split; it is then scored by the model it trained
-    positive_folds, negative_folds = rng.permutation(n) % n_folds, rng.permutation(n) % n_folds
-    # only the sampled documents are tokenized (the same features as from the whole population's streams)
-    negative_texts = texts_at(population.texts, negatives)
-    folds = [
-        _Fold(
-            [reference_texts[i] for i in positives[positive_folds == fold]],
-            [negative_texts[i] for i in np.flatnonzero(negative_folds == fold)],
-        )
-        for fold in range(n_folds)
-    ]
-    del negative_texts
-    with Progress("fitting the quality classifier", total=n_folds * MAX_STEPS, unit="steps") as progress:
-        with blas_threads(1):  # the folds are fitted at once: one CPU each (see objectives.blas)
-            models, aucs = _fit_folds(folds, progress)
-    auc = float(np.mean(aucs)) if aucs else None  # each fold's model on the documents it did not see
-    order = np.argsort(negatives, kind="stable")  # the classifier looks its negatives up by index, or by key
-    by_key = {}
-    if negative_keys is not None:
-        negative_keys = np.asarray(negative_keys, dtype=np.uint64)
-        key_order = np.argsort(negative_keys, kind="stable")
-        by_key = dict(negative_keys=negative_keys[key_order], key_folds=negative_folds[key_order])
-    return CrossFittedClassifier(tuple(models), negatives[order], negative_folds[order], auc, **by_key)
 
 
 def document_keys(texts, seed: int) -> np.ndarray:
@@ -182,73 +94,6 @@ def keyed_sample(texts, n: int, seed: int) -> np.ndarray:
     return smallest_keyed(population_keys(texts, seed), n)
 
 
-@dataclass
-class _Fold:
-    positive_texts: List[str]
-    negative_texts: List[str]
-
-    def fit(self, on_step) -> Tuple[LogisticModel, SparseRows, np.ndarray]:
-        """(model, feature rows, labels): the fold's positives then its negatives, each in sample order."""
-        streams = token_streams(self.positive_texts + self.negative_texts, HashMemo())
-        rows = hashed_ngram_features(streams, np.arange(len(streams)), N_BUCKETS)
-        del streams
-        labels = np.concatenate([np.ones(len(self.positive_texts)), np.zeros(len(self.negative_texts))])
-        return fit_logistic(rows, labels, max_iter=MAX_STEPS, on_step=on_step), rows, labels
-
-
-def _fit_folds(folds: List[_Fold], progress: Progress) -> Tuple[List[LogisticModel], List[float]]:
-    """Every fold's model (:meth:`_Fold.fit`), the last one's fitted beside this process's work (see
-    :func:`train_quality_classifier`), and with two folds each model's AUC on the other fold's documents (else no
-    AUC); the steps of both count in ``progress``."""
-    if len(folds) == 1:
-        return [folds[0].fit(progress.update)[0]], []
-    if not may_fork():
-        with ThreadPoolExecutor(len(folds), thread_name_prefix="quality-fit") as pool:
-            fits = [pool.submit(fold.fit, progress.update) for fold in folds]
-            (first, first_rows, first_labels), (last, last_rows, last_labels) = [fit.result() for fit in fits]
-        return [first, last], [_auc(last, first_rows, first_labels), _auc(first, last_rows, last_labels)]
-    context = multiprocessing.get_context("fork")
-    steps = context.Value("i", 0, lock=False)  # the worker's steps, shared memory
-    # this process's model goes to the worker, which scores its own rows with it: its rows (10 MiB on the bench
-    # corpus) need not come back; a Queue's put returns at once (a thread feeds the pipe)
-    first_model = context.Queue(1)
-    seen = [0]
-
-    def count_worker_steps():
-        now = steps.value
-        progress.update(now - seen[0])
-        seen[0] = now
-
-    def worker_step():
-        steps.value += 1
-
-    def own_step():
-        progress.update()
-        count_worker_steps()
-
-    def fit_last():
-        model, rows, labels = folds[-1].fit(worker_step)
-        return model, _auc(first_model.get(), rows, labels)
-
-    try:
-        with forked_call(fit_last) as last:
-            first, rows, labels = folds[0].fit(own_step)
-            first_model.put(first)
-            while not last.ready():
-                last.wait(0.25)
-                count_worker_steps()
-            model, auc = last.get()
-        count_worker_steps()
-    finally:
-        first_model.close()
-        first_model.join_thread()
-    return [first, model], [_auc(model, rows, labels), auc]
-
-
-def _auc(model: LogisticModel, rows: SparseRows, labels: np.ndarray) -> float:
-    return roc_auc(model.logits(rows), labels)
-
-
 def log_auc(auc: Optional[float]) -> None:
     """The classifier's cross-validated AUC, as every executor logs it (nothing with one fold)."""
     if auc is not None:
@@ -258,18 +103,19 @@ def log_auc(auc: Optional[float]) -> None:
         )
 
 
-def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
-    """The area under the ROC curve: the chance that a random positive scores above a random negative (ties count
-    half), from the ranks of the scores (Mann-Whitney U)."""
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    starts = np.flatnonzero(np.concatenate([[True], sorted_scores[1:] != sorted_scores[:-1]]))
-    sizes = np.diff(np.append(starts, len(scores)))
-    ranks[order] = np.repeat(starts + (sizes + 1) / 2.0, sizes)  # tied scores share their mean rank (1-based)
-    positive = labels == 1
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+def train_on_keyed_sample(reference_texts: List[str], population: Population, seed: int):
+    """``(classifier, keys)``: every population document's key (:func:`population_keys`) and the classifier
+    whose negatives are the keyed sample (:func:`smallest_keyed`), as many as the reference's documents at most.
+    The draw runs while the classifier's worker starts tokenizing (:func:`train_quality_classifier`'s ``draw``)."""
+    drawn = []
+
+    def draw():
+        keys = population_keys(population.texts, seed)
+        drawn.append(keys)
+        negatives = smallest_keyed(keys, min(len(reference_texts), len(population)))
+        return negatives, keys[negatives]
+
+    return train_quality_classifier(reference_texts, population, seed, draw=draw), drawn[0]
 
 
 def population_probabilities(
@@ -318,9 +164,7 @@ class QualityScore(Objective):
         reference = load_reference(self.options["reference"], self.options.get("text_key") or "text")
         logger.info(f"quality_score: training on [{len(reference)}] reference docs vs the population sample")
         seed = int(self.options.get("seed") or 0)
-        keys = population_keys(population.texts, seed)
-        negatives = smallest_keyed(keys, min(len(reference), len(population)))
-        classifier = train_quality_classifier(reference, population, seed, negatives, keys[negatives])
+        classifier, keys = train_on_keyed_sample(reference, population, seed)
         log_auc(classifier.auc)
         del reference  # the scoring workers fork from this process next (map_chunks trims the heap first)
         self.probabilities = population_probabilities(classifier, population, setup_processes(population), keys)

@@ -22,6 +22,7 @@ __all__ = [
     "HashMemo",
     "tokenize",
     "token_streams",
+    "joined_streams",
     "chunked_streams",
     "texts_at",
     "population_streams",
@@ -101,6 +102,12 @@ def token_streams(texts: Iterable[str], memo: Optional[dict] = None) -> TokenStr
         lengths.append(len(tokens))
     hashes = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.uint64)
     return TokenStreams(hashes, np.cumsum(lengths, dtype=np.int64))
+
+
+def joined_streams(first: TokenStreams, second: TokenStreams) -> TokenStreams:
+    """The documents of ``first`` followed by those of ``second``: :func:`token_streams` of both lists of texts."""
+    offsets = np.concatenate([first.offsets, second.offsets[1:] + first.offsets[-1]])
+    return TokenStreams(np.concatenate([first.hashes, second.hashes]), offsets)
 
 
 def chunked_streams(texts, chunk_docs: int = CHUNK_DOCS) -> Iterator[Tuple[int, TokenStreams]]:

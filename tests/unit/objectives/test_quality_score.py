@@ -149,16 +149,16 @@ def test_roc_auc_counts_pairs():
 def test_the_classifier_reports_its_held_out_auc_and_its_progress(monkeypatch, reference, population):
     from loguru import logger
 
-    from data_juicer_hpo.objectives import quality_score
+    from data_juicer_hpo.objectives import quality_fit, quality_score
 
     updates = []
 
-    class Recorded(quality_score.Progress):
+    class Recorded(quality_fit.Progress):
         def update(self, steps=1, note=""):
             updates.append(steps)
             super().update(steps, note)
 
-    monkeypatch.setattr(quality_score, "Progress", Recorded)
+    monkeypatch.setattr(quality_fit, "Progress", Recorded)
     lines = []
     sink = logger.add(lambda m: lines.append(m.record["message"]), level="INFO")
     try:
@@ -179,24 +179,24 @@ def test_the_folds_fitted_beside_each_other_equal_one_featurisation_of_all(monke
     """Each fold tokenizes its own documents, the last in a forked worker (or a thread where this process may not
     fork): the models are bit for bit those fitted on the rows of all sampled documents featurised at once, and
     every step of both fits counts in the phase's progress."""
-    from data_juicer_hpo.objectives import quality_score
+    from data_juicer_hpo.objectives import quality_fit, quality_score
     from data_juicer_hpo.objectives.features import hashed_ngram_features, stack_rows, take_rows
     from data_juicer_hpo.objectives.logistic import fit_logistic
     from data_juicer_hpo.objectives.tokens import token_streams
 
     phases = []
 
-    class Recorded(quality_score.Progress):
+    class Recorded(quality_fit.Progress):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             phases.append(self)
 
-    monkeypatch.setattr(quality_score, "Progress", Recorded)
+    monkeypatch.setattr(quality_fit, "Progress", Recorded)
     good = word_docs(GOOD, 25, seed=1)
     forked = train_quality_classifier(good, population, seed=3)
     fit_phase = next(p for p in phases if p.what == "fitting the quality classifier")
     assert fit_phase.done == 2 * quality_score.MAX_STEPS  # both folds' steps, the worker's included
-    monkeypatch.setattr(quality_score, "may_fork", lambda: False)
+    monkeypatch.setattr(quality_fit, "may_fork", lambda: False)
     threaded = train_quality_classifier(good, population, seed=3)
 
     rng = np.random.default_rng(3)  # the sample and the folds, drawn as the function draws them
@@ -254,3 +254,30 @@ def test_population_keys_are_each_texts_key_however_they_are_read(monkeypatch):
         for seq in (texts, arrow):
             assert np.array_equal(population_keys(seq, 5), want)
     assert not np.array_equal(population_keys(texts, 6), want)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_the_draw_beside_the_worker_gives_the_classifier_of_the_drawn_negatives(monkeypatch, fork):
+    """train_on_keyed_sample draws the keyed negatives while the worker tokenizes the positives: the classifier is
+    bit for bit the one trained on those negatives given outright; with fewer distinct texts than reference
+    documents (copies share a key), the one trained on the fewer negatives drawn."""
+    from data_juicer_hpo.objectives import quality_fit
+    from data_juicer_hpo.objectives.quality_score import population_keys, smallest_keyed, train_on_keyed_sample
+
+    if not fork:
+        monkeypatch.setattr(quality_fit, "may_fork", lambda: False)
+    good = word_docs(GOOD, 30, seed=1)
+    for population in (
+        Population(word_docs(BAD, 50, seed=2) + word_docs(GOOD, 20, seed=8)),
+        Population(word_docs(BAD, 12, seed=3) * 4),  # 12 distinct texts for 30 reference documents
+    ):
+        keys = population_keys(population.texts, 4)
+        negatives = smallest_keyed(keys, min(len(good), len(population)))
+        given = train_quality_classifier(good, population, 4, negatives, keys[negatives])
+        classifier, drawn_keys = train_on_keyed_sample(good, population, 4)
+        assert np.array_equal(drawn_keys, keys) and classifier.auc == given.auc
+        assert len(classifier.negatives) == min(len(good), len(set(population.texts)))
+        for mine, theirs in zip(classifier.models, given.models):
+            assert np.array_equal(mine.weights, theirs.weights) and mine.intercept == theirs.intercept
+        for field in ("negatives", "negative_folds", "negative_keys", "key_folds"):
+            assert np.array_equal(getattr(classifier, field), getattr(given, field))
