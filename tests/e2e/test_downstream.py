@@ -69,6 +69,8 @@ def _run(cmd, cwd, umask=None):
         env=env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
+        errors="replace",  # the run's processes share stderr: a write split at a full pipe can cut a character
         timeout=900,
         preexec_fn=None if umask is None else (lambda: os.umask(umask)),
     )
