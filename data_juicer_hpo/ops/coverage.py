@@ -19,6 +19,7 @@ import inspect
 import re
 import sys
 import textwrap
+import threading
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -127,6 +128,23 @@ def _always(statements) -> bool:
     return False
 
 
+_PARSING = threading.Lock()
+
+
+def _parse(source: str) -> ast.Module:
+    """``ast.parse``, one thread at a time and tried again on a ``SystemError``: CPython 3.11's check of the AST
+    constructor's recursion depth can fail spuriously while another thread parses (seen in a Ray driver:
+    "AST constructor recursion depth mismatch")."""
+    for attempt in range(3):
+        try:
+            with _PARSING:
+                return ast.parse(source)
+        except SystemError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def class_model_use(cls) -> Optional[str]:
     """``"always"`` when the op's ``__init__`` (or a base's) prepares a model on every path, or the op loads
     pretrained weights or an OCR reader itself; ``"optional"`` when only under some arguments; None when never."""
@@ -138,7 +156,7 @@ def class_model_use(cls) -> Optional[str]:
     found = None
     for source in _init_sources(cls):
         try:
-            tree = ast.parse(textwrap.dedent(source))
+            tree = _parse(textwrap.dedent(source))
         except SyntaxError:
             continue
         body = getattr(tree.body[0], "body", [])
