@@ -105,9 +105,10 @@ def train_quality_classifier(
     models = None
     with Progress("fitting the quality classifier", total=n_folds * MAX_STEPS, unit="steps") as progress:
         with blas_threads(1):  # the folds are fitted at once: one CPU each (see objectives.blas)
-            if draw is not None and n_folds == 2 and may_fork():
+            if n_folds == 2 and may_fork():  # given negatives are a draw that is done at once
+                given = (negatives, negative_keys)
                 models, aucs, negatives, negative_keys = _fit_beside_the_draw(
-                    folds, population, negative_folds, draw, progress
+                    folds, population, negative_folds, draw or (lambda: given), progress
                 )
             else:
                 if draw is not None:
@@ -176,37 +177,23 @@ class _WorkerSteps:
 
 
 def _fit_folds(folds: List[_Fold], progress: Progress) -> Tuple[List[LogisticModel], List[float]]:
-    """Every fold's model (:meth:`_Fold.fit`), the last one's fitted beside this process's work, and with two folds
-    each model's AUC on the other fold's documents (else no AUC); the steps of both count in ``progress``."""
+    """Every fold's model (:meth:`_Fold.fit`) in this process, two folds in two threads, and with two folds each
+    model's AUC on the other fold's documents (else no AUC); the steps of both count in ``progress``. Where this
+    process may fork, two folds are fitted by :func:`_fit_beside_the_draw` instead."""
     if len(folds) == 1:
         return [folds[0].fit(progress.update)[0]], []
-    if not may_fork():
-        with ThreadPoolExecutor(len(folds), thread_name_prefix="quality-fit") as pool:
-            fits = [pool.submit(fold.fit, progress.update) for fold in folds]
-            (first, first_rows, first_labels), (last, last_rows, last_labels) = [fit.result() for fit in fits]
-        return [first, last], [_auc(last, first_rows, first_labels), _auc(first, last_rows, last_labels)]
-    # this process's model goes to the worker, which scores its own rows with it: its rows (10 MiB on the bench
-    # corpus) need not come back; a Queue's put returns at once (a thread feeds the pipe)
-    to_worker, steps = multiprocessing.get_context("fork").Queue(), _WorkerSteps(progress)
-
-    def fit_last():
-        model, rows, labels = folds[-1].fit(steps.worker_step)
-        return model, _auc(to_worker.get(), rows, labels)
-
-    try:
-        with forked_call(fit_last) as last:
-            first, rows, labels = folds[0].fit(steps.own_step)
-            to_worker.put(first)
-            model, auc = steps.wait(last)
-    finally:
-        to_worker.close()
-        to_worker.join_thread()
-    return [first, model], [_auc(model, rows, labels), auc]
+    with ThreadPoolExecutor(len(folds), thread_name_prefix="quality-fit") as pool:
+        fits = [pool.submit(fold.fit, progress.update) for fold in folds]
+        (first, first_rows, first_labels), (last, last_rows, last_labels) = [fit.result() for fit in fits]
+    return [first, last], [_auc(last, first_rows, first_labels), _auc(first, last_rows, last_labels)]
 
 
 def _fit_beside_the_draw(folds: List[List[str]], population: Population, negative_folds, draw: Draw, progress):
-    """:func:`_fit_folds` of two folds whose negatives ``draw()`` picks: the worker is forked first and tokenizes its
-    fold's positives during the draw, then reads and tokenizes its fold's negatives once told which. Returns
+    """Two folds' models and AUCs, the second fold fitted in a forked worker, the folds' negatives picked by
+    ``draw()``: the worker is forked first and tokenizes its fold's positives during the draw, then reads and
+    tokenizes its fold's negatives once told which. This process's model goes to the worker, which scores its own
+    rows with it: its rows (10 MiB on the bench corpus) need not come back; a Queue's put returns at once (a thread
+    feeds the pipe). Returns
     ``(models, aucs, negatives, keys)``; no models (None) when the draw gave fewer negatives than ``negative_folds``
     has (the worker is then stopped)."""
     context = multiprocessing.get_context("fork")
