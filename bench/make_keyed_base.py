@@ -31,8 +31,8 @@ def main(argv=None):
     parser.add_argument("dir", type=Path, help="an empty or missing directory")
     args = parser.parse_args(argv)
     target = args.dir.resolve()
-    if target.exists() and any(target.iterdir()):
-        raise SystemExit(f"{target}: not empty")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise SystemExit(f"{target}: not an empty directory")
     target.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", BASE_COMMIT, "data_juicer_hpo"], capture_output=True)
     if archive.returncode != 0:
